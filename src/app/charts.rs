@@ -1,0 +1,65 @@
+//! Charts of a reward-model run: loss and accuracy curves, reward histograms.
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+
+use super::history::{RunHistory, histogram_pair};
+
+const CHOSEN: egui::Color32 = egui::Color32::from_rgb(80, 170, 110);
+const REJECTED: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
+
+/// Training loss per step.
+pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
+    Plot::new("rm_loss")
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label("step")
+        .include_y(0.0)
+        .show(ui, |p| {
+            p.line(Line::new("train loss", PlotPoints::from(h.loss.clone())));
+        });
+}
+
+/// Batch accuracy per step and validation accuracy per evaluation.
+pub fn accuracy_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
+    Plot::new("rm_accuracy")
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label("step")
+        .include_y(0.4)
+        .include_y(1.0)
+        .show(ui, |p| {
+            p.line(Line::new(
+                "train batch accuracy",
+                PlotPoints::from(h.train_accuracy.clone()),
+            ));
+            p.line(
+                Line::new(
+                    "validation accuracy",
+                    PlotPoints::from(h.validation_accuracy.clone()),
+                )
+                .width(2.5),
+            );
+        });
+}
+
+/// Histograms of validation rewards, chosen vs rejected.
+pub fn reward_histogram_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
+    let (centres, chosen, rejected, width) =
+        histogram_pair(&h.chosen_rewards, &h.rejected_rewards, 30);
+    let bars = |counts: &[f64]| -> Vec<Bar> {
+        centres
+            .iter()
+            .zip(counts)
+            .map(|(&x, &c)| Bar::new(x, c).width(width))
+            .collect()
+    };
+    Plot::new("rm_reward_hist")
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label("reward on validation")
+        .show(ui, |p| {
+            p.bar_chart(BarChart::new("chosen", bars(&chosen)).color(CHOSEN.gamma_multiply(0.6)));
+            p.bar_chart(
+                BarChart::new("rejected", bars(&rejected)).color(REJECTED.gamma_multiply(0.6)),
+            );
+        });
+}

@@ -1,0 +1,264 @@
+//! Drives a runner without blocking the UI: a worker thread natively, an async task yielding to
+//! the browser's event loop on the web. Both speak the same commands and hand back events.
+use crate::compute::Compute;
+use crate::experiment::prepare::Upload;
+use crate::experiment::{Event, RmRunner, RmTrainConfig};
+
+/// What the UI can ask of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Keep stepping.
+    Run,
+    /// Stop after the current step.
+    Pause,
+    /// Take exactly one step, then pause.
+    Step,
+}
+
+/// Called after new events are ready (e.g. to request a repaint).
+pub type Waker = Box<dyn Fn() + Send + Sync>;
+
+/// Set up the runner, turning set-up errors into an event.
+fn setup(
+    config: RmTrainConfig,
+    compute: Compute,
+    upload: Option<Upload>,
+) -> Result<RmRunner, Event> {
+    RmRunner::setup(config, compute, upload.as_ref()).map_err(|e| Event::Error {
+        message: e.to_string(),
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use super::*;
+    use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+
+    /// A run on a worker thread. Dropping it stops the thread after its current step.
+    pub struct RunController {
+        commands: Sender<Command>,
+        events: Receiver<Event>,
+    }
+
+    impl RunController {
+        /// Start a run; `first` says whether it runs freely or takes one step.
+        pub fn start(
+            config: RmTrainConfig,
+            compute: Compute,
+            upload: Option<Upload>,
+            first: Command,
+            waker: Waker,
+        ) -> Self {
+            let (command_tx, command_rx) = channel();
+            let (event_tx, event_rx) = channel();
+            let _ = command_tx.send(first);
+            std::thread::Builder::new()
+                .name("rlhf-lab-runner".into())
+                .spawn(move || worker(config, compute, upload, command_rx, event_tx, waker))
+                .map_err(|e| log::error!("could not start the training thread: {e}"))
+                .ok();
+            Self {
+                commands: command_tx,
+                events: event_rx,
+            }
+        }
+
+        /// Send a command (ignored once the run has ended).
+        pub fn send(&self, command: Command) {
+            let _ = self.commands.send(command);
+        }
+
+        /// Events produced since the last call.
+        pub fn drain(&self) -> Vec<Event> {
+            self.events.try_iter().collect()
+        }
+    }
+
+    fn worker(
+        config: RmTrainConfig,
+        compute: Compute,
+        upload: Option<Upload>,
+        commands: Receiver<Command>,
+        events: Sender<Event>,
+        waker: Waker,
+    ) {
+        let emit = |e: Event| {
+            let _ = events.send(e);
+            waker();
+        };
+        let mut runner = match setup(config, compute, upload) {
+            Ok(r) => r,
+            Err(e) => return emit(e),
+        };
+        let mut running = false;
+        let mut pending_steps = 0usize;
+        loop {
+            let command = if running || pending_steps > 0 {
+                match commands.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            } else {
+                match commands.recv() {
+                    Ok(c) => Some(c),
+                    Err(_) => return,
+                }
+            };
+            match command {
+                Some(Command::Run) => running = true,
+                Some(Command::Pause) => running = false,
+                Some(Command::Step) => {
+                    running = false;
+                    pending_steps += 1;
+                }
+                None => {}
+            }
+            if !(running || pending_steps > 0) {
+                continue;
+            }
+            pending_steps = pending_steps.saturating_sub(1);
+            // A panic inside the backend (e.g. a lost GPU) must not take the UI down with it.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pollster::block_on(runner.step())
+            }));
+            match result {
+                Ok(Ok(evs)) => {
+                    for e in evs {
+                        let _ = events.send(e);
+                    }
+                    waker();
+                }
+                Ok(Err(e)) => {
+                    return emit(Event::Error {
+                        message: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return emit(Event::Error {
+                        message: "the compute backend crashed during a step (device lost?). Results so far are kept; \
+                                  switch to the CPU backend and start again"
+                            .into(),
+                    });
+                }
+            }
+            if runner.is_finished() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    #[derive(Default)]
+    struct Shared {
+        commands: VecDeque<Command>,
+        events: Vec<Event>,
+        stopped: bool,
+    }
+
+    /// A run as an async task on the page's event loop. Dropping it stops the task.
+    pub struct RunController {
+        shared: Rc<RefCell<Shared>>,
+    }
+
+    impl Drop for RunController {
+        fn drop(&mut self) {
+            self.shared.borrow_mut().stopped = true;
+        }
+    }
+
+    /// Resolve after `ms` milliseconds, giving the browser its turn.
+    pub async fn sleep_ms(ms: i32) {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+
+    impl RunController {
+        /// Start a run; `first` says whether it runs freely or takes one step.
+        pub fn start(
+            config: RmTrainConfig,
+            compute: Compute,
+            upload: Option<Upload>,
+            first: Command,
+            waker: Waker,
+        ) -> Self {
+            let shared = Rc::new(RefCell::new(Shared::default()));
+            shared.borrow_mut().commands.push_back(first);
+            let task = shared.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                sleep_ms(0).await;
+                let mut runner = match setup(config, compute, upload) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        task.borrow_mut().events.push(e);
+                        return waker();
+                    }
+                };
+                let (mut running, mut pending) = (false, 0usize);
+                loop {
+                    {
+                        let mut s = task.borrow_mut();
+                        if s.stopped {
+                            return;
+                        }
+                        while let Some(c) = s.commands.pop_front() {
+                            match c {
+                                Command::Run => running = true,
+                                Command::Pause => running = false,
+                                Command::Step => {
+                                    running = false;
+                                    pending += 1;
+                                }
+                            }
+                        }
+                    }
+                    if !(running || pending > 0) {
+                        sleep_ms(50).await;
+                        continue;
+                    }
+                    pending = pending.saturating_sub(1);
+                    match runner.step().await {
+                        Ok(evs) => task.borrow_mut().events.extend(evs),
+                        Err(e) => {
+                            task.borrow_mut().events.push(Event::Error {
+                                message: e.to_string(),
+                            });
+                            return waker();
+                        }
+                    }
+                    waker();
+                    if runner.is_finished() {
+                        return;
+                    }
+                    sleep_ms(0).await;
+                }
+            });
+            Self { shared }
+        }
+
+        /// Send a command.
+        pub fn send(&self, command: Command) {
+            self.shared.borrow_mut().commands.push_back(command);
+        }
+
+        /// Events produced since the last call.
+        pub fn drain(&self) -> Vec<Event> {
+            std::mem::take(&mut self.shared.borrow_mut().events)
+        }
+    }
+}
+
+pub use imp::RunController;
+#[cfg(target_arch = "wasm32")]
+pub use imp::sleep_ms;

@@ -1,0 +1,269 @@
+//! The egui app: one file per panel; consumes events only.
+pub mod charts;
+pub mod controller;
+pub mod history;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+pub mod rm_panel;
+pub mod settings;
+
+use std::sync::{Arc, Mutex};
+
+use crate::compute::Compute;
+use crate::experiment::prepare::Upload;
+use crate::experiment::{DataSource, Event, RmTrainConfig};
+use controller::{Command, RunController};
+use history::RunHistory;
+
+/// A file chosen in the picker (natively a path; in the browser its bytes).
+pub enum Picked {
+    /// Native: the file's path.
+    Path(String),
+    /// Browser: the file's contents.
+    Bytes(Upload),
+}
+
+/// Shared slot filled by background work (device init on the web, the file picker).
+pub type Slot<T> = Arc<Mutex<Option<T>>>;
+
+/// Take what a slot holds, if anything (a poisoned lock still yields its value).
+pub fn take_slot<T>(slot: &Slot<T>) -> Option<T> {
+    match slot.lock() {
+        Ok(mut g) => g.take(),
+        Err(poisoned) => poisoned.into_inner().take(),
+    }
+}
+
+/// Where a run stands, as the controls show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// No run yet (or reset).
+    Idle,
+    /// Stepping freely.
+    Running,
+    /// Waiting for Train or Step.
+    Paused,
+    /// All steps done.
+    Done,
+    /// Stopped on an error.
+    Failed,
+}
+
+/// The application state.
+pub struct RlhfApp {
+    /// The config the next run uses (the settings panel edits it).
+    pub config: RmTrainConfig,
+    /// The compute device, once ready (the browser initialises it asynchronously).
+    pub compute: Slot<Compute>,
+    compute_ready: Option<Compute>,
+    run: Option<RunController>,
+    /// Curves and distributions of the current run.
+    pub history: RunHistory,
+    /// Run state for the controls.
+    pub state: RunState,
+    picked: Slot<Picked>,
+    upload: Option<Upload>,
+    /// Called for every event (the web build uses it for page markers).
+    pub on_event: Option<Box<dyn FnMut(&Event)>>,
+    /// Called when a run starts with its config (the web build writes it to the URL).
+    pub on_start: Option<Box<dyn FnMut(&RmTrainConfig)>>,
+    /// Start training as soon as the compute device is ready (`?autostart=1` on the web).
+    pub autostart: bool,
+}
+
+impl RlhfApp {
+    /// A new app with a config and (natively) a ready compute device.
+    pub fn new(config: RmTrainConfig, compute: Option<Compute>) -> Self {
+        Self {
+            config,
+            compute: Arc::new(Mutex::new(None)),
+            compute_ready: compute,
+            run: None,
+            history: RunHistory::default(),
+            state: RunState::Idle,
+            picked: Arc::new(Mutex::new(None)),
+            upload: None,
+            on_event: None,
+            on_start: None,
+            autostart: false,
+        }
+    }
+
+    /// The compute device, if ready.
+    pub fn compute(&mut self) -> Option<&Compute> {
+        if self.compute_ready.is_none() {
+            self.compute_ready = take_slot(&self.compute);
+        }
+        self.compute_ready.as_ref()
+    }
+
+    /// Start a fresh run with the current config (`first`: run freely or one step).
+    pub fn start(&mut self, first: Command, ctx: &egui::Context) {
+        let Some(compute) = self.compute().cloned() else {
+            self.history.error =
+                Some("the compute device is still starting; try again in a moment".into());
+            return;
+        };
+        if let Err(e) = self.config.validate() {
+            self.history.error = Some(format!("invalid settings: {e}"));
+            return;
+        }
+        if matches!(self.config.data.source, DataSource::Jsonl { .. })
+            && cfg!(target_arch = "wasm32")
+            && self.upload.is_none()
+        {
+            self.history.error = Some("pick a JSONL file first".into());
+            return;
+        }
+        self.history = RunHistory::default();
+        let ctx = ctx.clone();
+        let waker = Box::new(move || ctx.request_repaint());
+        if let Some(hook) = self.on_start.as_mut() {
+            hook(&self.config);
+        }
+        self.run = Some(RunController::start(
+            self.config.clone(),
+            compute,
+            self.upload.clone(),
+            first,
+            waker,
+        ));
+        self.state = if first == Command::Run {
+            RunState::Running
+        } else {
+            RunState::Paused
+        };
+    }
+
+    /// Train / continue.
+    pub fn train(&mut self, ctx: &egui::Context) {
+        match (&self.run, self.state) {
+            (Some(run), RunState::Paused) => {
+                run.send(Command::Run);
+                self.state = RunState::Running;
+            }
+            (_, RunState::Running) => {}
+            _ => self.start(Command::Run, ctx),
+        }
+    }
+
+    /// Pause after the current step.
+    pub fn pause(&mut self) {
+        if let (Some(run), RunState::Running) = (&self.run, self.state) {
+            run.send(Command::Pause);
+            self.state = RunState::Paused;
+        }
+    }
+
+    /// Take one step (starting a paused run if there is none).
+    pub fn step_once(&mut self, ctx: &egui::Context) {
+        match (&self.run, self.state) {
+            (Some(run), RunState::Paused) => run.send(Command::Step),
+            (_, RunState::Running) => {}
+            _ => self.start(Command::Step, ctx),
+        }
+    }
+
+    /// Drop the run and clear the charts.
+    pub fn reset(&mut self) {
+        self.run = None;
+        self.history = RunHistory::default();
+        self.state = RunState::Idle;
+    }
+
+    /// Whether settings may be edited (no run in progress).
+    pub fn settings_editable(&self) -> bool {
+        matches!(
+            self.state,
+            RunState::Idle | RunState::Done | RunState::Failed
+        )
+    }
+
+    /// Fold in events from the run and results of background work.
+    pub fn poll(&mut self) {
+        if let Some(picked) = take_slot(&self.picked) {
+            match picked {
+                Picked::Path(path) => {
+                    self.config.data.source = DataSource::Jsonl { path };
+                    self.upload = None;
+                }
+                Picked::Bytes(up) => {
+                    self.config.data.source = DataSource::Jsonl {
+                        path: up.name.clone(),
+                    };
+                    self.upload = Some(up);
+                }
+            }
+        }
+        let Some(run) = &self.run else { return };
+        for event in run.drain() {
+            self.history.apply(&event);
+            match &event {
+                Event::Done { .. } => self.state = RunState::Done,
+                Event::Error { .. } => self.state = RunState::Failed,
+                _ => {}
+            }
+            if let Some(hook) = self.on_event.as_mut() {
+                hook(&event);
+            }
+        }
+    }
+
+    /// Open the file picker (native and web); the result lands in `picked`.
+    pub fn pick_file(&self) {
+        let slot = self.picked.clone();
+        let dialog = rfd::AsyncFileDialog::new()
+            .add_filter("JSONL", &["jsonl", "gz", "json"])
+            .set_title("Open preference pairs (JSONL or JSONL.gz)");
+        #[cfg(not(target_arch = "wasm32"))]
+        std::thread::spawn(move || {
+            if let Some(f) = pollster::block_on(dialog.pick_file()) {
+                let path = f.path().display().to_string();
+                if let Ok(mut g) = slot.lock() {
+                    *g = Some(Picked::Path(path));
+                }
+            }
+        });
+        #[cfg(target_arch = "wasm32")]
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(f) = dialog.pick_file().await {
+                let up = Upload {
+                    name: f.file_name(),
+                    bytes: f.read().await,
+                };
+                if let Ok(mut g) = slot.lock() {
+                    *g = Some(Picked::Bytes(up));
+                }
+            }
+        });
+    }
+
+    /// The whole UI inside `ui`.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        if self.autostart && self.compute().is_some() {
+            self.autostart = false;
+            let ctx = ui.ctx().clone();
+            self.train(&ctx);
+        }
+        if self.autostart {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        rm_panel::rm_panel_ui(self, ui);
+        if self.state == RunState::Running {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl eframe::App for RlhfApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, "rm_config", &self.config);
+    }
+}

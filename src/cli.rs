@@ -1,0 +1,341 @@
+//! Command line: `rlhf-lab` (window), `rlhf-lab train-rm …`, `rlhf-lab bench rm …`.
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::compute::{self, BackendChoice};
+use crate::experiment::bench::{RmBenchSpec, run_rm_bench};
+use crate::experiment::{DataSource, Event, ExperimentError, RmRunner, RmTrainConfig};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rlhf-lab",
+    version,
+    about = "Train and watch RLHF reward models (Secrets of RLHF Part II)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Open the app window (the default with no subcommand).
+    Gui {
+        /// Compute backend: auto, gpu or cpu.
+        #[arg(long, default_value = "auto")]
+        backend: BackendChoice,
+    },
+    /// Train a reward model headless and report its accuracy.
+    TrainRm(TrainRmArgs),
+    /// Run a fixed benchmark workload and print JSON figures.
+    Bench {
+        #[command(subcommand)]
+        workload: BenchWorkload,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchWorkload {
+    /// RM-bench: d_model 128, 4 layers, seq 128, 32 pairs per step.
+    Rm {
+        /// Compute backend: auto, gpu or cpu.
+        #[arg(long, default_value = "auto")]
+        backend: BackendChoice,
+        /// Timed steps (at least 20 for reported figures).
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+    },
+}
+
+/// Data options shared by every command that reads data.
+#[derive(Args, Debug, Clone)]
+struct DataArgs {
+    /// `synthetic`, `hh-sample`, or a path to a .jsonl / .jsonl.gz file.
+    #[arg(long)]
+    data: Option<String>,
+    /// Synthetic world: number of pairs.
+    #[arg(long)]
+    pairs: Option<usize>,
+    /// Synthetic world: fraction of labels flipped on purpose (ρ).
+    #[arg(long)]
+    flip_rate: Option<f64>,
+    /// Synthetic world: Bradley–Terry label temperature.
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Synthetic world: seed of the world and its pairs (independent of --seed, so runs with
+    /// different seeds see the same data).
+    #[arg(long)]
+    world_seed: Option<u64>,
+    /// Skip (and count) malformed JSONL lines instead of stopping at the first.
+    #[arg(long)]
+    skip_bad_lines: bool,
+}
+
+#[derive(Args, Debug)]
+struct TrainRmArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A JSON config (RmTrainConfig); flags override its fields.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Compute backend: auto, gpu or cpu.
+    #[arg(long)]
+    backend: Option<BackendChoice>,
+    /// Seed of weights, split, shuffling and dropout.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Optimizer steps (default: from --epochs).
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Passes over the training pairs (default 2), used when --steps is not given.
+    #[arg(long)]
+    epochs: Option<f64>,
+    /// Pairs per step.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Write DIR/report.json.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON event per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => crate::app::native::run(BackendChoice::Auto),
+        Some(Command::Gui { backend }) => crate::app::native::run(backend),
+        Some(Command::TrainRm(args)) => train_rm(args),
+        Some(Command::Bench {
+            workload: BenchWorkload::Rm { backend, steps },
+        }) => bench_rm(backend, steps),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Apply `--data` and the synthetic-world flags to a config.
+fn apply_data_args(config: &mut RmTrainConfig, args: &DataArgs) -> Result<(), String> {
+    if let Some(d) = &args.data {
+        config.data.source = DataSource::from_arg(d);
+    }
+    if args.skip_bad_lines {
+        config.data.skip_bad_lines = true;
+    }
+    let synthetic_flags = args.pairs.is_some()
+        || args.flip_rate.is_some()
+        || args.temperature.is_some()
+        || args.world_seed.is_some();
+    match &mut config.data.source {
+        DataSource::Synthetic(s) => {
+            if let Some(n) = args.pairs {
+                s.pairs = n;
+            }
+            if let Some(r) = args.flip_rate {
+                s.flip_rate = r;
+            }
+            if let Some(t) = args.temperature {
+                s.temperature = t;
+            }
+            if let Some(w) = args.world_seed {
+                s.seed = w;
+            }
+        }
+        _ if synthetic_flags => {
+            return Err(
+                "--pairs, --flip-rate, --temperature and --world-seed apply to --data synthetic only".into(),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn load_config(path: &PathBuf) -> Result<RmTrainConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("could not read config {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "config {} is not a valid RmTrainConfig: {e} (line {}, column {}). Start from the \"config\" object of a report.json",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn build_config(args: &TrainRmArgs) -> Result<RmTrainConfig, String> {
+    let mut config = match &args.config {
+        Some(p) => load_config(p)?,
+        None => RmTrainConfig::default(),
+    };
+    if let Some(s) = args.seed {
+        config.seed = s;
+    }
+    apply_data_args(&mut config, &args.data)?;
+    if let Some(b) = args.backend {
+        config.backend = b;
+    }
+    if let Some(e) = args.epochs {
+        config.epochs = e;
+        config.steps = 0;
+    }
+    if let Some(s) = args.steps {
+        config.steps = s;
+    }
+    if let Some(b) = args.batch_size {
+        config.batch_size = b;
+    }
+    if let Some(lr) = args.lr {
+        config.optimizer.lr = lr;
+    }
+    config
+        .validate()
+        .map_err(|e| format!("invalid config: {e}"))?;
+    Ok(config)
+}
+
+fn print_human(event: &Event) {
+    match event {
+        Event::Started {
+            backend,
+            adapter,
+            data,
+            train_pairs,
+            validation_pairs,
+            skipped_lines,
+            params,
+            total_steps,
+            ..
+        } => {
+            eprintln!("data: {data} — {train_pairs} train / {validation_pairs} validation pairs");
+            if *skipped_lines > 0 {
+                eprintln!("skipped {skipped_lines} malformed line(s)");
+            }
+            eprintln!("backend: {backend} ({adapter}); {params} parameters; {total_steps} steps");
+        }
+        Event::RmEval {
+            step,
+            validation_accuracy,
+            validation_label_accuracy,
+            validation_loss,
+            ..
+        } => eprintln!(
+            "step {step:>5}: validation accuracy {validation_accuracy:.3} (labels {validation_label_accuracy:.3}), loss {validation_loss:.3}"
+        ),
+        Event::Notice { message } => eprintln!("notice: {message}"),
+        Event::Error { message } => eprintln!("error: {message}"),
+        Event::Done {
+            train_accuracy,
+            validation_accuracy,
+            wall_time_s,
+            train_pairs_per_s,
+            ..
+        } => eprintln!(
+            "done: train accuracy {train_accuracy:.3}, validation accuracy {validation_accuracy:.3}, {wall_time_s:.1} s, {train_pairs_per_s:.0} pairs/s"
+        ),
+        Event::RmStep { .. } => {}
+    }
+}
+
+fn train_rm(args: TrainRmArgs) -> Result<(), String> {
+    let config = build_config(&args)?;
+    let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
+    if let Some(n) = &compute.notice {
+        eprintln!("notice: {n}");
+    }
+    let mut runner = RmRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    while !runner.is_finished() {
+        let events = match pollster::block_on(runner.step()) {
+            Ok(ev) => ev,
+            Err(e) => {
+                if args.json {
+                    emit_json(
+                        &stdout,
+                        &Event::Error {
+                            message: e.to_string(),
+                        },
+                    );
+                }
+                save_partial(&runner, args.out.as_ref(), &e);
+                return Err(e.to_string());
+            }
+        };
+        for ev in &events {
+            if args.json {
+                emit_json(&stdout, ev);
+            } else {
+                print_human(ev);
+            }
+        }
+    }
+    let report = runner.report();
+    if let Some(dir) = &args.out {
+        let path = report.write(dir).map_err(|e| e.to_string())?;
+        eprintln!("report: {}", path.display());
+    }
+    if !args.json {
+        eprintln!(
+            "validation accuracy {:.3} vs {} (shorter-wins baseline {:.3}), train accuracy {:.3}",
+            report.validation_accuracy,
+            report.validation_target,
+            report.baseline_accuracy,
+            report.train_accuracy
+        );
+    }
+    Ok(())
+}
+
+/// Keep what was done when a run fails midway: the report so far goes to `DIR/report.json`.
+fn save_partial(runner: &RmRunner, out: Option<&PathBuf>, error: &ExperimentError) {
+    if let Some(dir) = out {
+        if runner.steps_done() > 0 {
+            match runner.report().write(dir) {
+                Ok(p) => eprintln!(
+                    "partial report (after {} steps): {}",
+                    runner.steps_done(),
+                    p.display()
+                ),
+                Err(e) => eprintln!("could not save the partial report: {e} (after: {error})"),
+            }
+        }
+    }
+}
+
+fn emit_json(stdout: &std::io::Stdout, event: &Event) {
+    if let Ok(line) = serde_json::to_string(event) {
+        let mut lock = stdout.lock();
+        // A closed pipe (e.g. `| head`) is not an error worth dying for.
+        let _ = writeln!(lock, "{line}");
+    }
+}
+
+fn bench_rm(backend: BackendChoice, steps: usize) -> Result<(), String> {
+    let (compute, _setup) = compute::init(backend).map_err(|e| e.to_string())?;
+    if let Some(n) = &compute.notice {
+        eprintln!("notice: {n}");
+    }
+    let spec = RmBenchSpec {
+        timed_steps: steps.max(1),
+        ..Default::default()
+    };
+    let result = pollster::block_on(run_rm_bench(&compute, &spec)).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(())
+}

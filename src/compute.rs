@@ -1,0 +1,211 @@
+//! Where computation runs: burn's wgpu backend (GPU: Vulkan/Metal/DX12 natively, WebGPU in the
+//! browser) or burn-flex (CPU, also in wasm). The one place that creates burn devices, and that
+//! hands burn's wgpu device to eframe so the UI and training share one GPU device.
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+/// What the user asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// Use a hardware GPU when there is one; otherwise the CPU, with a notice.
+    #[default]
+    Auto,
+    /// The wgpu backend, or an error.
+    Gpu,
+    /// burn-flex on the CPU.
+    Cpu,
+}
+
+impl FromStr for BackendChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "gpu" | "wgpu" => Ok(Self::Gpu),
+            "cpu" | "flex" => Ok(Self::Cpu),
+            other => Err(format!("unknown backend `{other}`: use auto, gpu or cpu")),
+        }
+    }
+}
+
+impl fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Gpu => "gpu",
+            Self::Cpu => "cpu",
+        })
+    }
+}
+
+/// The backend actually in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// burn's wgpu backend.
+    Wgpu,
+    /// burn-flex, the CPU backend.
+    Flex,
+}
+
+/// A ready compute device and what the user should know about how it was chosen.
+#[derive(Clone, Debug)]
+pub struct Compute {
+    /// The plain (non-autodiff) device; training uses [`Compute::train_device`].
+    pub device: Device,
+    /// Which backend this is.
+    pub kind: BackendKind,
+    /// Human-readable adapter description, e.g. "llvmpipe (Vulkan, Cpu)" or "CPU (burn-flex)".
+    pub adapter: String,
+    /// Set when the choice differs from what was asked (fallback), shown as a banner / log line.
+    pub notice: Option<String>,
+}
+
+/// The GPU could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "GPU backend unavailable: {reason}. Use `--backend cpu` (or `auto`, which falls back to the CPU), \
+     or check the GPU driver (Vulkan/Metal/DX12; in a browser, WebGPU)."
+)]
+pub struct ComputeError {
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl Compute {
+    /// The CPU backend (always available).
+    pub fn cpu() -> Self {
+        Self {
+            device: Device::flex(),
+            kind: BackendKind::Flex,
+            adapter: "CPU (burn-flex)".into(),
+            notice: None,
+        }
+    }
+
+    /// The device to train on (autodiff enabled).
+    pub fn train_device(&self) -> Device {
+        self.device.clone().autodiff()
+    }
+
+    /// Short name for reports: `wgpu` or `flex`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.kind {
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Flex => "flex",
+        }
+    }
+
+    fn fallback(reason: String) -> Self {
+        Self {
+            notice: Some(format!("{reason}; using the CPU backend (burn-flex)")),
+            ..Self::cpu()
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::*;
+    use burn::tensor::wgpu::{WgpuSetup, wgpu};
+
+    /// Initialise the backend natively. Returns the wgpu handles too when the GPU is used, so the
+    /// UI can render with the same device ([`eframe_setup`]).
+    pub fn init(choice: BackendChoice) -> Result<(Compute, Option<WgpuSetup>), ComputeError> {
+        if choice == BackendChoice::Cpu {
+            return Ok((Compute::cpu(), None));
+        }
+        let attempt = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
+        let result = match attempt {
+            Ok(Ok(ok)) => Ok(ok),
+            Ok(Err(e)) => Err(format!("{e}")),
+            Err(_) => Err("the wgpu runtime panicked while starting".to_string()),
+        };
+        match (choice, result) {
+            (_, Ok((device, setup))) => {
+                let info = setup.adapter.get_info();
+                let adapter = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
+                let software = info.device_type == wgpu::DeviceType::Cpu;
+                if choice == BackendChoice::Auto && software {
+                    // A software rasteriser (lavapipe/llvmpipe) is far slower than burn-flex.
+                    let reason = format!("only a software GPU was found ({adapter})");
+                    return Ok((Compute::fallback(reason), None));
+                }
+                let compute = Compute {
+                    device,
+                    kind: BackendKind::Wgpu,
+                    adapter,
+                    notice: None,
+                };
+                Ok((compute, Some(setup)))
+            }
+            (BackendChoice::Auto, Err(reason)) => {
+                Ok((Compute::fallback(format!("no usable GPU ({reason})")), None))
+            }
+            (_, Err(reason)) => Err(ComputeError { reason }),
+        }
+    }
+
+    /// Hand burn's wgpu device to eframe (the working direction: burn's device has the features
+    /// its kernels need; eframe's does not).
+    pub fn eframe_setup(setup: WgpuSetup) -> egui_wgpu::WgpuSetup {
+        egui_wgpu::WgpuSetup::Existing(egui_wgpu::WgpuSetupExisting {
+            instance: setup.instance,
+            adapter: setup.adapter,
+            device: setup.device,
+            queue: setup.queue,
+        })
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{eframe_setup, init};
+
+/// Initialise the backend in the browser: WebGPU when the page has it, else burn-flex in wasm.
+#[cfg(target_arch = "wasm32")]
+pub async fn init_web(choice: BackendChoice, has_webgpu: bool) -> Compute {
+    if choice == BackendChoice::Cpu {
+        return Compute::cpu();
+    }
+    if !has_webgpu {
+        return Compute::fallback("this browser has no WebGPU (navigator.gpu is missing)".into());
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let adapter = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
+            // Dropping the setup loses the device in the browser ("A valid external Instance
+            // reference no longer exists"), so it lives as long as the page.
+            std::mem::forget(setup);
+            Compute {
+                device,
+                kind: BackendKind::Wgpu,
+                adapter,
+                notice: None,
+            }
+        }
+        Err(e) => Compute::fallback(format!("WebGPU could not start ({e})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_choice_parses_and_prints() {
+        assert_eq!("GPU".parse::<BackendChoice>(), Ok(BackendChoice::Gpu));
+        assert_eq!("flex".parse::<BackendChoice>(), Ok(BackendChoice::Cpu));
+        assert!(
+            "tpu"
+                .parse::<BackendChoice>()
+                .unwrap_err()
+                .contains("auto, gpu or cpu")
+        );
+        assert_eq!(BackendChoice::Auto.to_string(), "auto");
+    }
+}

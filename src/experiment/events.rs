@@ -1,0 +1,80 @@
+//! Typed events: the one stream that feeds the UI's charts, the CLI's JSON lines and the tests.
+use serde::{Deserialize, Serialize};
+
+/// Something a runner reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The run is set up and about to take its first step.
+    Started {
+        /// `wgpu` or `flex`.
+        backend: String,
+        /// Adapter description.
+        adapter: String,
+        /// Why the backend differs from the request, if it does.
+        notice: Option<String>,
+        /// Data source label.
+        data: String,
+        /// Pairs used for training.
+        train_pairs: usize,
+        /// Pairs held out.
+        validation_pairs: usize,
+        /// Malformed lines skipped while loading.
+        skipped_lines: usize,
+        /// Tokenizer vocabulary size.
+        vocab_size: usize,
+        /// Trainable parameters.
+        params: usize,
+        /// Steps the run will take.
+        total_steps: usize,
+    },
+    /// One optimizer step of reward-model training.
+    RmStep {
+        /// 1-based step number.
+        step: usize,
+        /// Mean loss of the batch.
+        loss: f32,
+        /// Fraction of batch pairs with r_c > r_r.
+        train_accuracy: f32,
+        /// Learning rate used.
+        lr: f64,
+    },
+    /// Validation after a step.
+    RmEval {
+        /// Step after which it was measured.
+        step: usize,
+        /// Accuracy against the gold labels (synthetic world) or the held-out labels (real data).
+        validation_accuracy: f32,
+        /// Accuracy against the (possibly noisy) dataset labels.
+        validation_label_accuracy: f32,
+        /// Mean validation loss against the dataset labels.
+        validation_loss: f32,
+        /// Reward of every validation chosen response.
+        chosen_rewards: Vec<f32>,
+        /// Reward of every validation rejected response.
+        rejected_rewards: Vec<f32>,
+    },
+    /// The run finished all its steps.
+    Done {
+        /// Steps taken.
+        step: usize,
+        /// Accuracy on the whole training set at the end.
+        train_accuracy: f32,
+        /// Final validation accuracy (gold for the synthetic world).
+        validation_accuracy: f32,
+        /// Seconds of training (without final scoring).
+        wall_time_s: f64,
+        /// Training throughput.
+        train_pairs_per_s: f64,
+    },
+    /// Something the user should see (not an error).
+    Notice {
+        /// The text.
+        message: String,
+    },
+    /// The run stopped on an error; everything before it stays valid.
+    Error {
+        /// What went wrong and how to fix it.
+        message: String,
+    },
+}

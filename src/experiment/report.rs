@@ -1,0 +1,66 @@
+//! The report a finished reward-model run writes (`DIR/report.json`).
+use serde::{Deserialize, Serialize};
+
+use super::config::RmTrainConfig;
+use super::error::ExperimentError;
+
+/// Results of `train-rm`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RmReport {
+    /// The exact config that ran.
+    pub config: RmTrainConfig,
+    /// Accuracy on the training pairs (against their labels) at the end.
+    pub train_accuracy: f32,
+    /// Held-out accuracy: against the gold reward for the synthetic world, else the labels.
+    pub validation_accuracy: f32,
+    /// Held-out accuracy against the dataset's own (possibly flipped) labels.
+    pub validation_label_accuracy: f32,
+    /// What `validation_accuracy` is measured against: `gold` or `labels`.
+    pub validation_target: String,
+    /// "Shorter response wins" on the validation pairs, against the same target.
+    pub baseline_accuracy: f32,
+    /// Mean validation loss against the labels.
+    pub validation_loss: f32,
+    /// Mean loss of the last training batch.
+    pub final_train_loss: f32,
+    /// Seconds spent in training steps (data preparation and final scoring excluded).
+    pub wall_time_s: f64,
+    /// Training pairs per second.
+    pub train_pairs_per_s: f64,
+    /// `wgpu` or `flex`.
+    pub backend: String,
+    /// Adapter description.
+    pub adapter: String,
+    /// Backend fallback notice, if any.
+    pub backend_notice: Option<String>,
+    /// Steps taken.
+    pub steps: usize,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Data source label.
+    pub data: String,
+    /// Training pairs.
+    pub train_pairs: usize,
+    /// Validation pairs.
+    pub validation_pairs: usize,
+    /// Malformed lines skipped.
+    pub skipped_lines: usize,
+    /// Validation accuracy after each evaluation: `(step, accuracy)`.
+    pub validation_curve: Vec<(usize, f32)>,
+}
+
+impl RmReport {
+    /// Write `dir/report.json` (creating `dir`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn write(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, ExperimentError> {
+        let out = |e: &dyn std::fmt::Display, p: &std::path::Path| ExperimentError::Output {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| out(&e, dir))?;
+        let path = dir.join("report.json");
+        let json = serde_json::to_string_pretty(self).map_err(|e| out(&e, &path))?;
+        std::fs::write(&path, json).map_err(|e| out(&e, &path))?;
+        Ok(path)
+    }
+}

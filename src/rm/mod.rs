@@ -1,0 +1,2 @@
+//! Reward-modelling methods of the paper, one file each.
+pub mod loss;

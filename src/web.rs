@@ -1,0 +1,185 @@
+//! Browser entry point: WebGPU compute (CPU fallback), eframe drawn with glow (WebGL2), the run
+//! config in the URL (`?config=<json>`), and a DOM/console marker per event for page tests.
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::app::RlhfApp;
+use crate::compute::{BackendChoice, init_web};
+use crate::experiment::{Event, RmTrainConfig};
+
+/// Query parameters of the page, decoded.
+fn query_params() -> Vec<(String, String)> {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let v = v.replace('+', " ");
+            let v = js_sys::decode_uri_component(&v)
+                .map(String::from)
+                .unwrap_or(v);
+            (k.to_string(), v)
+        })
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Write a line to the status element and the console (what page tests read).
+fn mark(text: &str, step: usize) {
+    web_sys::console::log_1(&format!("rlhf-lab: {text}").into());
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("rlhf-status"))
+    {
+        el.set_text_content(Some(text));
+        let _ = el.set_attribute("data-step", &step.to_string());
+    }
+}
+
+fn event_marker(event: &Event) {
+    match event {
+        Event::Started {
+            backend, adapter, ..
+        } => {
+            mark(&format!("started backend={backend} adapter={adapter}"), 0);
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("rlhf-status"))
+            {
+                let _ = el.set_attribute("data-backend", backend);
+            }
+        }
+        Event::RmStep { step, loss, .. } => mark(&format!("step={step} loss={loss:.4}"), *step),
+        Event::RmEval {
+            step,
+            validation_accuracy,
+            ..
+        } => mark(
+            &format!("eval step={step} validation_accuracy={validation_accuracy:.3}"),
+            *step,
+        ),
+        Event::Done {
+            step,
+            validation_accuracy,
+            ..
+        } => mark(
+            &format!("done step={step} validation_accuracy={validation_accuracy:.3}"),
+            *step,
+        ),
+        Event::Notice { message } => {
+            web_sys::console::log_1(&format!("rlhf-lab notice: {message}").into())
+        }
+        Event::Error { message } => mark(&format!("error: {message}"), 0),
+    }
+}
+
+/// Put the config in the address bar so the page can be shared or reloaded as it is.
+fn write_config_to_url(config: &RmTrainConfig) {
+    let Ok(json) = serde_json::to_string(config) else {
+        return;
+    };
+    let encoded: String = js_sys::encode_uri_component(&json).into();
+    if let Some(w) = web_sys::window() {
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state_with_url(
+                &JsValue::NULL,
+                "",
+                Some(&format!("?config={encoded}")),
+            );
+        }
+    }
+}
+
+fn has_webgpu() -> bool {
+    web_sys::window()
+        .map(|w| {
+            let gpu =
+                js_sys::Reflect::get(&w.navigator(), &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+            !gpu.is_undefined() && !gpu.is_null()
+        })
+        .unwrap_or(false)
+}
+
+/// The default browser config: the synthetic world, sized for a tab.
+fn web_default_config() -> RmTrainConfig {
+    RmTrainConfig {
+        steps: 300,
+        eval_every: 25,
+        ..Default::default()
+    }
+}
+
+/// Start the web app.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let params = query_params();
+    let mut config = web_default_config();
+    if let Some(json) = param(&params, "config") {
+        match serde_json::from_str::<RmTrainConfig>(json) {
+            Ok(c) => config = c,
+            Err(e) => mark(
+                &format!("error: the config in the URL is not valid ({e}); using defaults"),
+                0,
+            ),
+        }
+    }
+    if let Some(b) = param(&params, "backend").and_then(|b| b.parse::<BackendChoice>().ok()) {
+        config.backend = b;
+    }
+    let autostart = param(&params, "autostart").is_some_and(|v| v != "0");
+    let mut app = RlhfApp::new(config.clone(), None);
+    app.autostart = autostart;
+    app.on_event = Some(Box::new(event_marker));
+    app.on_start = Some(Box::new(write_config_to_url));
+    let slot = app.compute.clone();
+    let backend = config.backend;
+    wasm_bindgen_futures::spawn_local(async move {
+        let compute = init_web(backend, has_webgpu()).await;
+        mark(
+            &format!(
+                "compute ready backend={} adapter={}",
+                compute.backend_name(),
+                compute.adapter
+            ),
+            0,
+        );
+        if let Some(n) = &compute.notice {
+            web_sys::console::log_1(&format!("rlhf-lab notice: {n}").into());
+        }
+        if let Ok(mut g) = slot.lock() {
+            *g = Some(compute);
+        }
+    });
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(canvas) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("the_canvas_id"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+        else {
+            mark("error: no <canvas id=\"the_canvas_id\"> in the page", 0);
+            return;
+        };
+        // glow (WebGL2) draws the UI; burn computes on WebGPU. eframe's WebGPU canvas fails in
+        // headless browsers and would share (and can lose) the compute device.
+        let options = eframe::WebOptions {
+            renderer: eframe::Renderer::Glow,
+            ..Default::default()
+        };
+        let result = eframe::WebRunner::new()
+            .start(canvas, options, Box::new(move |_cc| Ok(Box::new(app))))
+            .await;
+        if let Err(e) = result {
+            mark(&format!("error: the UI could not start: {e:?}"), 0);
+        }
+    });
+}

@@ -1,0 +1,58 @@
+//! Helpers shared by integration tests.
+#![allow(dead_code)]
+use rlhf_lab::compute::{BackendChoice, Compute};
+use rlhf_lab::data::synthetic::SyntheticConfig;
+use rlhf_lab::experiment::{DataConfig, DataSource, Event, RmRunner, RmTrainConfig};
+use rlhf_lab::model::RewardModelConfig;
+
+/// A small, fast synthetic run on the CPU.
+pub fn small_config(steps: usize, seed: u64) -> RmTrainConfig {
+    RmTrainConfig {
+        data: DataConfig {
+            source: DataSource::Synthetic(SyntheticConfig {
+                pairs: 600,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        model: RewardModelConfig {
+            d_model: 32,
+            layers: 1,
+            heads: 2,
+            ffn: 64,
+            max_len: 24,
+            dropout: 0.1,
+        },
+        steps,
+        batch_size: 16,
+        eval_every: 5,
+        seed,
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    }
+}
+
+/// Step a runner to the end, collecting every event.
+pub fn run_to_end(runner: &mut RmRunner) -> Vec<Event> {
+    let mut events = Vec::new();
+    while !runner.is_finished() {
+        events.extend(pollster::block_on(runner.step()).expect("step"));
+    }
+    events
+}
+
+/// Set up a CPU run.
+pub fn cpu_runner(config: RmTrainConfig) -> RmRunner {
+    RmRunner::setup(config, Compute::cpu(), None).expect("setup")
+}
+
+/// Losses of the RmStep events.
+pub fn losses(events: &[Event]) -> Vec<f32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RmStep { loss, .. } => Some(*loss),
+            _ => None,
+        })
+        .collect()
+}

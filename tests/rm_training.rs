@@ -1,0 +1,142 @@
+//! The reward-model runner: events, determinism, learning, divergence, and the wgpu backend.
+mod common;
+
+use common::{cpu_runner, losses, run_to_end, small_config};
+use rlhf_lab::compute::{self, BackendChoice};
+use rlhf_lab::experiment::{Event, ExperimentError, RmRunner};
+
+#[test]
+fn runner_emits_started_steps_evals_and_done_in_order() {
+    let mut runner = cpu_runner(small_config(12, 1));
+    let events = run_to_end(&mut runner);
+    assert!(
+        matches!(
+            events[0],
+            Event::Started {
+                total_steps: 12,
+                ..
+            }
+        ),
+        "{:?}",
+        events[0]
+    );
+    let steps: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RmStep { step, .. } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steps, (1..=12).collect::<Vec<_>>());
+    let evals: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RmEval {
+                step,
+                chosen_rewards,
+                rejected_rewards,
+                ..
+            } => {
+                assert_eq!(chosen_rewards.len(), rejected_rewards.len());
+                Some((*step, chosen_rewards.len()))
+            }
+            _ => None,
+        })
+        .collect();
+    // Every 5 steps and at the end; every validation pair (20 % of 600) scored.
+    assert_eq!(evals, vec![(5, 120), (10, 120), (12, 120)]);
+    assert!(matches!(events.last(), Some(Event::Done { step: 12, .. })));
+    // Nothing more after the end.
+    assert!(pollster::block_on(runner.step()).unwrap().is_empty());
+    let report = runner.report();
+    assert_eq!(report.steps, 12);
+    assert_eq!(report.validation_target, "gold");
+    assert_eq!(report.validation_pairs, 120);
+}
+
+#[test]
+fn same_seed_gives_identical_runs_and_another_seed_differs() {
+    let a = losses(&run_to_end(&mut cpu_runner(small_config(8, 7))));
+    let b = losses(&run_to_end(&mut cpu_runner(small_config(8, 7))));
+    let c = losses(&run_to_end(&mut cpu_runner(small_config(8, 8))));
+    assert_eq!(a, b, "same seed must reproduce bit for bit");
+    assert_ne!(a, c, "a different seed must change the run");
+}
+
+#[test]
+fn small_model_learns_the_synthetic_gold_reward() {
+    let mut cfg = small_config(300, 2);
+    cfg.eval_every = 300;
+    if let rlhf_lab::experiment::DataSource::Synthetic(s) = &mut cfg.data.source {
+        s.pairs = 3000;
+    }
+    let mut runner = cpu_runner(cfg);
+    run_to_end(&mut runner);
+    let report = runner.report();
+    assert!(
+        report.validation_accuracy >= 0.72,
+        "gold accuracy after 300 steps: {}",
+        report.validation_accuracy
+    );
+    assert!(report.validation_accuracy > report.baseline_accuracy + 0.1);
+}
+
+#[test]
+fn divergence_is_an_error_that_keeps_the_last_good_step() {
+    let mut cfg = small_config(50, 3);
+    cfg.optimizer.lr = 1e30;
+    cfg.optimizer.warmup_fraction = 0.0;
+    cfg.optimizer.grad_clip_norm = 0.0;
+    let mut runner = cpu_runner(cfg);
+    let mut error = None;
+    for _ in 0..50 {
+        match pollster::block_on(runner.step()) {
+            Ok(_) => {}
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let error = error.expect("lr = 1e30 must diverge");
+    assert!(
+        matches!(error, ExperimentError::NonFinite { .. }),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(text.contains("lower optimizer.lr"), "{text}");
+    let done = runner.steps_done();
+    // The failed step was not applied; the report still holds the steps before it.
+    assert_eq!(runner.report().steps, done);
+}
+
+#[test]
+fn wgpu_backend_trains_and_agrees_with_cpu() {
+    if std::env::var_os("RLHF_LAB_SKIP_WGPU").is_some() {
+        eprintln!("RLHF_LAB_SKIP_WGPU set: skipping the wgpu test");
+        return;
+    }
+    let (gpu, _setup) = compute::init(BackendChoice::Gpu).expect("a wgpu adapter (lavapipe in CI)");
+    let mut cfg = small_config(3, 4);
+    cfg.model.dropout = 0.0;
+    cfg.eval_every = 3;
+    let mut on_gpu = RmRunner::setup(cfg.clone(), gpu, None).unwrap();
+    let gpu_events = run_to_end(&mut on_gpu);
+    let cpu_events = run_to_end(&mut cpu_runner(cfg));
+    let (g, c) = (losses(&gpu_events), losses(&cpu_events));
+    assert_eq!(g.len(), 3);
+    for (x, y) in g.iter().zip(&c) {
+        assert!((x - y).abs() < 2e-3, "wgpu {g:?} vs cpu {c:?}");
+    }
+    let rewards = |events: &[Event]| {
+        events.iter().rev().find_map(|e| match e {
+            Event::RmEval { chosen_rewards, .. } => Some(chosen_rewards.clone()),
+            _ => None,
+        })
+    };
+    let (rg, rc) = (rewards(&gpu_events).unwrap(), rewards(&cpu_events).unwrap());
+    for (x, y) in rg.iter().zip(&rc) {
+        assert!((x - y).abs() < 1e-2, "reward {x} vs {y}");
+    }
+    assert_eq!(on_gpu.report().backend, "wgpu");
+}

@@ -1,0 +1,77 @@
+//! The app panel driven headless with egui_kittest: click Train, watch steps advance.
+mod common;
+
+use egui_kittest::{Harness, kittest::Queryable};
+use rlhf_lab::app::{RlhfApp, RunState};
+use rlhf_lab::compute::Compute;
+
+fn app() -> RlhfApp {
+    RlhfApp::new(common::small_config(40, 1), Some(Compute::cpu()))
+}
+
+fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&RlhfApp) -> bool) {
+    for _ in 0..600 {
+        harness.run();
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn train_button_runs_steps_that_reach_the_charts() {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1100.0, 800.0))
+        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app());
+    harness.run();
+    harness.get_by_label("Train").click();
+    run_until(&mut harness, "10 steps", |a| a.history.step >= 10);
+    assert!(harness.state().history.loss.len() >= 10);
+    harness.get_by_label("Pause").click();
+    run_until(&mut harness, "pause", |a| a.state == RunState::Paused);
+    let paused_at = harness.state().history.step;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    harness.run();
+    // At most the step in flight when Pause arrived.
+    assert!(harness.state().history.step <= paused_at + 1);
+    harness.get_by_label("Step").click();
+    run_until(&mut harness, "one more step", |a| {
+        a.history.step > paused_at
+    });
+    harness.get_by_label("Train").click();
+    run_until(&mut harness, "the end", |a| a.state == RunState::Done);
+    let h = &harness.state().history;
+    assert_eq!(h.step, 40);
+    assert!(!h.chosen_rewards.is_empty() && !h.validation_accuracy.is_empty());
+    assert!(
+        harness
+            .query_all_by_label_contains("validation accuracy")
+            .next()
+            .is_some()
+    );
+    harness.get_by_label("Reset").click();
+    harness.run();
+    assert_eq!(harness.state().state, RunState::Idle);
+    assert!(harness.state().history.loss.is_empty());
+}
+
+#[test]
+fn invalid_settings_block_training_with_a_message() {
+    let mut a = app();
+    a.config.model.heads = 3;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1100.0, 800.0))
+        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), a);
+    harness.run();
+    harness.get_by_label("Train").click();
+    harness.run();
+    assert_eq!(harness.state().state, RunState::Idle);
+    assert!(
+        harness
+            .query_all_by_label_contains("does not divide")
+            .next()
+            .is_some()
+    );
+}
