@@ -27,9 +27,12 @@ enum Command {
         /// Compute backend: auto, gpu or cpu.
         #[arg(long, default_value = "auto")]
         backend: BackendChoice,
+        /// Start training as soon as the window opens.
+        #[arg(long)]
+        autostart: bool,
     },
     /// Train a reward model headless and report its accuracy.
-    TrainRm(TrainRmArgs),
+    TrainRm(Box<TrainRmArgs>),
     /// Run a fixed benchmark workload and print JSON figures.
     Bench {
         #[command(subcommand)]
@@ -112,9 +115,9 @@ pub fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => crate::app::native::run(BackendChoice::Auto),
-        Some(Command::Gui { backend }) => crate::app::native::run(backend),
-        Some(Command::TrainRm(args)) => train_rm(args),
+        None => crate::app::native::run(BackendChoice::Auto, false),
+        Some(Command::Gui { backend, autostart }) => crate::app::native::run(backend, autostart),
+        Some(Command::TrainRm(args)) => train_rm(*args),
         Some(Command::Bench {
             workload: BenchWorkload::Rm { backend, steps },
         }) => bench_rm(backend, steps),
@@ -288,6 +291,13 @@ fn train_rm(args: TrainRmArgs) -> Result<(), String> {
     if let Some(dir) = &args.out {
         let path = report.write(dir).map_err(|e| e.to_string())?;
         eprintln!("report: {}", path.display());
+        let tokenizer = dir.join("tokenizer.json");
+        runner
+            .data()
+            .tokenizer
+            .save(&tokenizer)
+            .map_err(|e| e.to_string())?;
+        eprintln!("tokenizer: {}", tokenizer.display());
     }
     if !args.json {
         eprintln!(
@@ -303,16 +313,16 @@ fn train_rm(args: TrainRmArgs) -> Result<(), String> {
 
 /// Keep what was done when a run fails midway: the report so far goes to `DIR/report.json`.
 fn save_partial(runner: &RmRunner, out: Option<&PathBuf>, error: &ExperimentError) {
-    if let Some(dir) = out {
-        if runner.steps_done() > 0 {
-            match runner.report().write(dir) {
-                Ok(p) => eprintln!(
-                    "partial report (after {} steps): {}",
-                    runner.steps_done(),
-                    p.display()
-                ),
-                Err(e) => eprintln!("could not save the partial report: {e} (after: {error})"),
-            }
+    if let Some(dir) = out
+        && runner.steps_done() > 0
+    {
+        match runner.report().write(dir) {
+            Ok(p) => eprintln!(
+                "partial report (after {} steps): {}",
+                runner.steps_done(),
+                p.display()
+            ),
+            Err(e) => eprintln!("could not save the partial report: {e} (after: {error})"),
         }
     }
 }

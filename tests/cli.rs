@@ -84,6 +84,9 @@ fn train_rm_prints_json_events_and_writes_the_report() {
     assert_eq!(report["config"]["data"]["source"]["flip_rate"], 0.1);
     assert_eq!(report["config"]["data"]["source"]["pairs"], 400);
     assert_eq!(report["validation_target"], "gold");
+    let tokenizer =
+        rlhf_lab::data::tokenizer::TextTokenizer::load(&dir.join("run/tokenizer.json")).unwrap();
+    assert_eq!(tokenizer.encode("kind clear").unwrap().len(), 2);
     // The saved config reproduces the run when fed back.
     let cfg = dir.join("again.json");
     std::fs::write(&cfg, report["config"].to_string()).unwrap();

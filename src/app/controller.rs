@@ -23,9 +23,11 @@ fn setup(
     config: RmTrainConfig,
     compute: Compute,
     upload: Option<Upload>,
-) -> Result<RmRunner, Event> {
-    RmRunner::setup(config, compute, upload.as_ref()).map_err(|e| Event::Error {
-        message: e.to_string(),
+) -> Result<RmRunner, Box<Event>> {
+    RmRunner::setup(config, compute, upload.as_ref()).map_err(|e| {
+        Box::new(Event::Error {
+            message: e.to_string(),
+        })
     })
 }
 
@@ -88,7 +90,7 @@ mod imp {
         };
         let mut runner = match setup(config, compute, upload) {
             Ok(r) => r,
-            Err(e) => return emit(e),
+            Err(e) => return emit(*e),
         };
         let mut running = false;
         let mut pending_steps = 0usize;
@@ -201,7 +203,7 @@ mod imp {
                 let mut runner = match setup(config, compute, upload) {
                     Ok(r) => r,
                     Err(e) => {
-                        task.borrow_mut().events.push(e);
+                        task.borrow_mut().events.push(*e);
                         return waker();
                     }
                 };

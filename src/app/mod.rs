@@ -34,6 +34,12 @@ pub fn take_slot<T>(slot: &Slot<T>) -> Option<T> {
     }
 }
 
+/// A hook called with every event of the run.
+pub type EventHook = Box<dyn FnMut(&Event)>;
+
+/// A hook called with the config of every run that starts.
+pub type StartHook = Box<dyn FnMut(&RmTrainConfig)>;
+
 /// Where a run stands, as the controls show it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunState {
@@ -64,9 +70,9 @@ pub struct RlhfApp {
     picked: Slot<Picked>,
     upload: Option<Upload>,
     /// Called for every event (the web build uses it for page markers).
-    pub on_event: Option<Box<dyn FnMut(&Event)>>,
+    pub on_event: Option<EventHook>,
     /// Called when a run starts with its config (the web build writes it to the URL).
-    pub on_start: Option<Box<dyn FnMut(&RmTrainConfig)>>,
+    pub on_start: Option<StartHook>,
     /// Start training as soon as the compute device is ready (`?autostart=1` on the web).
     pub autostart: bool,
 }

@@ -4,8 +4,8 @@ use crate::experiment::RmTrainConfig;
 
 use super::RlhfApp;
 
-/// Open the app window and block until it closes.
-pub fn run(backend: BackendChoice) -> Result<(), String> {
+/// Open the app window and block until it closes (`autostart`: begin training at once).
+pub fn run(backend: BackendChoice, autostart: bool) -> Result<(), String> {
     let (compute, setup) = compute::init(backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");
@@ -29,7 +29,9 @@ pub fn run(backend: BackendChoice) -> Result<(), String> {
                 .and_then(|s| eframe::get_value(s, "rm_config"))
                 .unwrap_or_default();
             config.backend = backend;
-            Ok(Box::new(RlhfApp::new(config, Some(compute))))
+            let mut app = RlhfApp::new(config, Some(compute));
+            app.autostart = autostart;
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| {

@@ -81,7 +81,7 @@ impl Rng {
     /// Index drawn from unnormalised non-negative weights (uniform if they sum to 0).
     pub fn categorical(&mut self, weights: &[f64]) -> usize {
         let total: f64 = weights.iter().sum();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return self.below(weights.len());
         }
         let mut x = self.uniform() * total;

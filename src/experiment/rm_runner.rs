@@ -303,7 +303,7 @@ impl RmRunner {
             lr,
         });
         let last = self.step >= self.total_steps;
-        if self.step % self.config.eval_every == 0 || last {
+        if self.step.is_multiple_of(self.config.eval_every) || last {
             events.push(self.evaluate().await?);
         }
         if last {

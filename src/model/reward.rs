@@ -56,7 +56,7 @@ impl RewardModelConfig {
                 return Err(format!("model.{name} = 0: must be at least 1"));
             }
         }
-        if self.d_model % self.heads != 0 {
+        if !self.d_model.is_multiple_of(self.heads) {
             return Err(format!(
                 "model.heads = {} does not divide model.d_model = {}: pick heads from the divisors of d_model",
                 self.heads, self.d_model
