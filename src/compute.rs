@@ -108,6 +108,16 @@ impl Compute {
     }
 }
 
+/// "name (API, device type)", with a placeholder where the platform hides the name.
+fn describe_adapter(name: &str, api: impl fmt::Debug, kind: impl fmt::Debug) -> String {
+    let name = if name.trim().is_empty() {
+        "unnamed adapter"
+    } else {
+        name
+    };
+    format!("{name} ({api:?}, {kind:?})")
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use super::*;
@@ -128,7 +138,7 @@ mod native {
         match (choice, result) {
             (_, Ok((device, setup))) => {
                 let info = setup.adapter.get_info();
-                let adapter = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
+                let adapter = describe_adapter(&info.name, info.backend, info.device_type);
                 let software = info.device_type == wgpu::DeviceType::Cpu;
                 if choice == BackendChoice::Auto && software {
                     // A software rasteriser (lavapipe/llvmpipe) is far slower than burn-flex.
@@ -177,7 +187,7 @@ pub async fn init_web(choice: BackendChoice, has_webgpu: bool) -> Compute {
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
             let info = setup.adapter.get_info();
-            let adapter = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
+            let adapter = describe_adapter(&info.name, info.backend, info.device_type);
             // Dropping the setup loses the device in the browser ("A valid external Instance
             // reference no longer exists"), so it lives as long as the page.
             std::mem::forget(setup);

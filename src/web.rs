@@ -89,14 +89,11 @@ fn write_config_to_url(config: &RmTrainConfig) {
         return;
     };
     let encoded: String = js_sys::encode_uri_component(&json).into();
-    if let Some(w) = web_sys::window() {
-        if let Ok(history) = w.history() {
-            let _ = history.replace_state_with_url(
-                &JsValue::NULL,
-                "",
-                Some(&format!("?config={encoded}")),
-            );
-        }
+    if let Some(w) = web_sys::window()
+        && let Ok(history) = w.history()
+    {
+        let _ =
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?config={encoded}")));
     }
 }
 
@@ -112,11 +109,14 @@ fn has_webgpu() -> bool {
 
 /// The default browser config: the synthetic world, sized for a tab.
 fn web_default_config() -> RmTrainConfig {
-    RmTrainConfig {
-        steps: 300,
+    let mut config = RmTrainConfig {
         eval_every: 25,
         ..Default::default()
+    };
+    if let crate::experiment::DataSource::Synthetic(s) = &mut config.data.source {
+        s.pairs = 4000;
     }
+    config
 }
 
 /// Start the web app.

@@ -5,6 +5,9 @@ use super::history::{RunHistory, histogram_pair};
 
 const CHOSEN: egui::Color32 = egui::Color32::from_rgb(80, 170, 110);
 const REJECTED: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
+const LOSS: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
+const BATCH: egui::Color32 = egui::Color32::from_rgb(150, 150, 150);
+const VALIDATION: egui::Color32 = egui::Color32::from_rgb(90, 160, 240);
 
 /// Training loss per step.
 pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
@@ -14,7 +17,7 @@ pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
         .x_axis_label("step")
         .include_y(0.0)
         .show(ui, |p| {
-            p.line(Line::new("train loss", PlotPoints::from(h.loss.clone())));
+            p.line(Line::new("train loss", PlotPoints::from(h.loss.clone())).color(LOSS));
         });
 }
 
@@ -27,15 +30,20 @@ pub fn accuracy_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
         .include_y(0.4)
         .include_y(1.0)
         .show(ui, |p| {
-            p.line(Line::new(
-                "train batch accuracy",
-                PlotPoints::from(h.train_accuracy.clone()),
-            ));
+            p.line(
+                Line::new(
+                    "train batch accuracy",
+                    PlotPoints::from(h.train_accuracy.clone()),
+                )
+                .color(BATCH)
+                .width(1.0),
+            );
             p.line(
                 Line::new(
                     "validation accuracy",
                     PlotPoints::from(h.validation_accuracy.clone()),
                 )
+                .color(VALIDATION)
                 .width(2.5),
             );
         });

@@ -38,7 +38,7 @@ fn dataset_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
                     .logarithmic(true)
                     .text("pairs"),
             );
-            ui.add(egui::Slider::new(&mut s.flip_rate, 0.0..=0.5).text("flip rate ρ"));
+            ui.add(egui::Slider::new(&mut s.flip_rate, 0.0..=0.5).text("flip rate"));
             ui.add(egui::Slider::new(&mut s.temperature, 0.1..=5.0).text("label temperature"));
             ui.add(egui::DragValue::new(&mut s.seed).prefix("world seed "));
         }

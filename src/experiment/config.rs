@@ -41,7 +41,10 @@ impl DataSource {
     pub fn label(&self) -> String {
         match self {
             Self::Synthetic(s) => {
-                format!("synthetic world ({} pairs, ρ = {})", s.pairs, s.flip_rate)
+                format!(
+                    "synthetic world ({} pairs, flip rate {})",
+                    s.pairs, s.flip_rate
+                )
             }
             Self::HhSample => "HH-RLHF harmless-base sample".into(),
             Self::Jsonl { path } => path.clone(),

@@ -2,7 +2,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::RmTrainConfig;
-use super::error::ExperimentError;
 
 /// Results of `train-rm`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,10 +51,15 @@ pub struct RmReport {
 impl RmReport {
     /// Write `dir/report.json` (creating `dir`).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn write(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, ExperimentError> {
-        let out = |e: &dyn std::fmt::Display, p: &std::path::Path| ExperimentError::Output {
-            path: p.display().to_string(),
-            message: e.to_string(),
+    pub fn write(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<std::path::PathBuf, super::error::ExperimentError> {
+        let out = |e: &dyn std::fmt::Display, p: &std::path::Path| {
+            super::error::ExperimentError::Output {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            }
         };
         std::fs::create_dir_all(dir).map_err(|e| out(&e, dir))?;
         let path = dir.join("report.json");
