@@ -93,7 +93,7 @@ struct TrainRmArgs {
     /// Optimizer steps (default: from --epochs).
     #[arg(long)]
     steps: Option<usize>,
-    /// Passes over the training pairs (default 2), used when --steps is not given.
+    /// Passes over the training pairs (default 3), used when --steps is not given.
     #[arg(long)]
     epochs: Option<f64>,
     /// Pairs per step.

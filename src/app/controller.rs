@@ -18,7 +18,43 @@ pub enum Command {
 /// Called after new events are ready (e.g. to request a repaint).
 pub type Waker = Box<dyn Fn() + Send + Sync>;
 
-/// Set up the runner, turning set-up errors into an event.
+/// Run / pause / single-step bookkeeping, shared by both drivers.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Pacer {
+    running: bool,
+    pending_steps: usize,
+}
+
+impl Pacer {
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::Run => self.running = true,
+            Command::Pause => self.running = false,
+            Command::Step => {
+                self.running = false;
+                self.pending_steps += 1;
+            }
+        }
+    }
+
+    /// Whether a step is due now; counts a pending single step as taken.
+    fn take_step(&mut self) -> bool {
+        if self.running {
+            return true;
+        }
+        if self.pending_steps > 0 {
+            self.pending_steps -= 1;
+            return true;
+        }
+        false
+    }
+
+    fn idle(&self) -> bool {
+        !self.running && self.pending_steps == 0
+    }
+}
+
+/// Set up the runner, turning set-up errors into an error event.
 fn setup(
     config: RmTrainConfig,
     compute: Compute,
@@ -92,34 +128,27 @@ mod imp {
             Ok(r) => r,
             Err(e) => return emit(*e),
         };
-        let mut running = false;
-        let mut pending_steps = 0usize;
+        let mut pacer = Pacer::default();
         loop {
-            let command = if running || pending_steps > 0 {
+            // Block while idle; otherwise only look for new commands between steps.
+            let command = if pacer.idle() {
+                match commands.recv() {
+                    Ok(c) => Some(c),
+                    Err(_) => return,
+                }
+            } else {
                 match commands.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
                     Err(TryRecvError::Disconnected) => return,
                 }
-            } else {
-                match commands.recv() {
-                    Ok(c) => Some(c),
-                    Err(_) => return,
-                }
             };
-            match command {
-                Some(Command::Run) => running = true,
-                Some(Command::Pause) => running = false,
-                Some(Command::Step) => {
-                    running = false;
-                    pending_steps += 1;
-                }
-                None => {}
+            if let Some(c) = command {
+                pacer.apply(c);
             }
-            if !(running || pending_steps > 0) {
+            if !pacer.take_step() {
                 continue;
             }
-            pending_steps = pending_steps.saturating_sub(1);
             // A panic inside the backend (e.g. a lost GPU) must not take the UI down with it.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 pollster::block_on(runner.step())
@@ -207,7 +236,7 @@ mod imp {
                         return waker();
                     }
                 };
-                let (mut running, mut pending) = (false, 0usize);
+                let mut pacer = Pacer::default();
                 loop {
                     {
                         let mut s = task.borrow_mut();
@@ -215,21 +244,13 @@ mod imp {
                             return;
                         }
                         while let Some(c) = s.commands.pop_front() {
-                            match c {
-                                Command::Run => running = true,
-                                Command::Pause => running = false,
-                                Command::Step => {
-                                    running = false;
-                                    pending += 1;
-                                }
-                            }
+                            pacer.apply(c);
                         }
                     }
-                    if !(running || pending > 0) {
+                    if !pacer.take_step() {
                         sleep_ms(50).await;
                         continue;
                     }
-                    pending = pending.saturating_sub(1);
                     match runner.step().await {
                         Ok(evs) => task.borrow_mut().events.extend(evs),
                         Err(e) => {
@@ -264,3 +285,24 @@ mod imp {
 pub use imp::RunController;
 #[cfg(target_arch = "wasm32")]
 pub use imp::sleep_ms;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacer_runs_pauses_and_single_steps() {
+        let mut p = Pacer::default();
+        assert!(p.idle() && !p.take_step());
+        p.apply(Command::Step);
+        p.apply(Command::Step);
+        assert!(
+            p.take_step() && p.take_step() && !p.take_step(),
+            "two single steps, then idle"
+        );
+        p.apply(Command::Run);
+        assert!(p.take_step() && p.take_step(), "running keeps stepping");
+        p.apply(Command::Pause);
+        assert!(p.idle() && !p.take_step());
+    }
+}

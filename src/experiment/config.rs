@@ -154,7 +154,7 @@ impl Default for RmTrainConfig {
             data: DataConfig::default(),
             model: RewardModelConfig::default(),
             optimizer: OptimizerConfig::default(),
-            epochs: 2.0,
+            epochs: 3.0,
             steps: 0,
             batch_size: 32,
             eval_every: 50,
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn steps_come_from_epochs_unless_set() {
         let c = RmTrainConfig {
-            epochs: 2.0,
+            epochs: 3.0,
             steps: 0,
             batch_size: 32,
             ..Default::default()
