@@ -258,7 +258,10 @@ fn print_human(event: &Event) {
 fn train_rm(args: TrainRmArgs) -> Result<(), String> {
     let config = build_config(&args)?;
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
-    if let Some(n) = &compute.notice {
+    // Human mode prints the Notice event; JSON mode also says it on stderr, off the event stream.
+    if args.json
+        && let Some(n) = &compute.notice
+    {
         eprintln!("notice: {n}");
     }
     let mut runner = RmRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
@@ -300,12 +303,13 @@ fn train_rm(args: TrainRmArgs) -> Result<(), String> {
         eprintln!("tokenizer: {}", tokenizer.display());
     }
     if !args.json {
+        let show = |x: Option<f32>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
         eprintln!(
-            "validation accuracy {:.3} vs {} (shorter-wins baseline {:.3}), train accuracy {:.3}",
-            report.validation_accuracy,
+            "validation accuracy {} vs {} (shorter-wins baseline {:.3}), train accuracy {} vs labels",
+            show(report.validation_accuracy),
             report.validation_target,
             report.baseline_accuracy,
-            report.train_accuracy
+            show(report.train_accuracy)
         );
     }
     Ok(())

@@ -226,6 +226,7 @@ fn synthetic_flags_on_real_data_and_bad_config_are_errors() {
         .args(["train-rm", "--data", "synthetic", "--flip-rate", "2"])
         .output()
         .unwrap();
+    assert!(!out.status.success());
     assert!(text(&out).1.contains("flip_rate"), "{}", text(&out).1);
 }
 

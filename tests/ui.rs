@@ -30,16 +30,30 @@ fn train_button_runs_steps_that_reach_the_charts() {
     run_until(&mut harness, "10 steps", |a| a.history.step >= 10);
     assert!(harness.state().history.loss.len() >= 10);
     harness.get_by_label("Pause").click();
-    run_until(&mut harness, "pause", |a| a.state == RunState::Paused);
-    let paused_at = harness.state().history.step;
-    std::thread::sleep(std::time::Duration::from_millis(300));
     harness.run();
-    // At most the step in flight when Pause arrived.
-    assert!(harness.state().history.step <= paused_at + 1);
+    assert_eq!(harness.state().state, RunState::Paused);
+    // Let the step in flight when Pause arrived land, then check that nothing more runs.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    harness.run();
+    let paused_at = harness.state().history.step;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    harness.run();
+    assert_eq!(
+        harness.state().history.step,
+        paused_at,
+        "paused runs do not step"
+    );
     harness.get_by_label("Step").click();
     run_until(&mut harness, "one more step", |a| {
         a.history.step > paused_at
     });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    harness.run();
+    assert_eq!(
+        harness.state().history.step,
+        paused_at + 1,
+        "Step takes exactly one step"
+    );
     harness.get_by_label("Train").click();
     run_until(&mut harness, "the end", |a| a.state == RunState::Done);
     let h = &harness.state().history;

@@ -28,8 +28,14 @@ struct Pacer {
 impl Pacer {
     fn apply(&mut self, command: Command) {
         match command {
-            Command::Run => self.running = true,
-            Command::Pause => self.running = false,
+            Command::Run => {
+                self.running = true;
+                self.pending_steps = 0;
+            }
+            Command::Pause => {
+                self.running = false;
+                self.pending_steps = 0;
+            }
             Command::Step => {
                 self.running = false;
                 self.pending_steps += 1;
@@ -49,6 +55,8 @@ impl Pacer {
         false
     }
 
+    /// Nothing to do until the next command (the native worker blocks then).
+    #[cfg(any(not(target_arch = "wasm32"), test))]
     fn idle(&self) -> bool {
         !self.running && self.pending_steps == 0
     }
@@ -76,6 +84,7 @@ mod imp {
     pub struct RunController {
         commands: Sender<Command>,
         events: Receiver<Event>,
+        ended: std::cell::Cell<bool>,
     }
 
     impl RunController {
@@ -98,6 +107,7 @@ mod imp {
             Self {
                 commands: command_tx,
                 events: event_rx,
+                ended: std::cell::Cell::new(false),
             }
         }
 
@@ -106,9 +116,24 @@ mod imp {
             let _ = self.commands.send(command);
         }
 
-        /// Events produced since the last call.
+        /// Events produced since the last call. If the worker is gone without saying why,
+        /// an error event says so, so the UI never waits on a dead run.
         pub fn drain(&self) -> Vec<Event> {
-            self.events.try_iter().collect()
+            let mut out = Vec::new();
+            loop {
+                match self.events.try_recv() {
+                    Ok(e) => out.push(e),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => return out,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        if !self.ended.replace(true) {
+                            out.push(Event::Error {
+                                message: "the training thread stopped".into(),
+                            });
+                        }
+                        return out;
+                    }
+                }
+            }
         }
     }
 
@@ -124,9 +149,19 @@ mod imp {
             let _ = events.send(e);
             waker();
         };
-        let mut runner = match setup(config, compute, upload) {
-            Ok(r) => r,
-            Err(e) => return emit(*e),
+        let set_up = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            setup(config, compute, upload)
+        }));
+        let mut runner = match set_up {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return emit(*e),
+            Err(_) => {
+                return emit(Event::Error {
+                    message: "setting up the run crashed (out of memory on the device?); \
+                              try a smaller model or the CPU backend"
+                        .into(),
+                });
+            }
         };
         let mut pacer = Pacer::default();
         loop {
@@ -302,6 +337,12 @@ mod tests {
         );
         p.apply(Command::Run);
         assert!(p.take_step() && p.take_step(), "running keeps stepping");
+        p.apply(Command::Pause);
+        assert!(p.idle() && !p.take_step());
+        // Queued single steps do not outlive a Pause.
+        p.apply(Command::Step);
+        p.apply(Command::Step);
+        p.apply(Command::Run);
         p.apply(Command::Pause);
         assert!(p.idle() && !p.take_step());
     }

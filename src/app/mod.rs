@@ -206,6 +206,7 @@ impl RlhfApp {
             self.history.apply(&event);
             match &event {
                 Event::Done { .. } => self.state = RunState::Done,
+                Event::Error { .. } if self.state == RunState::Done => continue,
                 Event::Error { .. } => self.state = RunState::Failed,
                 _ => {}
             }

@@ -17,6 +17,7 @@ fn dataset_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             if ui
                 .selectable_label(current == "Synthetic world", "Synthetic world")
                 .clicked()
+                && current != "Synthetic world"
             {
                 app.config.data.source = DataSource::Synthetic(SyntheticConfig::default());
             }

@@ -116,7 +116,8 @@ impl OptimizerConfig {
         if step < warmup {
             return self.lr * (step + 1) as f64 / warmup as f64;
         }
-        let span = total.saturating_sub(warmup).max(1) as f64;
+        // The last step taken is `total - 1`: it gets exactly the final learning rate.
+        let span = total.saturating_sub(warmup + 1).max(1) as f64;
         let progress = ((step - warmup) as f64 / span).clamp(0.0, 1.0);
         let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
         self.lr * (self.final_lr_fraction + (1.0 - self.final_lr_fraction) * cosine)
@@ -198,6 +199,23 @@ impl RmTrainConfig {
                 self.optimizer.lr
             ));
         }
+        let o = &self.optimizer;
+        for (name, v) in [
+            ("optimizer.warmup_fraction", o.warmup_fraction),
+            ("optimizer.final_lr_fraction", o.final_lr_fraction),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} = {v}: must be in [0, 1]"));
+            }
+        }
+        for (name, v) in [
+            ("optimizer.weight_decay", o.weight_decay),
+            ("optimizer.grad_clip_norm", o.grad_clip_norm),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} = {v}: must be ≥ 0 (0 turns it off)"));
+            }
+        }
         if !(self.data.validation_fraction > 0.0 && self.data.validation_fraction < 1.0) {
             return Err(format!(
                 "data.validation_fraction = {}: must be strictly between 0 and 1",
@@ -246,14 +264,14 @@ mod tests {
         assert!((o.lr_at(0, 100) - 0.1).abs() < 1e-12);
         assert!((o.lr_at(9, 100) - 1.0).abs() < 1e-12);
         assert!((o.lr_at(10, 100) - 1.0).abs() < 1e-12);
-        assert!((o.lr_at(100, 100) - 0.1).abs() < 1e-9);
+        assert!((o.lr_at(99, 100) - 0.1).abs() < 1e-9);
         assert!(o.lr_at(50, 100) < 1.0 && o.lr_at(50, 100) > 0.1);
     }
 
     #[test]
     fn steps_come_from_epochs_unless_set() {
         let c = RmTrainConfig {
-            epochs: 3.0,
+            epochs: 2.0,
             steps: 0,
             batch_size: 32,
             ..Default::default()

@@ -33,7 +33,7 @@ pub enum ExperimentError {
     Compute(#[from] ComputeError),
     /// Training produced NaN or infinity; the step was not applied.
     #[error(
-        "training diverged at step {step}: the loss is {value}. The model from step {last_good} is kept; \
+        "training diverged: the loss at step {step} is {value}. The model after step {last_good} is kept; \
          lower optimizer.lr (now {lr}) or raise optimizer.warmup_fraction, then continue or reset"
     )]
     NonFinite {

@@ -3,25 +3,26 @@ use serde::{Deserialize, Serialize};
 
 use super::config::RmTrainConfig;
 
-/// Results of `train-rm`.
+/// Results of `train-rm`. Measurements a run has not reached yet (a partial report written
+/// after an error) are `null`, never a made-up 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RmReport {
     /// The exact config that ran.
     pub config: RmTrainConfig,
     /// Accuracy on the training pairs (against their labels) at the end.
-    pub train_accuracy: f32,
+    pub train_accuracy: Option<f32>,
     /// Held-out accuracy: against the gold reward for the synthetic world, else the labels.
-    pub validation_accuracy: f32,
+    pub validation_accuracy: Option<f32>,
     /// Held-out accuracy against the dataset's own (possibly flipped) labels.
-    pub validation_label_accuracy: f32,
+    pub validation_label_accuracy: Option<f32>,
     /// What `validation_accuracy` is measured against: `gold` or `labels`.
     pub validation_target: String,
     /// "Shorter response wins" on the validation pairs, against the same target.
     pub baseline_accuracy: f32,
     /// Mean validation loss against the labels.
-    pub validation_loss: f32,
+    pub validation_loss: Option<f32>,
     /// Mean loss of the last training batch.
-    pub final_train_loss: f32,
+    pub final_train_loss: Option<f32>,
     /// Seconds spent in training steps (data preparation and final scoring excluded).
     pub wall_time_s: f64,
     /// Training pairs per second.

@@ -70,6 +70,8 @@ pub struct RmRunner {
     device: Device,
     data: PreparedData,
     model: RewardModel,
+    /// The model before the last update: what a diverged step falls back to.
+    previous_model: RewardModel,
     optim: ModuleOptimizer,
     step: usize,
     total_steps: usize,
@@ -139,6 +141,7 @@ impl RmRunner {
             compute,
             device,
             data,
+            previous_model: model.clone(),
             model,
             optim,
         })
@@ -284,15 +287,19 @@ impl RmRunner {
             train_step(&self.model, &mut self.optim, &batch, lr).await?
         };
         if !outcome.applied {
+            // The loss is measured before the update, so the weights of the last applied update
+            // produced it: fall back to the model before that update.
+            self.model = self.previous_model.clone();
+            self.step = self.step.saturating_sub(1);
             return Err(ExperimentError::NonFinite {
-                step: self.step + 1,
+                step: self.step + 2,
                 value: outcome.loss,
                 last_good: self.step,
                 lr,
             });
         }
         self.train_seconds += t0.elapsed().as_secs_f64();
-        self.model = outcome.model;
+        self.previous_model = std::mem::replace(&mut self.model, outcome.model);
         self.step += 1;
         self.last_loss = outcome.loss;
         let correct = outcome.gaps.iter().filter(|&&g| g > 0.0).count();
@@ -339,17 +346,18 @@ impl RmRunner {
 
     /// The run's report (complete once [`Self::is_finished`]).
     pub fn report(&self) -> RmReport {
-        let eval = self.last_eval.clone().unwrap_or_default();
+        let eval = self.last_eval.as_ref();
+        let finite = |x: f32| x.is_finite().then_some(x);
         let (_, val_pairs) = self.pairs_at(&self.data.split.validation);
         RmReport {
             config: self.config.clone(),
-            train_accuracy: self.final_train_accuracy,
-            validation_accuracy: eval.accuracy,
-            validation_label_accuracy: eval.label_accuracy,
+            train_accuracy: finite(self.final_train_accuracy),
+            validation_accuracy: eval.map(|e| e.accuracy),
+            validation_label_accuracy: eval.map(|e| e.label_accuracy),
             validation_target: if self.use_gold { "gold" } else { "labels" }.into(),
             baseline_accuracy: shorter_wins_accuracy(&val_pairs, self.use_gold),
-            validation_loss: eval.loss,
-            final_train_loss: self.last_loss,
+            validation_loss: eval.map(|e| e.loss),
+            final_train_loss: finite(self.last_loss),
             wall_time_s: self.train_seconds,
             train_pairs_per_s: self.train_pairs_per_s(),
             backend: self.compute.backend_name().into(),

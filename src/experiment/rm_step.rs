@@ -8,7 +8,7 @@ use super::config::OptimizerConfig;
 use super::error::ExperimentError;
 use crate::data::encode::{EncodedPair, pad_pairs};
 use crate::model::RewardModel;
-use crate::rm::loss::preference_loss;
+use crate::rm::loss::{preference_loss, preference_loss_value};
 
 /// A padded batch of pairs on a device: rows `0..pairs` are chosen, `pairs..2·pairs` rejected.
 pub struct PairBatch {
@@ -82,12 +82,13 @@ pub async fn train_step(
 ) -> Result<StepOutcome, ExperimentError> {
     let gaps = batch.gaps(model);
     let loss = preference_loss(gaps.clone(), None, None).mean();
-    let loss_value = read_floats(loss.clone())
-        .await?
-        .first()
-        .copied()
-        .unwrap_or(f32::NAN);
+    // One readback per step: the gaps; the batch loss is the same formula on the host.
     let gap_values = read_floats(gaps.detach()).await?;
+    let loss_value = (gap_values
+        .iter()
+        .map(|&g| preference_loss_value(f64::from(g), 0.0, 0.0))
+        .sum::<f64>()
+        / gap_values.len().max(1) as f64) as f32;
     if !loss_value.is_finite() {
         return Ok(StepOutcome {
             model: model.clone(),
@@ -120,6 +121,8 @@ pub async fn score_pairs(
         let batch = PairBatch::new(chunk, pad_id, device);
         let rewards = model.forward(batch.ids, &batch.lengths).rewards;
         let r = read_floats(rewards).await?;
+        // Long evaluations must not freeze a browser tab (CPU backend: reads finish at once).
+        crate::compute::yield_to_host().await;
         let n = chunk.len();
         chosen.extend_from_slice(&r[..n.min(r.len())]);
         rejected.extend_from_slice(&r[n.min(r.len())..]);
