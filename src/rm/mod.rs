@@ -1,2 +1,3 @@
 //! Reward-modelling methods of the paper, one file each.
 pub mod loss;
+pub mod strength;
