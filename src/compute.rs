@@ -202,17 +202,21 @@ pub async fn init_web(choice: BackendChoice, has_webgpu: bool) -> Compute {
     }
 }
 
+/// Resolve after `ms` milliseconds, giving the browser's event loop its turn.
+#[cfg(target_arch = "wasm32")]
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Give the host event loop a turn: in the browser a `setTimeout(0)` round trip, natively nothing.
 pub async fn yield_to_host() {
     #[cfg(target_arch = "wasm32")]
-    {
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
+    sleep_ms(0).await;
 }
 
 #[cfg(test)]

@@ -240,15 +240,7 @@ mod imp {
         }
     }
 
-    /// Resolve after `ms` milliseconds, giving the browser its turn.
-    pub async fn sleep_ms(ms: i32) {
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
+    use crate::compute::sleep_ms;
 
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
@@ -318,8 +310,6 @@ mod imp {
 }
 
 pub use imp::RunController;
-#[cfg(target_arch = "wasm32")]
-pub use imp::sleep_ms;
 
 #[cfg(test)]
 mod tests {
