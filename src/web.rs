@@ -34,13 +34,17 @@ fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The page's status marker, if the page has one.
+fn status_element() -> Option<web_sys::Element> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("rlhf-status"))
+}
+
 /// Write a line to the status element and the console (what page tests read).
 fn mark(text: &str, step: usize) {
     web_sys::console::log_1(&format!("rlhf-lab: {text}").into());
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("rlhf-status"))
-    {
+    if let Some(el) = status_element() {
         el.set_text_content(Some(text));
         let _ = el.set_attribute("data-step", &step.to_string());
     }
@@ -52,10 +56,7 @@ fn event_marker(event: &Event) {
             backend, adapter, ..
         } => {
             mark(&format!("started backend={backend} adapter={adapter}"), 0);
-            if let Some(el) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id("rlhf-status"))
-            {
+            if let Some(el) = status_element() {
                 let _ = el.set_attribute("data-backend", backend);
             }
         }

@@ -20,7 +20,7 @@ use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
 use crate::data::rng::Rng;
 use crate::model::RewardModel;
-use crate::rm::loss::preference_loss_value;
+use crate::rm::loss::mean_bt_loss;
 
 /// burn-flex keeps one global random generator; holding this while seeding and initialising
 /// weights keeps concurrent runs in one process from interleaving their draws.
@@ -56,7 +56,7 @@ pub fn init_reward_model(
 }
 
 /// Last validation measurement.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct EvalSnapshot {
     accuracy: f32,
     label_accuracy: f32,
@@ -242,11 +242,7 @@ impl RmRunner {
         let (_, pairs) = self.pairs_at(&positions);
         let accuracy = pairwise_accuracy(&pairs, &gaps, self.use_gold);
         let label_accuracy = pairwise_accuracy(&pairs, &gaps, false);
-        let loss = (gaps
-            .iter()
-            .map(|&g| preference_loss_value(f64::from(g), 0.0, 0.0))
-            .sum::<f64>()
-            / gaps.len().max(1) as f64) as f32;
+        let loss = mean_bt_loss(&gaps);
         self.curve.push((self.step, accuracy));
         self.last_eval = Some(EvalSnapshot {
             accuracy,

@@ -8,7 +8,7 @@ use super::config::OptimizerConfig;
 use super::error::ExperimentError;
 use crate::data::encode::{EncodedPair, pad_pairs};
 use crate::model::RewardModel;
-use crate::rm::loss::{preference_loss, preference_loss_value};
+use crate::rm::loss::{mean_bt_loss, preference_loss};
 
 /// A padded batch of pairs on a device: rows `0..pairs` are chosen, `pairs..2·pairs` rejected.
 pub struct PairBatch {
@@ -84,11 +84,7 @@ pub async fn train_step(
     let loss = preference_loss(gaps.clone(), None, None).mean();
     // One readback per step: the gaps; the batch loss is the same formula on the host.
     let gap_values = read_floats(gaps.detach()).await?;
-    let loss_value = (gap_values
-        .iter()
-        .map(|&g| preference_loss_value(f64::from(g), 0.0, 0.0))
-        .sum::<f64>()
-        / gap_values.len().max(1) as f64) as f32;
+    let loss_value = mean_bt_loss(&gap_values);
     if !loss_value.is_finite() {
         return Ok(StepOutcome {
             model: model.clone(),

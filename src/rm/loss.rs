@@ -42,6 +42,15 @@ pub fn preference_loss_value(gap: f64, margin: f64, smoothing: f64) -> f64 {
     -(1.0 - smoothing) * log_sigmoid(u) - smoothing * log_sigmoid(-u)
 }
 
+/// Mean plain Bradley–Terry loss `−log σ(z)` over reward gaps (host side, for reports).
+pub fn mean_bt_loss(gaps: &[f32]) -> f32 {
+    let total: f64 = gaps
+        .iter()
+        .map(|&g| preference_loss_value(f64::from(g), 0.0, 0.0))
+        .sum();
+    (total / gaps.len().max(1) as f64) as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +101,10 @@ mod tests {
         assert!((got[0] - std::f32::consts::LN_2).abs() < 1e-5, "{got:?}");
         assert!((got[1] - 0.326_928).abs() < 1e-5, "{got:?}");
         assert!((preference_loss_value(3.0, 1.0, 0.1) - 0.326_928).abs() < 1e-6);
+        // mean of ln 2 and ln(1 + e^−2)
+        assert!(
+            (mean_bt_loss(&[0.0, 2.0]) - (std::f32::consts::LN_2 + 0.126_928) / 2.0).abs() < 1e-6
+        );
     }
 
     #[test]
