@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::app::RlhfApp;
 use crate::compute::{BackendChoice, init_web};
-use crate::experiment::{Event, RmTrainConfig};
+use crate::experiment::{Event, ExperimentConfig, RmTrainConfig};
 
 /// Query parameters of the page, decoded.
 fn query_params() -> Vec<(String, String)> {
@@ -81,11 +81,40 @@ fn event_marker(event: &Event) {
             web_sys::console::log_1(&format!("rlhf-lab notice: {message}").into())
         }
         Event::Error { message } => mark(&format!("error: {message}"), 0),
+        Event::Job { inner, .. } => {
+            if let Event::Started { backend, .. } = inner.as_ref()
+                && let Some(el) = status_element()
+            {
+                let _ = el.set_attribute("data-backend", backend);
+            }
+        }
+        Event::StrengthUpdate {
+            members, models, ..
+        } => mark(&format!("strength members={members}/{models}"), 0),
+        Event::StrengthDone { report } => mark(
+            &format!(
+                "strength done frac_mu_negative={:.3} auroc={}",
+                report.frac_mu_negative,
+                report.auroc.map_or("n/a".into(), |a| format!("{a:.3}"))
+            ),
+            0,
+        ),
+        Event::MethodDone { run } => mark(
+            &format!(
+                "method {} seed {} validation_accuracy={:.3}",
+                run.method.name(),
+                run.seed,
+                run.validation_accuracy
+            ),
+            0,
+        ),
+        Event::DenoiseDone { .. } => mark("denoise done", 0),
+        Event::BandDone { .. } | Event::Pairs { .. } => {}
     }
 }
 
 /// Put the config in the address bar so the page can be shared or reloaded as it is.
-fn write_config_to_url(config: &RmTrainConfig) {
+fn write_config_to_url(config: &ExperimentConfig) {
     let Ok(json) = serde_json::to_string(config) else {
         return;
     };
@@ -120,14 +149,24 @@ fn web_default_config() -> RmTrainConfig {
     config
 }
 
+/// A config from the URL: any experiment (`{"experiment": "strength", ...}`), or a plain
+/// reward-model config as older links carry it.
+fn parse_url_config(json: &str) -> Result<ExperimentConfig, serde_json::Error> {
+    serde_json::from_str::<ExperimentConfig>(json).or_else(|e| {
+        serde_json::from_str::<RmTrainConfig>(json)
+            .map(ExperimentConfig::Rm)
+            .map_err(|_| e)
+    })
+}
+
 /// Start the web app.
 pub fn start() {
     console_error_panic_hook::set_once();
     let params = query_params();
-    let mut config = web_default_config();
+    let mut app = RlhfApp::new(web_default_config(), None);
     if let Some(json) = param(&params, "config") {
-        match serde_json::from_str::<RmTrainConfig>(json) {
-            Ok(c) => config = c,
+        match parse_url_config(json) {
+            Ok(c) => app.load_experiment(c),
             Err(e) => mark(
                 &format!("error: the config in the URL is not valid ({e}); using defaults"),
                 0,
@@ -135,10 +174,10 @@ pub fn start() {
         }
     }
     if let Some(b) = param(&params, "backend").and_then(|b| b.parse::<BackendChoice>().ok()) {
-        config.backend = b;
+        app.config.backend = b;
     }
     let autostart = param(&params, "autostart").is_some_and(|v| v != "0");
-    let mut app = RlhfApp::new(config.clone(), None);
+    let config = app.config.clone();
     app.autostart = autostart;
     app.on_event = Some(Box::new(event_marker));
     app.on_start = Some(Box::new(write_config_to_url));

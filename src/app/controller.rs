@@ -2,7 +2,7 @@
 //! the browser's event loop on the web. Both speak the same commands and hand back events.
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
-use crate::experiment::{Event, RmRunner, RmTrainConfig};
+use crate::experiment::{AnyRunner, Event, ExperimentConfig};
 
 /// What the UI can ask of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,13 +62,13 @@ impl Pacer {
     }
 }
 
-/// Set up the runner, turning set-up errors into an error event.
+/// Set up the runner (and its first events), turning set-up errors into an error event.
 fn setup(
-    config: RmTrainConfig,
+    config: ExperimentConfig,
     compute: Compute,
     upload: Option<Upload>,
-) -> Result<RmRunner, Box<Event>> {
-    RmRunner::setup(config, compute, upload.as_ref()).map_err(|e| {
+) -> Result<(AnyRunner, Vec<Event>), Box<Event>> {
+    AnyRunner::setup(config, compute, upload.as_ref()).map_err(|e| {
         Box::new(Event::Error {
             message: e.to_string(),
         })
@@ -90,7 +90,7 @@ mod imp {
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
         pub fn start(
-            config: RmTrainConfig,
+            config: ExperimentConfig,
             compute: Compute,
             upload: Option<Upload>,
             first: Command,
@@ -138,7 +138,7 @@ mod imp {
     }
 
     fn worker(
-        config: RmTrainConfig,
+        config: ExperimentConfig,
         compute: Compute,
         upload: Option<Upload>,
         commands: Receiver<Command>,
@@ -153,7 +153,13 @@ mod imp {
             setup(config, compute, upload)
         }));
         let mut runner = match set_up {
-            Ok(Ok(r)) => r,
+            Ok(Ok((r, first))) => {
+                for e in first {
+                    let _ = events.send(e);
+                }
+                waker();
+                r
+            }
             Ok(Err(e)) => return emit(*e),
             Err(_) => {
                 return emit(Event::Error {
@@ -245,7 +251,7 @@ mod imp {
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
         pub fn start(
-            config: RmTrainConfig,
+            config: ExperimentConfig,
             compute: Compute,
             upload: Option<Upload>,
             first: Command,
@@ -257,7 +263,11 @@ mod imp {
             wasm_bindgen_futures::spawn_local(async move {
                 sleep_ms(0).await;
                 let mut runner = match setup(config, compute, upload) {
-                    Ok(r) => r,
+                    Ok((r, first)) => {
+                        task.borrow_mut().events.extend(first);
+                        waker();
+                        r
+                    }
                     Err(e) => {
                         task.borrow_mut().events.push(*e);
                         return waker();

@@ -89,6 +89,14 @@ impl RunHistory {
             }
             Event::Notice { message } => self.notices.push(message.clone()),
             Event::Error { message } => self.error = Some(message.clone()),
+            // Multi-run experiments have their own panels.
+            Event::Job { .. }
+            | Event::StrengthUpdate { .. }
+            | Event::BandDone { .. }
+            | Event::StrengthDone { .. }
+            | Event::MethodDone { .. }
+            | Event::DenoiseDone { .. }
+            | Event::Pairs { .. } => {}
         }
     }
 

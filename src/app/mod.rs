@@ -1,19 +1,51 @@
 //! The egui app: one file per panel; consumes events only.
 pub mod charts;
 pub mod controller;
+pub mod denoise_panel;
+pub mod denoise_view;
 pub mod history;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+pub mod panel_common;
 pub mod rm_panel;
 pub mod settings;
+pub mod strength_panel;
+pub mod strength_view;
 
 use std::sync::{Arc, Mutex};
 
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
-use crate::experiment::{DataSource, Event, RmTrainConfig};
+use crate::experiment::{
+    DataSource, DenoiseConfig, Event, ExperimentConfig, RmTrainConfig, StrengthConfig,
+};
 use controller::{Command, RunController};
+use denoise_view::DenoiseView;
 use history::RunHistory;
+use strength_view::StrengthView;
+
+/// The experiment tabs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    /// Train one reward model.
+    #[default]
+    Rm,
+    /// Preference strength.
+    Strength,
+    /// Denoising methods.
+    Denoise,
+}
+
+impl Tab {
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Rm => "Reward model",
+            Tab::Strength => "Preference strength",
+            Tab::Denoise => "Denoising",
+        }
+    }
+}
 
 /// A file chosen in the picker (natively a path; in the browser its bytes).
 pub enum Picked {
@@ -38,7 +70,7 @@ pub fn take_slot<T>(slot: &Slot<T>) -> Option<T> {
 pub type EventHook = Box<dyn FnMut(&Event)>;
 
 /// A hook called with the config of every run that starts.
-pub type StartHook = Box<dyn FnMut(&RmTrainConfig)>;
+pub type StartHook = Box<dyn FnMut(&ExperimentConfig)>;
 
 /// Where a run stands, as the controls show it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,8 +89,20 @@ pub enum RunState {
 
 /// The application state.
 pub struct RlhfApp {
-    /// The config the next run uses (the settings panel edits it).
+    /// The reward-model config; its data, seed and backend are shared by every tab.
     pub config: RmTrainConfig,
+    /// The strength tab's config (its data, seed and backend come from `config`).
+    pub strength: StrengthConfig,
+    /// The denoising tab's config (its data, seed and backend come from `config`).
+    pub denoise: DenoiseConfig,
+    /// The tab shown.
+    pub tab: Tab,
+    /// The tab whose experiment the current run is.
+    pub run_tab: Tab,
+    /// The strength panel's state.
+    pub strength_view: StrengthView,
+    /// The denoising panel's state.
+    pub denoise_view: DenoiseView,
     /// The compute device, once ready (the browser initialises it asynchronously).
     pub compute: Slot<Compute>,
     compute_ready: Option<Compute>,
@@ -82,6 +126,12 @@ impl RlhfApp {
     pub fn new(config: RmTrainConfig, compute: Option<Compute>) -> Self {
         Self {
             config,
+            strength: StrengthConfig::default(),
+            denoise: DenoiseConfig::default(),
+            tab: Tab::Rm,
+            run_tab: Tab::Rm,
+            strength_view: StrengthView::default(),
+            denoise_view: DenoiseView::default(),
             compute: Arc::new(Mutex::new(None)),
             compute_ready: compute,
             run: None,
@@ -103,6 +153,54 @@ impl RlhfApp {
         self.compute_ready.as_ref()
     }
 
+    /// The experiment the current tab would start: its own knobs plus the shared data, seed
+    /// and backend.
+    pub fn experiment_config(&self) -> ExperimentConfig {
+        let shared = |rm: &RmTrainConfig| RmTrainConfig {
+            data: self.config.data.clone(),
+            seed: self.config.seed,
+            backend: self.config.backend,
+            ..rm.clone()
+        };
+        match self.tab {
+            Tab::Rm => ExperimentConfig::Rm(self.config.clone()),
+            Tab::Strength => ExperimentConfig::Strength(StrengthConfig {
+                rm: shared(&self.strength.rm),
+                ..self.strength.clone()
+            }),
+            Tab::Denoise => {
+                let mut c = self.denoise.clone();
+                c.strength.rm = shared(&c.strength.rm);
+                c.rm = shared(&c.rm);
+                ExperimentConfig::Denoise(c)
+            }
+        }
+    }
+
+    /// Take an experiment config (from the URL or a saved run): its tab and knobs.
+    pub fn load_experiment(&mut self, config: ExperimentConfig) {
+        let (tab, rm) = match config {
+            ExperimentConfig::Rm(c) => (Tab::Rm, c),
+            ExperimentConfig::Strength(c) => {
+                let rm = c.rm.clone();
+                self.strength = c;
+                (Tab::Strength, rm)
+            }
+            ExperimentConfig::Denoise(c) => {
+                let rm = c.rm.clone();
+                self.denoise = c;
+                (Tab::Denoise, rm)
+            }
+        };
+        self.config.data = rm.data.clone();
+        self.config.seed = rm.seed;
+        self.config.backend = rm.backend;
+        if tab == Tab::Rm {
+            self.config = rm;
+        }
+        self.tab = tab;
+    }
+
     /// Start a fresh run with the current config (`first`: run freely or one step).
     pub fn start(&mut self, first: Command, ctx: &egui::Context) {
         let Some(compute) = self.compute().cloned() else {
@@ -110,7 +208,9 @@ impl RlhfApp {
                 Some("the compute device is still starting; try again in a moment".into());
             return;
         };
-        if let Err(e) = self.config.validate() {
+        let experiment = self.experiment_config();
+        self.run_tab = self.tab;
+        if let Err(e) = experiment.validate() {
             self.history.error = Some(format!("invalid settings: {e}"));
             return;
         }
@@ -122,13 +222,15 @@ impl RlhfApp {
             return;
         }
         self.history = RunHistory::default();
+        self.strength_view = StrengthView::default();
+        self.denoise_view = DenoiseView::default();
         let ctx = ctx.clone();
         let waker = Box::new(move || ctx.request_repaint());
         if let Some(hook) = self.on_start.as_mut() {
-            hook(&self.config);
+            hook(&experiment);
         }
         self.run = Some(RunController::start(
-            self.config.clone(),
+            experiment,
             compute,
             self.upload.clone(),
             first,
@@ -174,7 +276,10 @@ impl RlhfApp {
     pub fn reset(&mut self) {
         self.run = None;
         self.history = RunHistory::default();
+        self.strength_view = StrengthView::default();
+        self.denoise_view = DenoiseView::default();
         self.state = RunState::Idle;
+        self.run_tab = self.tab;
     }
 
     /// Whether settings may be edited (no run in progress).
@@ -204,8 +309,15 @@ impl RlhfApp {
         let Some(run) = &self.run else { return };
         for event in run.drain() {
             self.history.apply(&event);
+            match self.run_tab {
+                Tab::Rm => {}
+                Tab::Strength => self.strength_view.apply(&event),
+                Tab::Denoise => self.denoise_view.apply(&event),
+            }
             match &event {
-                Event::Done { .. } => self.state = RunState::Done,
+                Event::Done { .. } | Event::StrengthDone { .. } | Event::DenoiseDone { .. } => {
+                    self.state = RunState::Done;
+                }
                 Event::Error { .. } if self.state == RunState::Done => continue,
                 Event::Error { .. } => self.state = RunState::Failed,
                 _ => {}
@@ -257,7 +369,22 @@ impl RlhfApp {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
-        rm_panel::rm_panel_ui(self, ui);
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for tab in [Tab::Rm, Tab::Strength, Tab::Denoise] {
+                    ui.selectable_value(&mut self.tab, tab, tab.title());
+                }
+            });
+        });
+        egui::Panel::left("settings")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| settings::settings_ui(self, ui));
+        egui::CentralPanel::default().show(ui, |ui| match self.tab {
+            Tab::Rm => rm_panel::rm_panel_ui(self, ui),
+            Tab::Strength => strength_panel::strength_panel_ui(self, ui),
+            Tab::Denoise => denoise_panel::denoise_panel_ui(self, ui),
+        });
         if self.state == RunState::Running {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
@@ -272,5 +399,7 @@ impl eframe::App for RlhfApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, "rm_config", &self.config);
+        eframe::set_value(storage, "strength_config", &self.strength);
+        eframe::set_value(storage, "denoise_config", &self.denoise);
     }
 }

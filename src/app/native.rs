@@ -30,6 +30,14 @@ pub fn run(backend: BackendChoice, autostart: bool) -> Result<(), String> {
                 .unwrap_or_default();
             config.backend = backend;
             let mut app = RlhfApp::new(config, Some(compute));
+            if let Some(s) = cc.storage {
+                if let Some(c) = eframe::get_value(s, "strength_config") {
+                    app.strength = c;
+                }
+                if let Some(c) = eframe::get_value(s, "denoise_config") {
+                    app.denoise = c;
+                }
+            }
             app.autostart = autostart;
             Ok(Box::new(app))
         }),

@@ -1,8 +1,12 @@
-//! The settings side panel: dataset, model and training knobs, all editing one RmTrainConfig.
+//! The settings side panel: the dataset (shared by every tab), then the knobs of the current
+//! tab's experiment config.
 use crate::data::synthetic::SyntheticConfig;
 use crate::experiment::DataSource;
 
-use super::RlhfApp;
+use super::{RlhfApp, Tab};
+use crate::experiment::denoise_runner::{Method, TrainSubset};
+use crate::model::{Arch, RewardModelConfig};
+use crate::rm::denoise::{FlipRule, SmoothScope};
 
 fn dataset_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.strong("Dataset");
@@ -40,7 +44,10 @@ fn dataset_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
                     .text("pairs"),
             );
             ui.add(egui::Slider::new(&mut s.flip_rate, 0.0..=0.5).text("flip rate"));
-            ui.add(egui::Slider::new(&mut s.temperature, 0.1..=5.0).text("label temperature"));
+            ui.add(egui::Slider::new(&mut s.temperature, 0.0..=5.0).text("label temperature"))
+                .on_hover_text(
+                    "0: labels follow the gold reward exactly (only the flip rate adds noise)",
+                );
             ui.add(egui::DragValue::new(&mut s.seed).prefix("world seed "));
         }
         DataSource::Jsonl { path } => {
@@ -63,6 +70,7 @@ fn dataset_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
 fn model_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let m = &mut app.config.model;
     ui.strong("Reward model");
+    arch_ui(m, ui, "rm_arch");
     ui.add(egui::Slider::new(&mut m.d_model, 8..=512).text("d_model"));
     ui.add(egui::Slider::new(&mut m.layers, 1..=8).text("layers"));
     ui.add(egui::Slider::new(&mut m.heads, 1..=16).text("heads"));
@@ -99,6 +107,109 @@ fn training_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.add(egui::DragValue::new(&mut c.seed).prefix("seed "));
 }
 
+fn arch_ui(model: &mut RewardModelConfig, ui: &mut egui::Ui, id: &str) {
+    let before = model.arch;
+    egui::ComboBox::new(id, "architecture")
+        .selected_text(match model.arch {
+            Arch::Bow => "bag of words (fast)",
+            Arch::Transformer => "transformer",
+        })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut model.arch, Arch::Bow, "bag of words (fast)");
+            ui.selectable_value(&mut model.arch, Arch::Transformer, "transformer");
+        });
+    if model.arch != before {
+        *model = match model.arch {
+            Arch::Bow => RewardModelConfig::bow(),
+            Arch::Transformer => RewardModelConfig::default(),
+        };
+    }
+}
+
+fn strength_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    let c = &mut app.strength;
+    ui.strong("Ensemble");
+    ui.add(egui::Slider::new(&mut c.models, 2..=20).text("models M"));
+    ui.add(egui::Slider::new(&mut c.cross_fit, 0..=10).text("cross-fit folds (0 = in-sample)"));
+    arch_ui(&mut c.rm.model, ui, "ps_arch");
+    ui.add(
+        egui::Slider::new(&mut c.rm.epochs, 0.5..=20.0)
+            .logarithmic(true)
+            .text("epochs per member"),
+    );
+    ui.add(
+        egui::Slider::new(&mut c.rm.optimizer.lr, 1e-5..=3e-2)
+            .logarithmic(true)
+            .text("learning rate"),
+    );
+    ui.checkbox(&mut c.band_retrain, "retrain a model on each band alone");
+    ui.add_enabled(
+        c.band_retrain,
+        egui::Slider::new(&mut c.band_epochs, 1.0..=20.0).text("band epochs"),
+    );
+    ui.add(egui::DragValue::new(&mut app.config.seed).prefix("seed "));
+}
+
+fn denoise_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    let c = &mut app.denoise;
+    ui.strong("Methods");
+    for m in Method::ALL {
+        let mut on = c.methods.contains(&m);
+        if ui.checkbox(&mut on, m.name()).changed() {
+            if on {
+                c.methods.push(m);
+                c.methods
+                    .sort_by_key(|x| Method::ALL.iter().position(|y| y == x));
+            } else {
+                c.methods.retain(|x| *x != m);
+            }
+        }
+    }
+    ui.add(egui::Slider::new(&mut c.seeds, 1..=10).text("seeds"));
+    ui.strong("Recipe");
+    let mut bottom = matches!(c.flip, FlipRule::Bottom { .. });
+    ui.horizontal(|ui| {
+        ui.label("flip:");
+        ui.radio_value(&mut bottom, true, "bottom fraction");
+        ui.radio_value(&mut bottom, false, "μ < 0");
+    });
+    c.flip = match (bottom, c.flip) {
+        (true, FlipRule::Bottom { fraction }) => {
+            let mut f = fraction;
+            ui.add(egui::Slider::new(&mut f, 0.01..=0.5).text("flip fraction"));
+            FlipRule::Bottom { fraction: f }
+        }
+        (true, _) => FlipRule::Bottom { fraction: 0.2 },
+        (false, _) => FlipRule::MuNegative,
+    };
+    ui.add(egui::Slider::new(&mut c.smoothing, 0.0..=1.0).text("smoothing α"));
+    let mut all = c.smoothing_scope == SmoothScope::All;
+    ui.checkbox(&mut all, "smooth every pair (else only μ < 0)");
+    c.smoothing_scope = if all {
+        SmoothScope::All
+    } else {
+        SmoothScope::MuNegative
+    };
+    ui.add(egui::Slider::new(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"));
+    ui.checkbox(&mut c.margin_clamp, "margin = max(μ, 0)");
+    let mut top = matches!(c.subset, TrainSubset::Top { .. });
+    ui.checkbox(&mut top, "train on the strongest 10 % only (Fig 6)");
+    c.subset = if top {
+        TrainSubset::Top { fraction: 0.1 }
+    } else {
+        TrainSubset::All
+    };
+    ui.strong("Training");
+    arch_ui(&mut c.rm.model, ui, "dn_arch");
+    ui.add(
+        egui::Slider::new(&mut c.rm.epochs, 0.5..=30.0)
+            .logarithmic(true)
+            .text("epochs per run"),
+    );
+    ui.add(egui::Slider::new(&mut c.strength.models, 2..=20).text("ensemble M for μ"));
+    ui.add(egui::DragValue::new(&mut app.config.seed).prefix("seed "));
+}
+
 /// The settings column; disabled while a run is in progress.
 pub fn settings_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let editable = app.settings_editable();
@@ -106,12 +217,18 @@ pub fn settings_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         egui::ScrollArea::vertical().show(ui, |ui| {
             dataset_ui(app, ui);
             ui.separator();
-            model_ui(app, ui);
-            ui.separator();
-            training_ui(app, ui);
+            match app.tab {
+                Tab::Rm => {
+                    model_ui(app, ui);
+                    ui.separator();
+                    training_ui(app, ui);
+                }
+                Tab::Strength => strength_ui(app, ui),
+                Tab::Denoise => denoise_ui(app, ui),
+            }
         });
     });
-    if let Err(e) = app.config.validate() {
+    if let Err(e) = app.experiment_config().validate() {
         ui.colored_label(egui::Color32::from_rgb(230, 120, 60), e);
     }
 }

@@ -59,6 +59,40 @@ pub struct EncodedPair {
     pub chosen: Vec<u32>,
     /// `prompt + rejected + EOS`, truncated.
     pub rejected: Vec<u32>,
+    /// Where the response starts in `chosen` (prompt tokens kept before it).
+    pub chosen_start: usize,
+    /// Where the response starts in `rejected`.
+    pub rejected_start: usize,
+}
+
+impl EncodedPair {
+    /// A pair whose sequences hold no prompt (responses start at 0): benches and tests.
+    pub fn without_prompt(index: usize, chosen: Vec<u32>, rejected: Vec<u32>) -> Self {
+        Self {
+            index,
+            chosen,
+            rejected,
+            chosen_start: 0,
+            rejected_start: 0,
+        }
+    }
+
+    /// The same pair with chosen and rejected swapped (a flipped label).
+    pub fn swapped(&self) -> Self {
+        Self {
+            index: self.index,
+            chosen: self.rejected.clone(),
+            rejected: self.chosen.clone(),
+            chosen_start: self.rejected_start,
+            rejected_start: self.chosen_start,
+        }
+    }
+}
+
+/// Prompt tokens [`encode_sequence`] keeps for a response of `response_len` tokens.
+pub fn kept_prompt_len(prompt_len: usize, response_len: usize, max_len: usize) -> usize {
+    let budget = max_len.saturating_sub(1);
+    prompt_len.min(budget - response_len.min(budget))
 }
 
 /// Encode many `(index, prompt, chosen, rejected)` pairs, in order. The prompt is tokenized
@@ -94,6 +128,8 @@ pub fn encode_pairs<'a>(
             index,
             chosen: encode_sequence(prompt_ids, &chosen_ids, eos, max_len)?,
             rejected: encode_sequence(prompt_ids, &rejected_ids, eos, max_len)?,
+            chosen_start: kept_prompt_len(prompt_ids.len(), chosen_ids.len(), max_len),
+            rejected_start: kept_prompt_len(prompt_ids.len(), rejected_ids.len(), max_len),
         });
     }
     Ok(out)
@@ -113,6 +149,8 @@ pub struct PaddedBatch {
     /// Length of the longest row in this batch (not the configured maximum), so short data
     /// runs fast. 0 for an empty batch.
     pub seq_len: usize,
+    /// Where each row's response starts (0 when the rows carry no prompt).
+    pub starts: Vec<usize>,
 }
 
 /// Pad pairs into one batch: rows `[p0.chosen, ..., pn.chosen, p0.rejected, ..., pn.rejected]`
@@ -123,7 +161,13 @@ pub fn pad_pairs(pairs: &[&EncodedPair], pad_id: u32) -> PaddedBatch {
         .map(|p| p.chosen.as_slice())
         .chain(pairs.iter().map(|p| p.rejected.as_slice()))
         .collect();
-    pad_sequences(&seqs, pad_id)
+    let mut batch = pad_sequences(&seqs, pad_id);
+    batch.starts = pairs
+        .iter()
+        .map(|p| p.chosen_start)
+        .chain(pairs.iter().map(|p| p.rejected_start))
+        .collect();
+    batch
 }
 
 /// Right-pad sequences with `pad_id` to the longest one, in the given order.
@@ -142,6 +186,7 @@ pub fn pad_sequences(seqs: &[&[u32]], pad_id: u32) -> PaddedBatch {
         lengths,
         rows,
         seq_len,
+        starts: vec![0; rows],
     }
 }
 
@@ -246,11 +291,15 @@ mod tests {
                     index: 7,
                     chosen: vec![2, 2, 3, 1],
                     rejected: vec![2, 4, 5, 1],
+                    chosen_start: 2,
+                    rejected_start: 1,
                 },
                 EncodedPair {
                     index: 9,
                     chosen: vec![5, 1],
                     rejected: vec![4, 1],
+                    chosen_start: 0,
+                    rejected_start: 0,
                 },
             ]
         );
@@ -324,16 +373,20 @@ mod tests {
     #[test]
     fn pad_pairs_puts_chosen_block_then_rejected_block() {
         let p0 = EncodedPair {
-            index: 0,
-            chosen: vec![5, 6, 1],
-            rejected: vec![7, 1],
+            chosen_start: 1,
+            rejected_start: 0,
+            ..EncodedPair::without_prompt(0, vec![5, 6, 1], vec![7, 1])
         };
         let p1 = EncodedPair {
-            index: 1,
-            chosen: vec![8, 1],
-            rejected: vec![9, 10, 11, 12, 1],
+            chosen_start: 0,
+            rejected_start: 2,
+            ..EncodedPair::without_prompt(1, vec![8, 1], vec![9, 10, 11, 12, 1])
         };
         let batch = pad_pairs(&[&p0, &p1], 0);
+        assert_eq!(batch.starts, vec![1, 0, 0, 2]);
+        let flipped = p1.swapped();
+        assert_eq!(flipped.chosen, p1.rejected);
+        assert_eq!((flipped.chosen_start, flipped.rejected_start), (2, 0));
         assert_eq!(batch.rows, 4);
         assert_eq!(batch.seq_len, 5);
         assert_eq!(batch.lengths, vec![3, 2, 2, 5]);
@@ -365,7 +418,8 @@ mod tests {
                 ids: vec![],
                 lengths: vec![],
                 rows: 0,
-                seq_len: 0
+                seq_len: 0,
+                starts: vec![],
             }
         );
         assert_eq!(pad_pairs(&[], 0).rows, 0);

@@ -63,7 +63,8 @@ pub struct SyntheticConfig {
     pub pairs: usize,
     /// Fraction ρ of labels flipped on purpose after Bradley–Terry labelling.
     pub flip_rate: f64,
-    /// Bradley–Terry temperature T: larger means noisier labels (more ambiguous pairs).
+    /// Bradley–Terry temperature T: larger means noisier labels (more ambiguous pairs); 0 labels
+    /// every pair by its gold reward (then only `flip_rate` adds noise).
     pub temperature: f64,
     /// Seed of the world's reference distribution and of the pairs.
     pub seed: u64,
@@ -101,9 +102,9 @@ impl SyntheticConfig {
                 self.flip_rate
             ));
         }
-        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+        if !(self.temperature.is_finite() && self.temperature >= 0.0) {
             return Err(format!(
-                "synthetic temperature = {}: must be > 0",
+                "synthetic temperature = {}: must be ≥ 0 (0: labels follow the gold reward)",
                 self.temperature
             ));
         }
@@ -266,7 +267,11 @@ pub fn generate_pairs(config: &SyntheticConfig) -> Result<(World, Vec<Preference
         let a = world.sample_response(prompt, &mut rng);
         let b = world.sample_response(prompt, &mut rng);
         let (ga, gb) = (world.gold_reward(prompt, &a), world.gold_reward(prompt, &b));
-        let p_a = 1.0 / (1.0 + (-(f64::from(ga - gb)) / config.temperature).exp());
+        let p_a = if config.temperature > 0.0 {
+            1.0 / (1.0 + (-(f64::from(ga - gb)) / config.temperature).exp())
+        } else {
+            f64::from(u8::from(ga > gb)) + if ga == gb { 0.5 } else { 0.0 }
+        };
         let a_preferred = rng.bernoulli(p_a);
         let flipped = rng.bernoulli(config.flip_rate);
         let ((c, gc), (r, gr)) = if a_preferred != flipped {

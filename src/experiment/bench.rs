@@ -45,6 +45,7 @@ impl Default for RmBenchSpec {
                 ffn: 512,
                 max_len: 128,
                 dropout: 0.0,
+                ..Default::default()
             },
             seq: 128,
             pairs_per_step: 32,
@@ -82,11 +83,7 @@ fn random_pairs(spec: &RmBenchSpec, rng: &mut Rng) -> Vec<EncodedPair> {
             .collect::<Vec<_>>()
     };
     (0..spec.pairs_per_step)
-        .map(|index| EncodedPair {
-            index,
-            chosen: seq(),
-            rejected: seq(),
-        })
+        .map(|index| EncodedPair::without_prompt(index, seq(), seq()))
         .collect()
 }
 
@@ -110,7 +107,7 @@ pub async fn run_rm_bench(
     for i in 0..spec.warmup_steps + spec.timed_steps {
         let refs: Vec<&EncodedPair> = batches[i % batches.len()].iter().collect();
         let t0 = Instant::now();
-        let batch = PairBatch::new(&refs, 0, &device);
+        let batch = PairBatch::new(&refs, 0);
         model = train_step(&model, &mut optim, &batch, optimizer.lr)
             .await?
             .model;
@@ -124,7 +121,7 @@ pub async fn run_rm_bench(
     for i in 0..spec.warmup_steps + spec.timed_steps {
         let refs: Vec<&EncodedPair> = batches[i % batches.len()].iter().collect();
         let t0 = Instant::now();
-        let batch = PairBatch::new(&refs, 0, &plain);
+        let batch = PairBatch::new(&refs, 0);
         read_floats(batch.gaps(&scorer)).await?;
         if i >= spec.warmup_steps {
             score_ms += t0.elapsed().as_secs_f64() * 1e3;

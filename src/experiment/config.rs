@@ -66,6 +66,12 @@ pub struct DataConfig {
     pub vocab_size: usize,
     /// Keep at most this many prompt tokens (the last ones, nearest the response).
     pub max_prompt_len: usize,
+    /// Dotted JSON path, in each input record, to a boolean that says the pair is known to be
+    /// mislabeled (e.g. `meta.flipped`): ground truth for strength analysis on real data.
+    pub truth_field: Option<String>,
+    /// Flip this fraction of all pairs at random (seeded) before anything else, and remember
+    /// which: the injected-noise test on real text (spec §8.3, HH-3).
+    pub inject_flip_rate: f64,
 }
 
 impl Default for DataConfig {
@@ -76,6 +82,8 @@ impl Default for DataConfig {
             skip_bad_lines: false,
             vocab_size: 4096,
             max_prompt_len: 48,
+            truth_field: None,
+            inject_flip_rate: 0.0,
         }
     }
 }
@@ -215,6 +223,22 @@ impl RmTrainConfig {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(format!("{name} = {v}: must be ≥ 0 (0 turns it off)"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.data.inject_flip_rate) {
+            return Err(format!(
+                "data.inject_flip_rate = {}: must be in [0, 1]",
+                self.data.inject_flip_rate
+            ));
+        }
+        if self
+            .data
+            .truth_field
+            .as_deref()
+            .is_some_and(|f| f.trim().is_empty())
+        {
+            return Err(
+                "data.truth_field is empty: give a dotted path such as meta.flipped".into(),
+            );
         }
         if !(self.data.validation_fraction > 0.0 && self.data.validation_fraction < 1.0) {
             return Err(format!(

@@ -1,6 +1,21 @@
 //! Typed events: the one stream that feeds the UI's charts, the CLI's JSON lines and the tests.
 use serde::{Deserialize, Serialize};
 
+/// One pair as the app shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairView {
+    /// Input index.
+    pub index: usize,
+    /// Prompt text.
+    pub prompt: String,
+    /// Chosen response.
+    pub chosen: String,
+    /// Rejected response.
+    pub rejected: String,
+    /// In the training split.
+    pub train: bool,
+}
+
 /// Something a runner reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -66,6 +81,58 @@ pub enum Event {
         wall_time_s: f64,
         /// Training throughput.
         train_pairs_per_s: f64,
+    },
+    /// The pairs of a multi-run experiment (once, before its first step), parallel to the
+    /// positions that μ and σ use.
+    Pairs {
+        /// Every pair.
+        pairs: Vec<PairView>,
+        /// Known mislabels, where known.
+        mislabeled: Option<Vec<bool>>,
+        /// Where they come from.
+        truth_source: Option<String>,
+    },
+    /// An event of one run inside a multi-run experiment (ensemble member, band, method).
+    Job {
+        /// 0-based run index.
+        job: usize,
+        /// Runs in this phase.
+        jobs: usize,
+        /// The run's name.
+        label: String,
+        /// What the run reported.
+        inner: Box<Event>,
+    },
+    /// Preference strength over the members done so far (≥ 2), every input position.
+    StrengthUpdate {
+        /// Members finished.
+        members: usize,
+        /// Ensemble size.
+        models: usize,
+        /// μ per pair (input positions).
+        mu: Vec<f32>,
+        /// σ per pair.
+        sigma: Vec<f32>,
+    },
+    /// A band-alone retraining run finished (Fig 4).
+    BandDone {
+        /// Its result.
+        result: super::strength_runner::BandResult,
+    },
+    /// The strength experiment finished.
+    StrengthDone {
+        /// Everything it found.
+        report: Box<super::strength_runner::StrengthReport>,
+    },
+    /// A denoising method run finished.
+    MethodDone {
+        /// Its result.
+        run: super::denoise_runner::MethodRun,
+    },
+    /// The method comparison finished.
+    DenoiseDone {
+        /// Everything it found.
+        report: Box<super::denoise_runner::DenoiseReport>,
     },
     /// Something the user should see (not an error).
     Notice {

@@ -37,6 +37,83 @@ pub struct PreparedData {
     pub tokenizer: TextTokenizer,
     /// Malformed lines skipped while loading.
     pub skipped_lines: usize,
+    /// Which pairs are known to be mislabeled, parallel to `pairs`, where that is known: the
+    /// synthetic world (label disagrees with the gold reward), a `truth_field`, or injected
+    /// flips.
+    pub mislabeled: Option<Vec<bool>>,
+    /// Where `mislabeled` comes from, for reports.
+    pub truth_source: Option<String>,
+}
+
+/// Follow a dotted path (`meta.flipped`) in a pair's kept record fields to a boolean.
+pub fn truth_at(pair: &PreferencePair, path: &str) -> Result<bool, ExperimentError> {
+    let mut parts = path.split('.');
+    let first = parts.next().unwrap_or_default();
+    let mut value = pair.meta.get(first);
+    for part in parts {
+        value = value.and_then(|v| v.get(part));
+    }
+    match value {
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(ExperimentError::Config(format!(
+            "pair {}: truth field '{path}' is {other}, not true/false; point --truth-field at a boolean",
+            pair.index
+        ))),
+        None => Err(ExperimentError::Config(format!(
+            "pair {}: truth field '{path}' is missing; every record needs it (fields kept: {})",
+            pair.index,
+            pair.meta.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Swap chosen and rejected of `fraction` of the pairs (exactly round(fraction·n), seeded);
+/// returns which were swapped.
+fn inject_flips(pairs: &mut [PreferencePair], fraction: f64, seed: u64) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    crate::data::rng::Rng::derived(seed, "inject-flips").shuffle(&mut order);
+    let count = (fraction * pairs.len() as f64).round() as usize;
+    let mut flipped = vec![false; pairs.len()];
+    for &i in order.iter().take(count) {
+        let p = &mut pairs[i];
+        std::mem::swap(&mut p.chosen, &mut p.rejected);
+        if let Some(t) = &mut p.truth {
+            std::mem::swap(&mut t.gold_chosen, &mut t.gold_rejected);
+            t.flipped = !t.flipped;
+        }
+        flipped[i] = true;
+    }
+    flipped
+}
+
+/// Ground truth of mislabeling, and its source.
+fn mislabeled(
+    config: &DataConfig,
+    pairs: &[PreferencePair],
+    injected: Option<Vec<bool>>,
+) -> Result<(Option<Vec<bool>>, Option<String>), ExperimentError> {
+    if let Some(path) = &config.truth_field {
+        let base = pairs
+            .iter()
+            .map(|p| truth_at(p, path))
+            .collect::<Result<Vec<_>, _>>()?;
+        let merged = match injected {
+            Some(inj) => base.iter().zip(&inj).map(|(a, b)| a != b).collect(),
+            None => base,
+        };
+        return Ok((Some(merged), Some(format!("field {path}"))));
+    }
+    if pairs.iter().all(|p| p.truth.is_some()) {
+        let gold = pairs
+            .iter()
+            .map(|p| p.truth.is_some_and(|t| !t.label_is_gold_correct()))
+            .collect();
+        return Ok((Some(gold), Some("gold reward".into())));
+    }
+    Ok(match injected {
+        Some(inj) => (Some(inj), Some("injected flips".into())),
+        None => (None, None),
+    })
 }
 
 /// Folders searched for the HH-RLHF sample, in order.
@@ -101,7 +178,10 @@ pub fn prepare(
     seed: u64,
     upload: Option<&Upload>,
 ) -> Result<PreparedData, ExperimentError> {
-    let (pairs, skipped_lines) = load_pairs(config, upload)?;
+    let (mut pairs, skipped_lines) = load_pairs(config, upload)?;
+    let injected = (config.inject_flip_rate > 0.0)
+        .then(|| inject_flips(&mut pairs, config.inject_flip_rate, seed));
+    let (mislabeled, truth_source) = mislabeled(config, &pairs, injected)?;
     if pairs.len() < 2 {
         return Err(ExperimentError::Config(format!(
             "{} holds {} usable pair(s); training needs at least 2 (one to train, one to validate)",
@@ -144,5 +224,7 @@ pub fn prepare(
         split,
         tokenizer,
         skipped_lines,
+        mislabeled,
+        truth_source,
     })
 }

@@ -23,6 +23,10 @@ pub struct RmReport {
     pub validation_loss: Option<f32>,
     /// Mean loss of the last training batch.
     pub final_train_loss: Option<f32>,
+    /// Mean loss over the whole training set at the end, with the run's loss targets (flips,
+    /// margins, smoothing): the floor of the strong-data overfit experiment.
+    #[serde(default)]
+    pub train_set_loss: Option<f32>,
     /// Seconds spent in training steps (data preparation and final scoring excluded).
     pub wall_time_s: f64,
     /// Training pairs per second.

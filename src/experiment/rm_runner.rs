@@ -1,11 +1,11 @@
 //! Step-wise reward-model training: `step()` does one optimizer step (plus evaluation when due)
 //! and returns the events it produced. Natively a worker thread loops over it; in the browser an
 //! async task awaits it between frames. Device-agnostic: the backend is a runtime `Device`.
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use web_time::Instant;
 
 use super::config::{DataSource, RmTrainConfig};
@@ -18,9 +18,11 @@ use super::rm_step::{PairBatch, adamw, score_pairs, train_step};
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
+use crate::data::encode::pad_sequences;
 use crate::data::rng::Rng;
 use crate::model::RewardModel;
-use crate::rm::loss::mean_bt_loss;
+use crate::rm::denoise::PairTarget;
+use crate::rm::loss::{mean_bt_loss, preference_loss_value};
 
 /// burn-flex keeps one global random generator; holding this while seeding and initialising
 /// weights keeps concurrent runs in one process from interleaving their draws.
@@ -45,13 +47,75 @@ pub fn init_reward_model(
     let model = config.init(vocab_size, &cpu);
     // Parameters are initialised lazily, on first use and on whatever device they live on by
     // then; a forward pass here draws every one of them from the seeded CPU generator.
-    let probe = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64], [1, 1]), &cpu);
-    let _ = model.forward(probe, &[1]);
+    let _ = model.forward(&pad_sequences(&[&[0, 0]], 0));
     let model = model.to_device(device);
     if device.is_autodiff() {
         model.train()
     } else {
         model
+    }
+}
+
+/// What a run trains on and validates on (positions into the prepared pairs), and the loss
+/// target of each pair.
+#[derive(Clone, Debug, Default)]
+pub struct TrainPlan {
+    /// Training positions.
+    pub train: Vec<usize>,
+    /// Validation positions.
+    pub validation: Vec<usize>,
+    /// One target per prepared pair (indexed by position); empty means plain Bradley–Terry.
+    pub targets: Vec<PairTarget>,
+}
+
+impl TrainPlan {
+    /// The data's own split, plain Bradley–Terry.
+    pub fn from_split(data: &PreparedData) -> Self {
+        Self {
+            train: data.split.train.clone(),
+            validation: data.split.validation.clone(),
+            targets: Vec::new(),
+        }
+    }
+
+    fn target(&self, position: usize) -> PairTarget {
+        self.targets.get(position).copied().unwrap_or_default()
+    }
+
+    fn check(&self, pairs: usize) -> Result<(), ExperimentError> {
+        if self.train.is_empty() || self.validation.is_empty() {
+            return Err(ExperimentError::Config(
+                "the split left no training or no validation pairs; change data.validation_fraction".into(),
+            ));
+        }
+        if let Some(&p) = self
+            .train
+            .iter()
+            .chain(&self.validation)
+            .find(|&&p| p >= pairs)
+        {
+            return Err(ExperimentError::Config(format!(
+                "position {p} is outside the {pairs} prepared pairs"
+            )));
+        }
+        if !self.targets.is_empty() && self.targets.len() != pairs {
+            return Err(ExperimentError::Config(format!(
+                "{} loss targets for {pairs} pairs: give one per pair",
+                self.targets.len()
+            )));
+        }
+        if let Some((i, t)) = self
+            .targets
+            .iter()
+            .enumerate()
+            .find(|(_, t)| !t.margin.is_finite() || !(0.0..=1.0).contains(&t.smoothing))
+        {
+            return Err(ExperimentError::Config(format!(
+                "pair at position {i}: margin {} / smoothing {} is invalid (margins must be finite, smoothing in [0, 1])",
+                t.margin, t.smoothing
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -68,7 +132,8 @@ pub struct RmRunner {
     config: RmTrainConfig,
     compute: Compute,
     device: Device,
-    data: PreparedData,
+    data: Arc<PreparedData>,
+    plan: TrainPlan,
     model: RewardModel,
     /// The model before the last update: what a diverged step falls back to.
     previous_model: RewardModel,
@@ -85,6 +150,7 @@ pub struct RmRunner {
     last_eval: Option<EvalSnapshot>,
     curve: Vec<(usize, f32)>,
     final_train_accuracy: f32,
+    final_train_loss: f32,
     use_gold: bool,
 }
 
@@ -100,18 +166,26 @@ impl RmRunner {
         Self::new(config, compute, data)
     }
 
-    /// Set up a run on already prepared data.
+    /// Set up a run on already prepared data and its split.
     pub fn new(
         config: RmTrainConfig,
         compute: Compute,
         data: PreparedData,
     ) -> Result<Self, ExperimentError> {
+        let plan = TrainPlan::from_split(&data);
+        Self::with_plan(config, compute, Arc::new(data), plan)
+    }
+
+    /// Set up a run on shared prepared data with its own positions and loss targets (ensemble
+    /// members, band retraining, denoising methods).
+    pub fn with_plan(
+        config: RmTrainConfig,
+        compute: Compute,
+        data: Arc<PreparedData>,
+        plan: TrainPlan,
+    ) -> Result<Self, ExperimentError> {
         config.validate().map_err(ExperimentError::Config)?;
-        if data.split.train.is_empty() || data.split.validation.is_empty() {
-            return Err(ExperimentError::Config(
-                "the split left no training or no validation pairs; change data.validation_fraction".into(),
-            ));
-        }
+        plan.check(data.pairs.len())?;
         let device = compute.train_device();
         device.seed(config.seed);
         let model = init_reward_model(
@@ -122,7 +196,7 @@ impl RmRunner {
         );
         let optim = adamw(&config.optimizer);
         let use_gold = matches!(config.data.source, DataSource::Synthetic(_));
-        let total_steps = config.total_steps(data.split.train.len());
+        let total_steps = config.total_steps(plan.train.len());
         Ok(Self {
             total_steps,
             order: Vec::new(),
@@ -136,11 +210,13 @@ impl RmRunner {
             last_eval: None,
             curve: Vec::new(),
             final_train_accuracy: f32::NAN,
+            final_train_loss: f32::NAN,
             use_gold,
             config,
             compute,
             device,
             data,
+            plan,
             previous_model: model.clone(),
             model,
             optim,
@@ -155,6 +231,16 @@ impl RmRunner {
     /// The prepared data.
     pub fn data(&self) -> &PreparedData {
         &self.data
+    }
+
+    /// The prepared data, shared (cheap to clone).
+    pub fn shared_data(&self) -> Arc<PreparedData> {
+        Arc::clone(&self.data)
+    }
+
+    /// The positions and targets this run trains on.
+    pub fn plan(&self) -> &TrainPlan {
+        &self.plan
     }
 
     /// The current model.
@@ -184,13 +270,37 @@ impl RmRunner {
             .unzip()
     }
 
+    /// The training batch of `positions`: flipped pairs swapped, margins and smoothing attached
+    /// when the plan has targets.
+    fn batch(&self, positions: &[usize]) -> PairBatch {
+        let pad = self.data.tokenizer.pad_id();
+        if self.plan.targets.is_empty() {
+            let (encoded, _) = self.pairs_at(positions);
+            return PairBatch::new(&encoded, pad);
+        }
+        let targets: Vec<PairTarget> = positions.iter().map(|&p| self.plan.target(p)).collect();
+        let owned: Vec<EncodedPair> = positions
+            .iter()
+            .zip(&targets)
+            .map(|(&p, t)| {
+                let e = &self.data.encoded[p];
+                if t.flip { e.swapped() } else { e.clone() }
+            })
+            .collect();
+        let refs: Vec<&EncodedPair> = owned.iter().collect();
+        let mut batch = PairBatch::new(&refs, pad);
+        batch.margins = Some(targets.iter().map(|t| t.margin).collect());
+        batch.smoothing = Some(targets.iter().map(|t| t.smoothing).collect());
+        batch
+    }
+
     /// Next batch of training positions (reshuffled every epoch, seeded).
     fn next_batch(&mut self) -> Vec<usize> {
-        let n = self.config.batch_size.min(self.data.split.train.len());
+        let n = self.config.batch_size.min(self.plan.train.len());
         let mut batch = Vec::with_capacity(n);
         while batch.len() < n {
             if self.cursor >= self.order.len() {
-                self.order = self.data.split.train.clone();
+                self.order = self.plan.train.clone();
                 let mut rng = Rng::derived(
                     self.config.seed ^ self.epoch.wrapping_mul(0x9E37),
                     "rm-shuffle",
@@ -211,8 +321,8 @@ impl RmRunner {
             adapter: self.compute.adapter.clone(),
             notice: self.compute.notice.clone(),
             data: self.data.label.clone(),
-            train_pairs: self.data.split.train.len(),
-            validation_pairs: self.data.split.validation.len(),
+            train_pairs: self.plan.train.len(),
+            validation_pairs: self.plan.validation.len(),
             skipped_lines: self.data.skipped_lines,
             vocab_size: self.data.tokenizer.vocab_size(),
             params: self.model.num_params(),
@@ -220,8 +330,12 @@ impl RmRunner {
         }
     }
 
-    /// Score a set of positions with the current model (no dropout, no gradients).
-    async fn score(&self, positions: &[usize]) -> Result<(Vec<f32>, Vec<f32>), ExperimentError> {
+    /// Score a set of positions with the current model (no dropout, no gradients), in the
+    /// dataset's orientation: `(chosen rewards, rejected rewards)`.
+    pub async fn score(
+        &self,
+        positions: &[usize],
+    ) -> Result<(Vec<f32>, Vec<f32>), ExperimentError> {
         let (encoded, _) = self.pairs_at(positions);
         let plain = self.device.clone().without_autodiff();
         let model = self.model.valid().to_device(&plain);
@@ -229,14 +343,19 @@ impl RmRunner {
             &model,
             &encoded,
             self.data.tokenizer.pad_id(),
-            &plain,
             EVAL_BATCH_PAIRS,
         )
         .await
     }
 
+    /// Reward gaps `r(chosen) − r(rejected)` of a set of positions, dataset orientation.
+    pub async fn score_gaps(&self, positions: &[usize]) -> Result<Vec<f32>, ExperimentError> {
+        let (chosen, rejected) = self.score(positions).await?;
+        Ok(chosen.iter().zip(&rejected).map(|(c, r)| c - r).collect())
+    }
+
     async fn evaluate(&mut self) -> Result<Event, ExperimentError> {
-        let positions = self.data.split.validation.clone();
+        let positions = self.plan.validation.clone();
         let (chosen, rejected) = self.score(&positions).await?;
         let gaps: Vec<f32> = chosen.iter().zip(&rejected).map(|(c, r)| c - r).collect();
         let (_, pairs) = self.pairs_at(&positions);
@@ -278,8 +397,7 @@ impl RmRunner {
         let lr = self.config.optimizer.lr_at(self.step, self.total_steps);
         let t0 = Instant::now();
         let outcome = {
-            let (encoded, _) = self.pairs_at(&positions);
-            let batch = PairBatch::new(&encoded, self.data.tokenizer.pad_id(), &self.device);
+            let batch = self.batch(&positions);
             train_step(&self.model, &mut self.optim, &batch, lr).await?
         };
         if !outcome.applied {
@@ -316,11 +434,21 @@ impl RmRunner {
     }
 
     async fn finish(&mut self) -> Result<Event, ExperimentError> {
-        let positions = self.data.split.train.clone();
-        let (chosen, rejected) = self.score(&positions).await?;
-        let gaps: Vec<f32> = chosen.iter().zip(&rejected).map(|(c, r)| c - r).collect();
+        let positions = self.plan.train.clone();
+        let gaps = self.score_gaps(&positions).await?;
         let (_, pairs) = self.pairs_at(&positions);
         self.final_train_accuracy = pairwise_accuracy(&pairs, &gaps, false);
+        // The loss on the whole training set, with the plan's flips, margins and smoothing.
+        let total: f64 = positions
+            .iter()
+            .zip(&gaps)
+            .map(|(&p, &g)| {
+                let t = self.plan.target(p);
+                let g = if t.flip { -g } else { g };
+                preference_loss_value(f64::from(g), f64::from(t.margin), f64::from(t.smoothing))
+            })
+            .sum();
+        self.final_train_loss = (total / positions.len().max(1) as f64) as f32;
         self.finished = true;
         Ok(Event::Done {
             step: self.step,
@@ -332,7 +460,7 @@ impl RmRunner {
     }
 
     fn train_pairs_per_s(&self) -> f64 {
-        let pairs = self.step * self.config.batch_size.min(self.data.split.train.len());
+        let pairs = self.step * self.config.batch_size.min(self.plan.train.len());
         if self.train_seconds > 0.0 {
             pairs as f64 / self.train_seconds
         } else {
@@ -344,7 +472,7 @@ impl RmRunner {
     pub fn report(&self) -> RmReport {
         let eval = self.last_eval.as_ref();
         let finite = |x: f32| x.is_finite().then_some(x);
-        let (_, val_pairs) = self.pairs_at(&self.data.split.validation);
+        let (_, val_pairs) = self.pairs_at(&self.plan.validation);
         RmReport {
             config: self.config.clone(),
             train_accuracy: finite(self.final_train_accuracy),
@@ -354,6 +482,7 @@ impl RmRunner {
             baseline_accuracy: shorter_wins_accuracy(&val_pairs, self.use_gold),
             validation_loss: eval.map(|e| e.loss),
             final_train_loss: finite(self.last_loss),
+            train_set_loss: finite(self.final_train_loss),
             wall_time_s: self.train_seconds,
             train_pairs_per_s: self.train_pairs_per_s(),
             backend: self.compute.backend_name().into(),
@@ -362,8 +491,8 @@ impl RmRunner {
             steps: self.step,
             params: self.model.num_params(),
             data: self.data.label.clone(),
-            train_pairs: self.data.split.train.len(),
-            validation_pairs: self.data.split.validation.len(),
+            train_pairs: self.plan.train.len(),
+            validation_pairs: self.plan.validation.len(),
             skipped_lines: self.data.skipped_lines,
             validation_curve: self.curve.clone(),
         }

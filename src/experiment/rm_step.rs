@@ -2,41 +2,60 @@
 use burn::optim::{
     AdamWConfig, GradientsParams, ModuleOptimizer, grad_clipping::GradientClippingConfig,
 };
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use super::config::OptimizerConfig;
 use super::error::ExperimentError;
-use crate::data::encode::{EncodedPair, pad_pairs};
+use crate::data::encode::{EncodedPair, PaddedBatch, pad_pairs};
 use crate::model::RewardModel;
-use crate::rm::loss::{mean_bt_loss, preference_loss};
+use crate::rm::loss::{preference_loss, preference_loss_value};
 
-/// A padded batch of pairs on a device: rows `0..pairs` are chosen, `pairs..2·pairs` rejected.
+/// A padded batch of pairs: rows `0..pairs` are chosen, `pairs..2·pairs` rejected, with the
+/// per-pair loss targets (margin and label smoothing; zero for plain Bradley–Terry).
 pub struct PairBatch {
-    /// `[2·pairs, seq]` token ids.
-    pub ids: Tensor<2, Int>,
-    /// Real length of each row.
-    pub lengths: Vec<usize>,
+    /// The padded rows (host side; the model uploads what it needs).
+    pub padded: PaddedBatch,
     /// Number of pairs.
     pub pairs: usize,
+    /// Margin per pair inside the sigmoid (`None`: 0 everywhere).
+    pub margins: Option<Vec<f32>>,
+    /// Label-smoothing α per pair (`None`: 0 everywhere).
+    pub smoothing: Option<Vec<f32>>,
 }
 
 impl PairBatch {
-    /// Pad and upload a batch of encoded pairs.
-    pub fn new(pairs: &[&EncodedPair], pad_id: u32, device: &Device) -> Self {
-        let padded = pad_pairs(pairs, pad_id);
-        let ids: Vec<i64> = padded.ids.iter().map(|&x| i64::from(x)).collect();
+    /// Pad a batch of encoded pairs (plain Bradley–Terry targets).
+    pub fn new(pairs: &[&EncodedPair], pad_id: u32) -> Self {
         Self {
-            ids: Tensor::from_data(TensorData::new(ids, [padded.rows, padded.seq_len]), device),
-            lengths: padded.lengths,
+            padded: pad_pairs(pairs, pad_id),
             pairs: pairs.len(),
+            margins: None,
+            smoothing: None,
         }
     }
 
     /// Reward gap `r_c − r_r` per pair, `[pairs]`.
     pub fn gaps(&self, model: &RewardModel) -> Tensor<1> {
-        let rewards = model.forward(self.ids.clone(), &self.lengths).rewards;
+        let rewards = model.forward(&self.padded).rewards;
         let n = self.pairs;
         rewards.clone().slice(0..n) - rewards.slice(n..2 * n)
+    }
+
+    /// Host-side mean loss for gaps measured on this batch (same formula as the tensor loss).
+    pub fn mean_loss(&self, gaps: &[f32]) -> f32 {
+        let at = |v: &Option<Vec<f32>>, i: usize| {
+            v.as_ref()
+                .and_then(|v| v.get(i))
+                .map_or(0.0, |&x| f64::from(x))
+        };
+        let total: f64 = gaps
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| {
+                preference_loss_value(f64::from(g), at(&self.margins, i), at(&self.smoothing, i))
+            })
+            .sum();
+        (total / gaps.len().max(1) as f64) as f32
     }
 }
 
@@ -73,7 +92,8 @@ pub async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Exper
         .map_err(|e| ExperimentError::Device(format!("{e:?}")))
 }
 
-/// One Bradley–Terry step: forward, loss, backward, AdamW update at `lr`.
+/// One preference-loss step (Bradley–Terry with the batch's margins and smoothing): forward,
+/// loss, backward, AdamW update at `lr`.
 pub async fn train_step(
     model: &RewardModel,
     optim: &mut ModuleOptimizer,
@@ -81,10 +101,20 @@ pub async fn train_step(
     lr: f64,
 ) -> Result<StepOutcome, ExperimentError> {
     let gaps = batch.gaps(model);
-    let loss = preference_loss(gaps.clone(), None, None).mean();
+    let device = model.device();
+    let upload = |v: &Option<Vec<f32>>| {
+        v.as_ref()
+            .map(|v| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device))
+    };
+    let loss = preference_loss(
+        gaps.clone(),
+        upload(&batch.margins),
+        upload(&batch.smoothing),
+    )
+    .mean();
     // One readback per step: the gaps; the batch loss is the same formula on the host.
     let gap_values = read_floats(gaps.detach()).await?;
-    let loss_value = mean_bt_loss(&gap_values);
+    let loss_value = batch.mean_loss(&gap_values);
     if !loss_value.is_finite() {
         return Ok(StepOutcome {
             model: model.clone(),
@@ -103,19 +133,19 @@ pub async fn train_step(
     })
 }
 
-/// Rewards of every pair (`chosen`, `rejected`), scored without gradients in batches.
+/// Rewards of every pair (`chosen`, `rejected`), scored in batches on the model's device (pass
+/// a model without autodiff for no gradients).
 pub async fn score_pairs(
     model: &RewardModel,
     pairs: &[&EncodedPair],
     pad_id: u32,
-    device: &Device,
     batch_pairs: usize,
 ) -> Result<(Vec<f32>, Vec<f32>), ExperimentError> {
     let mut chosen = Vec::with_capacity(pairs.len());
     let mut rejected = Vec::with_capacity(pairs.len());
     for chunk in pairs.chunks(batch_pairs.max(1)) {
-        let batch = PairBatch::new(chunk, pad_id, device);
-        let rewards = model.forward(batch.ids, &batch.lengths).rewards;
+        let batch = pad_pairs(chunk, pad_id);
+        let rewards = model.forward(&batch).rewards;
         let r = read_floats(rewards).await?;
         // Long evaluations must not freeze a browser tab (CPU backend: reads finish at once).
         crate::compute::yield_to_host().await;

@@ -1,4 +1,6 @@
 //! Neural networks: the reward model (later: policy LM, value head).
+pub mod bow;
 pub mod reward;
+pub mod transformer;
 
-pub use reward::{RewardModel, RewardModelConfig};
+pub use reward::{Arch, RewardModel, RewardModelConfig};

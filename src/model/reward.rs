@@ -1,28 +1,57 @@
-//! The reward model: a small pre-LN transformer with a scalar head read from the last real token.
+//! The reward model: a feature extractor (transformer, or bag of words for fast ensembles) and
+//! a bias-free scalar head on the pooled feature.
 use burn::{
     module::Module,
-    nn::{
-        Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear,
-        LinearConfig,
-        attention::generate_autoregressive_mask,
-        transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
-    },
-    tensor::{Device, Int, Tensor, TensorData},
+    nn::{Linear, LinearConfig},
+    tensor::{Device, Tensor},
 };
 use serde::{Deserialize, Serialize};
+
+use super::bow::BowBody;
+use super::transformer::TransformerBody;
+use crate::data::encode::PaddedBatch;
+
+/// Which feature extractor the reward model uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// Pre-LN causal transformer read out at the last real token (closest to the paper).
+    #[default]
+    Transformer,
+    /// Bag of words + hashed bigrams + a tanh layer: ~100× faster, for ensembles and sweeps.
+    Bow,
+}
+
+impl Arch {
+    /// Parse a CLI value.
+    pub fn from_arg(arg: &str) -> Result<Self, String> {
+        match arg {
+            "transformer" => Ok(Self::Transformer),
+            "bow" => Ok(Self::Bow),
+            other => Err(format!(
+                "unknown model architecture '{other}': use transformer or bow"
+            )),
+        }
+    }
+}
 
 /// Shape of the reward model. The vocabulary size comes from the tokenizer at build time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RewardModelConfig {
-    /// Width of the residual stream.
+    /// Feature extractor.
+    pub arch: Arch,
+    /// Width of the residual stream (transformer) or of the embeddings (bag of words).
     pub d_model: usize,
     /// Number of transformer blocks.
     pub layers: usize,
     /// Attention heads per block (must divide `d_model`).
     pub heads: usize,
-    /// Hidden width of the feed-forward sublayer (GELU).
+    /// Hidden width of the feed-forward sublayer (transformer) or of the tanh layer whose
+    /// output is the pooled feature (bag of words).
     pub ffn: usize,
+    /// Hashed-bigram buckets of the bag of words (0 = unigrams only).
+    pub bigram_buckets: usize,
     /// Longest sequence (prompt + response + EOS), in tokens; learned positions up to it.
     pub max_len: usize,
     /// Dropout probability in embeddings and blocks (also the contrastive "views" later).
@@ -32,6 +61,8 @@ pub struct RewardModelConfig {
 impl Default for RewardModelConfig {
     fn default() -> Self {
         Self {
+            arch: Arch::Transformer,
+            bigram_buckets: 4096,
             d_model: 64,
             layers: 2,
             heads: 4,
@@ -43,6 +74,20 @@ impl Default for RewardModelConfig {
 }
 
 impl RewardModelConfig {
+    /// A small bag-of-words model (unigrams only): the default of ensembles and method sweeps.
+    /// Hashed bigrams (`bigram_buckets`) help on real text but let a small ensemble memorise
+    /// noisy labels of the synthetic world.
+    pub fn bow() -> Self {
+        Self {
+            arch: Arch::Bow,
+            d_model: 64,
+            ffn: 128,
+            dropout: 0.1,
+            bigram_buckets: 0,
+            ..Self::default()
+        }
+    }
+
     /// Check the shape, naming the field and the fix.
     pub fn validate(&self) -> Result<(), String> {
         let positive = [
@@ -56,7 +101,7 @@ impl RewardModelConfig {
                 return Err(format!("model.{name} = 0: must be at least 1"));
             }
         }
-        if !self.d_model.is_multiple_of(self.heads) {
+        if self.arch == Arch::Transformer && !self.d_model.is_multiple_of(self.heads) {
             return Err(format!(
                 "model.heads = {} does not divide model.d_model = {}: pick heads from the divisors of d_model",
                 self.heads, self.d_model
@@ -79,70 +124,54 @@ impl RewardModelConfig {
 
     /// Build the model on `device` (seed the device first for reproducible weights).
     pub fn init(&self, vocab_size: usize, device: &Device) -> RewardModel {
+        let (transformer, bow, feature) = match self.arch {
+            Arch::Transformer => (
+                Some(TransformerBody::new(self, vocab_size, device)),
+                None,
+                self.d_model,
+            ),
+            Arch::Bow => (None, Some(BowBody::new(self, vocab_size, device)), self.ffn),
+        };
         RewardModel {
-            token_embedding: EmbeddingConfig::new(vocab_size, self.d_model).init(device),
-            position_embedding: EmbeddingConfig::new(self.max_len, self.d_model).init(device),
-            embedding_dropout: DropoutConfig::new(self.dropout).init(),
-            encoder: TransformerEncoderConfig::new(self.d_model, self.ffn, self.heads, self.layers)
-                .with_dropout(self.dropout)
-                .with_norm_first(true)
-                .init(device),
-            final_norm: LayerNormConfig::new(self.d_model).init(device),
-            head: LinearConfig::new(self.d_model, 1)
-                .with_bias(false)
-                .init(device),
+            transformer,
+            bow,
+            head: LinearConfig::new(feature, 1).with_bias(false).init(device),
         }
     }
 }
 
-/// Pre-LN transformer reward model: token + learned position embeddings, causal blocks, a final
-/// LayerNorm, and a bias-free linear head on the last real token's feature.
+/// The reward model: exactly one feature extractor and a bias-free linear head.
 #[derive(Module, Debug)]
 pub struct RewardModel {
-    token_embedding: Embedding,
-    position_embedding: Embedding,
-    embedding_dropout: Dropout,
-    encoder: TransformerEncoder,
-    final_norm: LayerNorm,
+    transformer: Option<TransformerBody>,
+    bow: Option<BowBody>,
     head: Linear,
 }
 
 /// What one forward pass gives.
 pub struct RewardOutput {
-    /// Scalar reward per sequence, `[batch]`.
+    /// Scalar reward per sequence, `[rows]`.
     pub rewards: Tensor<1>,
-    /// Pooled feature per sequence (the reward head's input), `[batch, d_model]`.
+    /// Pooled feature per sequence (the reward head's input), `[rows, feature]`.
     pub features: Tensor<2>,
 }
 
 impl RewardModel {
-    /// Score a right-padded batch.
-    ///
-    /// `ids`: `[batch, seq]` token ids, right-padded; `lengths[b]`: real length of row b (≥ 1).
-    /// Attention is causal, so padding after the last real token never reaches it.
-    pub fn forward(&self, ids: Tensor<2, Int>, lengths: &[usize]) -> RewardOutput {
-        let [batch, seq] = ids.dims();
-        let device = ids.device();
-        let positions = Tensor::<1, Int>::arange(0..seq as i64, &device)
-            .reshape([1, seq])
-            .repeat_dim(0, batch);
-        let x = self.token_embedding.forward(ids) + self.position_embedding.forward(positions);
-        let x = self.embedding_dropout.forward(x);
-        let mask = generate_autoregressive_mask(batch, seq, &device);
-        let x = self
-            .encoder
-            .forward(TransformerEncoderInput::new(x).mask_attn(mask));
-        let x = self.final_norm.forward(x);
-        // Read out the last real token: a one-hot [batch, seq, 1] selector summed over seq.
-        let mut select = vec![0.0f32; batch * seq];
-        for (b, &len) in lengths.iter().enumerate().take(batch) {
-            let last = len.clamp(1, seq) - 1;
-            select[b * seq + last] = 1.0;
-        }
-        let select = Tensor::<3>::from_data(TensorData::new(select, [batch, seq, 1]), &device);
-        let d_model = x.dims()[2];
-        let features = (x * select).sum_dim(1).reshape([batch, d_model]);
-        let rewards = self.head.forward(features.clone()).reshape([batch]);
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.head.weight.val().device()
+    }
+
+    /// Score a right-padded batch (see [`PaddedBatch`]); rows need a length ≥ 1.
+    pub fn forward(&self, batch: &PaddedBatch) -> RewardOutput {
+        let device = self.device();
+        let features = match (&self.transformer, &self.bow) {
+            (Some(t), _) => t.forward(batch, &device),
+            (None, Some(b)) => b.forward(batch, &device),
+            (None, None) => unreachable!("RewardModelConfig::init always builds one body"),
+        };
+        let rows = batch.rows;
+        let rewards = self.head.forward(features.clone()).reshape([rows]);
         RewardOutput { rewards, features }
     }
 }

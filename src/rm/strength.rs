@@ -3,7 +3,7 @@
 //! (÷ M), and the views of them the paper draws: bands by μ, 20 groups sorted by μ, and how well
 //! a low μ finds mislabeled pairs (AUROC, precision/recall of the bottom fraction).
 //!
-//! Pure numbers: the ensemble runner (next step) fills these from real reward models.
+//! Pure numbers: `experiment::strength_runner` fills these from real reward models.
 
 /// Per-pair strength statistics, in input order.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,9 +142,43 @@ pub fn precision_recall_bottom(mu: &[f32], positive: &[bool], fraction: f64) -> 
     (precision, recall)
 }
 
+/// Precision–recall curve of "low μ ⇒ positive": `(recall, precision)` after taking the `k`
+/// lowest-μ pairs, for k = 1..n (every `step`-th k, and the last).
+pub fn pr_curve(mu: &[f32], positive: &[bool], step: usize) -> Vec<(f32, f32)> {
+    let n = mu.len().min(positive.len());
+    let total = (0..n).filter(|&i| positive[i]).count();
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| mu[a].total_cmp(&mu[b]).then(a.cmp(&b)));
+    let mut hits = 0usize;
+    let mut out = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        hits += usize::from(positive[i]);
+        if (k + 1) % step.max(1) == 0 || k + 1 == n {
+            out.push((hits as f32 / total as f32, hits as f32 / (k + 1) as f32));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pr_curve_walks_up_from_the_lowest_mu() {
+        // Sorted by μ: pairs 1 (pos), 3 (neg), 0 (pos), 2 (neg).
+        let mu = [0.5, -1.0, 2.0, 0.0];
+        let pos = [true, true, false, false];
+        let c = pr_curve(&mu, &pos, 1);
+        assert_eq!(
+            c,
+            vec![(0.5, 1.0), (0.5, 0.5), (1.0, 2.0 / 3.0), (1.0, 0.5)]
+        );
+        assert!(pr_curve(&mu, &[false; 4], 1).is_empty());
+    }
 
     #[test]
     fn mean_and_population_std_match_hand_computed_values() {

@@ -22,6 +22,7 @@ pub fn small_config(steps: usize, seed: u64) -> RmTrainConfig {
             ffn: 64,
             max_len: 24,
             dropout: 0.1,
+            ..Default::default()
         },
         steps,
         batch_size: 16,

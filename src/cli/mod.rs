@@ -1,4 +1,8 @@
-//! Command line: `rlhf-lab` (window), `rlhf-lab train-rm …`, `rlhf-lab bench rm …`.
+//! Command line: `rlhf-lab` (window), `rlhf-lab train-rm …`, `strength …`, `denoise …`,
+//! `export …`, `bench rm …`.
+mod denoise;
+mod strength;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +37,12 @@ enum Command {
     },
     /// Train a reward model headless and report its accuracy.
     TrainRm(Box<TrainRmArgs>),
+    /// Preference strength: train an ensemble, write DIR/strength.csv and DIR/report.json.
+    Strength(Box<strength::StrengthArgs>),
+    /// Compare denoising methods over seeds; write DIR/denoise.csv and DIR/report.json.
+    Denoise(Box<denoise::DenoiseArgs>),
+    /// Write pairs with the strength-based flip applied and a margin column (TRL format).
+    Export(Box<strength::ExportArgs>),
     /// Run a fixed benchmark workload and print JSON figures.
     Bench {
         #[command(subcommand)]
@@ -55,7 +65,7 @@ enum BenchWorkload {
 
 /// Data options shared by every command that reads data.
 #[derive(Args, Debug, Clone)]
-struct DataArgs {
+pub(crate) struct DataArgs {
     /// `synthetic`, `hh-sample`, or a path to a .jsonl / .jsonl.gz file.
     #[arg(long)]
     data: Option<String>,
@@ -75,6 +85,14 @@ struct DataArgs {
     /// Skip (and count) malformed JSONL lines instead of stopping at the first.
     #[arg(long)]
     skip_bad_lines: bool,
+    /// Dotted JSON path to a boolean in each record that marks a known mislabeled pair
+    /// (e.g. meta.flipped): ground truth for AUROC and precision/recall.
+    #[arg(long)]
+    truth_field: Option<String>,
+    /// Flip this fraction of all pairs at random first and use them as ground truth (the
+    /// injected-noise test on real text).
+    #[arg(long)]
+    inject_flip_rate: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -118,6 +136,9 @@ pub fn main() -> ExitCode {
         None => crate::app::native::run(BackendChoice::Auto, false),
         Some(Command::Gui { backend, autostart }) => crate::app::native::run(backend, autostart),
         Some(Command::TrainRm(args)) => train_rm(*args),
+        Some(Command::Strength(args)) => strength::run_strength(*args),
+        Some(Command::Export(args)) => strength::run_export(*args),
+        Some(Command::Denoise(args)) => denoise::run_denoise(*args),
         Some(Command::Bench {
             workload: BenchWorkload::Rm { backend, steps },
         }) => bench_rm(backend, steps),
@@ -132,9 +153,15 @@ pub fn main() -> ExitCode {
 }
 
 /// Apply `--data` and the synthetic-world flags to a config.
-fn apply_data_args(config: &mut RmTrainConfig, args: &DataArgs) -> Result<(), String> {
+pub(crate) fn apply_data_args(config: &mut RmTrainConfig, args: &DataArgs) -> Result<(), String> {
     if let Some(d) = &args.data {
         config.data.source = DataSource::from_arg(d);
+    }
+    if let Some(f) = &args.truth_field {
+        config.data.truth_field = Some(f.clone());
+    }
+    if let Some(r) = args.inject_flip_rate {
+        config.data.inject_flip_rate = r;
     }
     if args.skip_bad_lines {
         config.data.skip_bad_lines = true;
@@ -168,13 +195,14 @@ fn apply_data_args(config: &mut RmTrainConfig, args: &DataArgs) -> Result<(), St
     Ok(())
 }
 
-fn load_config(path: &PathBuf) -> Result<RmTrainConfig, String> {
+pub(crate) fn load_config<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("could not read config {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
-            "config {} is not a valid RmTrainConfig: {e} (line {}, column {}). Start from the \"config\" object of a report.json",
+            "config {} is not a valid {}: {e} (line {}, column {}). Start from the \"config\" object of a report.json",
             path.display(),
+            std::any::type_name::<T>().rsplit("::").next().unwrap_or("config"),
             e.line(),
             e.column()
         )
@@ -252,6 +280,13 @@ fn print_human(event: &Event) {
             "done: train accuracy {train_accuracy:.3}, validation accuracy {validation_accuracy:.3}, {wall_time_s:.1} s, {train_pairs_per_s:.0} pairs/s"
         ),
         Event::RmStep { .. } => {}
+        Event::Job { .. }
+        | Event::StrengthUpdate { .. }
+        | Event::BandDone { .. }
+        | Event::StrengthDone { .. }
+        | Event::MethodDone { .. }
+        | Event::DenoiseDone { .. }
+        | Event::Pairs { .. } => {}
     }
 }
 
@@ -331,7 +366,7 @@ fn save_partial(runner: &RmRunner, out: Option<&PathBuf>, error: &ExperimentErro
     }
 }
 
-fn emit_json(stdout: &std::io::Stdout, event: &Event) {
+pub(crate) fn emit_json(stdout: &std::io::Stdout, event: &Event) {
     if let Ok(line) = serde_json::to_string(event) {
         let mut lock = stdout.lock();
         // A closed pipe (e.g. `| head`) is not an error worth dying for.

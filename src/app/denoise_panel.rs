@@ -1,0 +1,132 @@
+//! The Denoising panel: baseline vs flip / smoothing / margin over seeds (Figs 5–8 analogues).
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+
+use super::{RlhfApp, panel_common};
+use crate::experiment::denoise_runner::Method;
+
+/// A stable colour per method.
+pub fn method_color(m: Method) -> egui::Color32 {
+    match m {
+        Method::Baseline => egui::Color32::from_rgb(150, 150, 150),
+        Method::Flip => egui::Color32::from_rgb(90, 160, 240),
+        Method::Smooth => egui::Color32::from_rgb(240, 160, 60),
+        Method::Margin => egui::Color32::from_rgb(80, 170, 110),
+        Method::FlipMargin => egui::Color32::from_rgb(160, 110, 230),
+        Method::SmoothMargin => egui::Color32::from_rgb(220, 90, 90),
+        Method::Oracle => egui::Color32::from_rgb(230, 210, 80),
+    }
+}
+
+fn method_of(label: &str) -> Option<Method> {
+    let name = label.split(" · ").next()?;
+    Method::ALL.into_iter().find(|m| m.name() == name)
+}
+
+/// The central panel of the denoising tab.
+pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    ui.heading("Denoising: flip, label smoothing and adaptive margin vs baseline");
+    let view = &app.denoise_view;
+    let status = if view.report.is_some() {
+        "done".to_string()
+    } else if view.progress.jobs > 0 {
+        format!(
+            "{} · step {}/{} · run {}/{}",
+            view.progress.label,
+            view.progress.step,
+            view.progress.steps,
+            view.progress.job + 1,
+            view.progress.jobs
+        )
+    } else {
+        String::new()
+    };
+    let fraction = view.progress.fraction();
+    panel_common::banners_ui(app, ui);
+    panel_common::controls_ui(app, ui, fraction, &status);
+    ui.separator();
+    let view = &app.denoise_view;
+    let by_method = view.by_method();
+    let h = 200.0;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        let target = view
+            .report
+            .as_ref()
+            .map_or("validation", |r| r.validation_target.as_str());
+        ui.label(format!(
+            "Final validation accuracy per method (against {target}); bars are seed means — hover for each seed"
+        ));
+        let bars: Vec<Bar> = by_method
+            .iter()
+            .enumerate()
+            .map(|(i, (m, accs))| {
+                let mean = accs.iter().sum::<f32>() / accs.len().max(1) as f32;
+                let seeds: Vec<String> = accs.iter().map(|a| format!("{a:.4}")).collect();
+                Bar::new(i as f64, f64::from(mean))
+                    .width(0.7)
+                    .fill(method_color(*m))
+                    .name(format!(
+                        "{}: mean {mean:.4} over {} seed(s): {}",
+                        m.name(),
+                        accs.len(),
+                        seeds.join(", ")
+                    ))
+            })
+            .collect();
+        let names: Vec<&'static str> = by_method.iter().map(|(m, _)| m.name()).collect();
+        let lo = by_method
+            .iter()
+            .flat_map(|(_, a)| a.iter())
+            .fold(1.0f32, |a, &b| a.min(b));
+        Plot::new("dn_methods")
+            .height(h)
+            .include_y(f64::from(lo) - 0.02)
+            .include_y(1.0)
+            .x_axis_formatter(move |mark, _| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                    names.get(i as usize).map_or(String::new(), |s| s.to_string())
+                } else {
+                    String::new()
+                }
+            })
+            .show(ui, |p| {
+                p.bar_chart(
+                    BarChart::new("methods", bars)
+                        .element_formatter(Box::new(|bar, _| bar.name.clone())),
+                );
+            });
+        ui.label("Validation accuracy over training steps, one line per run");
+        Plot::new("dn_curves")
+            .height(h)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .include_y(0.5)
+            .include_y(1.0)
+            .show(ui, |p| {
+                for (label, pts) in &view.live {
+                    let color = method_of(label).map_or(egui::Color32::GRAY, method_color);
+                    p.line(Line::new(label.clone(), PlotPoints::from(pts.clone())).color(color));
+                }
+            });
+        if let Some(r) = &view.report {
+            ui.label(format!(
+                "{} training pairs per run · fraction with μ < 0: {:.3}",
+                r.train_pairs, r.frac_mu_negative
+            ));
+            egui::Grid::new("dn_table").striped(true).show(ui, |ui| {
+                for h in ["method", "mean accuracy", "std", "seeds", "final train loss"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for s in &r.summary {
+                    ui.colored_label(method_color(s.method), s.method.name());
+                    ui.label(format!("{:.4}", s.mean_accuracy));
+                    ui.label(format!("{:.4}", s.std_accuracy));
+                    ui.label(s.seeds.to_string());
+                    ui.label(s.mean_train_loss.map_or("n/a".into(), |l| format!("{l:.4}")));
+                    ui.end_row();
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,311 @@
+//! The Preference-strength panel (paper Figs 1, 2, 4 and the mislabel PR curve), live while
+//! the ensemble trains. Hovering a bar lists the pairs behind it.
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+
+use super::strength_view::StrengthView;
+use super::{RlhfApp, panel_common};
+
+const MU: egui::Color32 = egui::Color32::from_rgb(90, 160, 240);
+const SIGMA: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
+const BAD: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
+
+/// Cut long text for tooltips and tables.
+pub fn short(text: &str, max: usize) -> String {
+    let flat = text.replace('\n', " ⏎ ");
+    let flat = flat.trim();
+    if flat.chars().count() <= max {
+        flat.to_string()
+    } else {
+        // Keep the end of prompts (nearest the response) and the start of responses.
+        let head: String = flat.chars().take(max).collect();
+        format!("{head}…")
+    }
+}
+
+/// Histogram of μ or σ over training pairs; each bar's hover text lists up to 3 of its pairs.
+fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32) {
+    let values = if sigma { &view.sigma } else { &view.mu };
+    let train: Vec<usize> = view
+        .train
+        .iter()
+        .copied()
+        .filter(|&p| values.get(p).is_some_and(|x| x.is_finite()))
+        .collect();
+    let (lo, hi) = train
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &p| {
+            let x = f64::from(values[p]);
+            (lo.min(x), hi.max(x))
+        });
+    let bins = 30;
+    let mut bars = Vec::new();
+    if lo.is_finite() {
+        let width = ((hi - lo) / bins as f64).max(1e-6);
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); bins];
+        for &p in &train {
+            let b = (((f64::from(values[p]) - lo) / width) as usize).min(bins - 1);
+            members[b].push(p);
+        }
+        let name = if sigma { "σ" } else { "μ" };
+        for (b, ps) in members.iter().enumerate() {
+            let a = lo + b as f64 * width;
+            let mut text = format!("{name} ∈ [{a:.2}, {:.2}): {} pairs", a + width, ps.len());
+            for &p in ps.iter().take(3) {
+                let pair = &view.pairs[p];
+                text.push_str(&format!(
+                    "\n• #{} μ {:.2} σ {:.2}: chosen \"{}\" / rejected \"{}\"",
+                    pair.index,
+                    view.mu[p],
+                    view.sigma[p],
+                    short(&pair.chosen, 40),
+                    short(&pair.rejected, 40)
+                ));
+            }
+            bars.push(
+                Bar::new(a + width / 2.0, ps.len() as f64)
+                    .width(width)
+                    .name(text),
+            );
+        }
+    }
+    let color = if sigma { SIGMA } else { MU };
+    let label = if sigma {
+        "σ (disagreement)"
+    } else {
+        "μ (mean reward gap)"
+    };
+    Plot::new(if sigma { "ps_sigma_hist" } else { "ps_mu_hist" })
+        .height(height)
+        .x_axis_label(label)
+        .y_axis_label("pairs")
+        .show(ui, |p| {
+            p.bar_chart(
+                BarChart::new(label, bars)
+                    .color(color.gamma_multiply(0.7))
+                    .element_formatter(Box::new(|bar, _| bar.name.clone())),
+            );
+            if !sigma {
+                p.vline(egui_plot::VLine::new("μ = 0", 0.0).color(BAD));
+            }
+        });
+}
+
+fn groups_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
+    ui.columns(2, |cols| {
+        let mu: Vec<Bar> = view
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, (m, s))| {
+                Bar::new(g as f64 + 1.0, f64::from(*m))
+                    .width(0.8)
+                    .name(format!("group {}: mean μ {m:.3}, mean σ {s:.3}", g + 1))
+            })
+            .collect();
+        Plot::new("ps_groups_mu")
+            .height(height)
+            .x_axis_label("group (sorted by μ)")
+            .y_axis_label("mean μ")
+            .show(&mut cols[0], |p| {
+                p.bar_chart(
+                    BarChart::new("mean μ", mu)
+                        .color(MU)
+                        .element_formatter(Box::new(|bar, _| bar.name.clone())),
+                );
+            });
+        let sigma: Vec<[f64; 2]> = view
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, (_, s))| [g as f64 + 1.0, f64::from(*s)])
+            .collect();
+        Plot::new("ps_groups_sigma")
+            .height(height)
+            .x_axis_label("group (sorted by μ)")
+            .y_axis_label("mean σ")
+            .include_y(0.0)
+            .show(&mut cols[1], |p| {
+                p.line(Line::new("mean σ", PlotPoints::from(sigma.clone())).color(SIGMA));
+                p.points(
+                    Points::new("groups", PlotPoints::from(sigma))
+                        .radius(3.0)
+                        .color(SIGMA),
+                );
+            });
+    });
+}
+
+fn bands_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
+    ui.columns(2, |cols| {
+        let bars: Vec<Bar> = view
+            .bands
+            .iter()
+            .map(|b| {
+                Bar::new(b.band as f64 + 1.0, f64::from(b.validation_accuracy))
+                    .width(0.8)
+                    .name(format!(
+                        "band {} (mean μ {:.2}): validation accuracy {:.3}, own-band loss {}",
+                        b.band + 1,
+                        b.mean_mu,
+                        b.validation_accuracy,
+                        b.train_loss.map_or("n/a".into(), |l| format!("{l:.3}"))
+                    ))
+            })
+            .collect();
+        Plot::new("ps_bands")
+            .height(height)
+            .x_axis_label("band by μ (1 = weakest 10 %)")
+            .y_axis_label("validation accuracy")
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(&mut cols[0], |p| {
+                p.bar_chart(
+                    BarChart::new("band alone", bars)
+                        .color(MU)
+                        .element_formatter(Box::new(|bar, _| bar.name.clone())),
+                );
+                p.hline(egui_plot::HLine::new("chance", 0.5).color(egui::Color32::GRAY));
+            });
+        Plot::new("ps_band_curves")
+            .height(height)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .y_axis_label("validation accuracy")
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(&mut cols[1], |p| {
+                let n = view.band_curves.len().max(1) as f32;
+                for (b, curve) in view.band_curves.iter().enumerate() {
+                    let t = b as f32 / n;
+                    let color = egui::Color32::from_rgb(
+                        (220.0 * (1.0 - t) + 60.0 * t) as u8,
+                        (80.0 + 100.0 * t) as u8,
+                        (90.0 + 150.0 * t) as u8,
+                    );
+                    p.line(
+                        Line::new(format!("band {}", b + 1), PlotPoints::from(curve.clone()))
+                            .color(color),
+                    );
+                }
+            });
+    });
+}
+
+fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
+    let Some(truth) = &view.mislabeled else {
+        ui.label("No ground truth for this data: the precision–recall view needs the synthetic world, --truth-field or injected flips.");
+        return;
+    };
+    let positives = view.train.iter().filter(|&&p| truth[p]).count();
+    let rate = positives as f64 / view.train.len().max(1) as f64;
+    ui.label(format!(
+        "Finding mislabeled pairs by low μ ({}): AUROC {} · {:.1} % of training pairs are mislabeled",
+        view.truth_source.as_deref().unwrap_or("truth"),
+        view.auroc.map_or("n/a".into(), |a| format!("{a:.3}")),
+        100.0 * rate
+    ));
+    let pts: Vec<[f64; 2]> = view
+        .pr
+        .iter()
+        .map(|&(r, p)| [f64::from(r), f64::from(p)])
+        .collect();
+    Plot::new("ps_pr")
+        .height(height)
+        .x_axis_label("recall")
+        .y_axis_label("precision")
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(ui, |p| {
+            p.line(Line::new("low μ ⇒ mislabeled", PlotPoints::from(pts)).color(BAD));
+            p.hline(egui_plot::HLine::new("random", rate).color(egui::Color32::GRAY));
+        });
+}
+
+fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
+    let id = if by_sigma {
+        "ps_high_sigma"
+    } else {
+        "ps_low_mu"
+    };
+    egui::Grid::new(id).striped(true).show(ui, |ui| {
+        ui.strong("#");
+        ui.strong("μ");
+        ui.strong("σ");
+        ui.strong("prompt (end)");
+        ui.strong("chosen");
+        ui.strong("rejected");
+        ui.end_row();
+        for p in view.extremes(10, by_sigma) {
+            let pair = &view.pairs[p];
+            let flag = if view.mislabeled.as_ref().is_some_and(|m| m[p]) {
+                " ✗"
+            } else {
+                ""
+            };
+            ui.label(format!("{}{flag}", pair.index));
+            ui.label(format!("{:.2}", view.mu[p]));
+            ui.label(format!("{:.2}", view.sigma[p]));
+            let prompt: String = {
+                let chars: Vec<char> = pair.prompt.chars().collect();
+                chars[chars.len().saturating_sub(50)..].iter().collect()
+            };
+            ui.label(short(&prompt, 50)).on_hover_text(&pair.prompt);
+            ui.label(short(&pair.chosen, 60))
+                .on_hover_text(&pair.chosen);
+            ui.label(short(&pair.rejected, 60))
+                .on_hover_text(&pair.rejected);
+            ui.end_row();
+        }
+    });
+}
+
+/// The central panel of the strength tab.
+pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    ui.heading("Preference strength: an ensemble votes on every pair");
+    let view = &app.strength_view;
+    let (done, models) = view.members;
+    let status = match &view.report {
+        Some(r) => format!(
+            "done · fraction of training pairs with μ < 0: {:.3} · ensemble validation accuracy {:.3}",
+            r.frac_mu_negative, r.ensemble_validation_accuracy
+        ),
+        None if view.progress.jobs > 0 => format!(
+            "{} · step {}/{} · ensemble {done}/{models}",
+            view.progress.label, view.progress.step, view.progress.steps
+        ),
+        None => String::new(),
+    };
+    let fraction = view.progress.fraction();
+    panel_common::banners_ui(app, ui);
+    panel_common::controls_ui(app, ui, fraction, &status);
+    ui.separator();
+    let view = &app.strength_view;
+    if view.mu.is_empty() {
+        ui.label(
+            "Train to see μ and σ: they appear once two ensemble members have scored every pair.",
+        );
+        return;
+    }
+    let h = 170.0;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label("μ and σ over training pairs (Fig 1) — hover a bar for its pairs");
+        ui.columns(2, |cols| {
+            histogram_ui(view, &mut cols[0], false, h);
+            histogram_ui(view, &mut cols[1], true, h);
+        });
+        ui.label("20 groups sorted by μ: mean μ and mean σ (Fig 2)");
+        groups_ui(view, ui, h);
+        if !view.bands.is_empty() || !view.band_curves.is_empty() {
+            ui.label("A fresh reward model trained on each 10 % band alone (Fig 4)");
+            bands_ui(view, ui, h);
+        }
+        pr_ui(view, ui, h);
+        egui::CollapsingHeader::new("Lowest-μ training pairs (likely mislabeled)")
+            .default_open(true)
+            .show(ui, |ui| table_ui(view, ui, false));
+        egui::CollapsingHeader::new("Highest-σ training pairs (the ensemble disagrees)")
+            .show(ui, |ui| table_ui(view, ui, true));
+    });
+}

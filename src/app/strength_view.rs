@@ -1,0 +1,260 @@
+//! What the Preference-strength panel shows, folded from events (no egui here): the pairs,
+//! μ and σ as the ensemble grows, band-alone results and the final report, plus the derived
+//! views (training-pair statistics, groups, PR curve, extreme pairs).
+use crate::experiment::Event;
+use crate::experiment::events::PairView;
+use crate::experiment::strength_runner::{BandResult, StrengthReport};
+use crate::rm::strength::{PreferenceStrength, auroc, pr_curve};
+
+/// Progress of the current run inside a multi-run experiment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobProgress {
+    /// 0-based run index.
+    pub job: usize,
+    /// Runs in this phase.
+    pub jobs: usize,
+    /// Its name.
+    pub label: String,
+    /// Its steps done.
+    pub step: usize,
+    /// Its steps in total.
+    pub steps: usize,
+}
+
+impl JobProgress {
+    /// Fold in a job event; returns the inner event.
+    pub fn apply<'a>(&mut self, event: &'a Event) -> Option<&'a Event> {
+        let Event::Job {
+            job,
+            jobs,
+            label,
+            inner,
+        } = event
+        else {
+            return None;
+        };
+        if *job != self.job || *label != self.label {
+            *self = JobProgress {
+                job: *job,
+                jobs: *jobs,
+                label: label.clone(),
+                ..Default::default()
+            };
+        }
+        match inner.as_ref() {
+            Event::Started { total_steps, .. } => self.steps = *total_steps,
+            Event::RmStep { step, .. } => self.step = *step,
+            _ => {}
+        }
+        Some(inner)
+    }
+
+    /// Fraction of the phase done.
+    pub fn fraction(&self) -> f32 {
+        if self.jobs == 0 {
+            return 0.0;
+        }
+        let within = if self.steps > 0 {
+            self.step as f32 / self.steps as f32
+        } else {
+            0.0
+        };
+        ((self.job as f32 + within) / self.jobs as f32).clamp(0.0, 1.0)
+    }
+}
+
+/// The panel's state.
+#[derive(Clone, Debug, Default)]
+pub struct StrengthView {
+    /// Every pair (positions as μ uses them).
+    pub pairs: Vec<PairView>,
+    /// Known mislabels.
+    pub mislabeled: Option<Vec<bool>>,
+    /// Where they come from.
+    pub truth_source: Option<String>,
+    /// μ per position (latest ensemble).
+    pub mu: Vec<f32>,
+    /// σ per position.
+    pub sigma: Vec<f32>,
+    /// Members done / ensemble size.
+    pub members: (usize, usize),
+    /// Current run.
+    pub progress: JobProgress,
+    /// Live band-alone validation curves: one per band as it trains.
+    pub band_curves: Vec<Vec<[f64; 2]>>,
+    /// Finished bands.
+    pub bands: Vec<BandResult>,
+    /// The final report.
+    pub report: Option<StrengthReport>,
+    /// Training positions.
+    pub train: Vec<usize>,
+    /// (mean μ, mean σ) of 20 groups of training pairs.
+    pub groups: Vec<(f32, f32)>,
+    /// PR curve over training pairs, when truth is known.
+    pub pr: Vec<(f32, f32)>,
+    /// AUROC of −μ over training pairs, when truth is known.
+    pub auroc: Option<f32>,
+}
+
+impl StrengthView {
+    /// Fold one event in.
+    pub fn apply(&mut self, event: &Event) {
+        if let Some(inner) = self.progress.apply(event) {
+            if let Event::RmEval {
+                step,
+                validation_accuracy,
+                ..
+            } = inner
+                && self.progress.label.starts_with("band")
+            {
+                let job = self.progress.job;
+                if self.band_curves.len() <= job {
+                    self.band_curves.resize(job + 1, Vec::new());
+                }
+                self.band_curves[job].push([*step as f64, f64::from(*validation_accuracy)]);
+            }
+            return;
+        }
+        match event {
+            Event::Pairs {
+                pairs,
+                mislabeled,
+                truth_source,
+            } => {
+                self.train = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.train)
+                    .map(|(i, _)| i)
+                    .collect();
+                self.pairs = pairs.clone();
+                self.mislabeled = mislabeled.clone();
+                self.truth_source = truth_source.clone();
+            }
+            Event::StrengthUpdate {
+                members,
+                models,
+                mu,
+                sigma,
+            } => {
+                self.members = (*members, *models);
+                self.mu = mu.clone();
+                self.sigma = sigma.clone();
+                self.derive();
+            }
+            Event::BandDone { result } => self.bands.push(result.clone()),
+            Event::StrengthDone { report } => self.report = Some(report.as_ref().clone()),
+            _ => {}
+        }
+    }
+
+    /// μ of the training pairs.
+    pub fn train_mu(&self) -> Vec<f32> {
+        self.train
+            .iter()
+            .filter_map(|&p| self.mu.get(p).copied())
+            .collect()
+    }
+
+    /// σ of the training pairs.
+    pub fn train_sigma(&self) -> Vec<f32> {
+        self.train
+            .iter()
+            .filter_map(|&p| self.sigma.get(p).copied())
+            .collect()
+    }
+
+    fn derive(&mut self) {
+        let s = PreferenceStrength {
+            mu: self.train_mu(),
+            sigma: self.train_sigma(),
+        };
+        self.groups = s.groups(20);
+        if let Some(m) = &self.mislabeled {
+            let truth: Vec<bool> = self.train.iter().map(|&p| m[p]).collect();
+            let step = (truth.len() / 200).max(1);
+            self.pr = pr_curve(&s.mu, &truth, step);
+            let neg: Vec<f32> = s.mu.iter().map(|x| -x).collect();
+            self.auroc = Some(auroc(&neg, &truth)).filter(|a| a.is_finite());
+        }
+    }
+
+    /// Training positions sorted by a key, first `k` (for the tables).
+    pub fn extremes(&self, k: usize, by_sigma: bool) -> Vec<usize> {
+        let mut order = self.train.clone();
+        order.retain(|&p| p < self.mu.len());
+        if by_sigma {
+            order.sort_by(|&a, &b| self.sigma[b].total_cmp(&self.sigma[a]));
+        } else {
+            order.sort_by(|&a, &b| self.mu[a].total_cmp(&self.mu[b]));
+        }
+        order.truncate(k);
+        order
+    }
+
+    /// Training positions whose value (μ or σ) falls in `[lo, hi)`.
+    pub fn in_range(&self, lo: f64, hi: f64, sigma: bool) -> Vec<usize> {
+        let v = if sigma { &self.sigma } else { &self.mu };
+        self.train
+            .iter()
+            .copied()
+            .filter(|&p| {
+                v.get(p)
+                    .is_some_and(|&x| f64::from(x) >= lo && f64::from(x) < hi)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(i: usize, train: bool) -> PairView {
+        PairView {
+            index: i,
+            prompt: format!("p{i}"),
+            chosen: "c".into(),
+            rejected: "r".into(),
+            train,
+        }
+    }
+
+    #[test]
+    fn view_folds_pairs_strength_and_bands() {
+        let mut v = StrengthView::default();
+        v.apply(&Event::Pairs {
+            pairs: vec![pair(0, true), pair(1, true), pair(2, false)],
+            mislabeled: Some(vec![true, false, false]),
+            truth_source: Some("gold reward".into()),
+        });
+        v.apply(&Event::StrengthUpdate {
+            members: 2,
+            models: 10,
+            mu: vec![-1.0, 2.0, 0.5],
+            sigma: vec![0.3, 0.1, 0.2],
+        });
+        assert_eq!(v.members, (2, 10));
+        assert_eq!(v.train_mu(), vec![-1.0, 2.0]);
+        assert_eq!(v.auroc, Some(1.0));
+        assert_eq!(v.extremes(1, false), vec![0]);
+        assert_eq!(v.extremes(1, true), vec![0]);
+        assert_eq!(v.in_range(0.0, 3.0, false), vec![1]);
+        let band = |inner: Event| Event::Job {
+            job: 0,
+            jobs: 10,
+            label: "band 1/10".into(),
+            inner: Box::new(inner),
+        };
+        v.apply(&band(Event::RmEval {
+            step: 10,
+            validation_accuracy: 0.3,
+            validation_label_accuracy: 0.3,
+            validation_loss: 0.7,
+            chosen_rewards: vec![],
+            rejected_rewards: vec![],
+        }));
+        assert_eq!(v.band_curves, vec![vec![[10.0, 0.30000001192092896]]]);
+        assert_eq!(v.progress.label, "band 1/10");
+    }
+}

@@ -1,0 +1,249 @@
+//! `rlhf-lab denoise`: baseline vs flip / smoothing / margin and their combinations, several
+//! seeds each; writes DIR/denoise.csv, DIR/report.json and DIR/curves.csv.
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::strength::parse_flip;
+use super::{DataArgs, apply_data_args, emit_json, load_config};
+use crate::compute::{self, BackendChoice};
+use crate::experiment::denoise_runner::{DenoiseReport, TrainSubset, runs_csv};
+use crate::experiment::prepare::prepare;
+use crate::experiment::strength_io::parse_csv;
+use crate::experiment::{DenoiseConfig, DenoiseRunner, Event, Method};
+use crate::rm::denoise::SmoothScope;
+
+/// Flags of `denoise`.
+#[derive(Args, Debug)]
+pub struct DenoiseArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A JSON DenoiseConfig; flags override its fields.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Comma-separated: baseline,flip,smooth,margin,flip+margin,smooth+margin,oracle.
+    #[arg(long)]
+    methods: Option<String>,
+    /// Seeds per method.
+    #[arg(long)]
+    seeds: Option<usize>,
+    /// Ensemble size for μ.
+    #[arg(long)]
+    models: Option<usize>,
+    /// Cross-fit the ensemble with K folds.
+    #[arg(long)]
+    cross_fit: Option<usize>,
+    /// Reuse μ from a `strength --out` folder instead of training an ensemble.
+    #[arg(long)]
+    strength: Option<PathBuf>,
+    /// Flip rule: negative, bottom:F or none.
+    #[arg(long)]
+    flip: Option<String>,
+    /// Label-smoothing α.
+    #[arg(long)]
+    smoothing: Option<f64>,
+    /// Smooth every pair instead of only μ < 0.
+    #[arg(long)]
+    smooth_all: bool,
+    /// Margin scale λ.
+    #[arg(long)]
+    margin_scale: Option<f64>,
+    /// Use max(μ, 0) as the margin.
+    #[arg(long)]
+    margin_clamp: bool,
+    /// Train the methods only on the strongest fraction of pairs (e.g. 0.1, Fig 6).
+    #[arg(long)]
+    top_fraction: Option<f64>,
+    /// Epochs of each method run.
+    #[arg(long)]
+    epochs: Option<f64>,
+    /// Seed of the split, the ensemble and the first method run.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Compute backend: auto, gpu or cpu.
+    #[arg(long)]
+    backend: Option<BackendChoice>,
+    /// Write DIR/denoise.csv, DIR/curves.csv and DIR/report.json.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON event per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn build(args: &DenoiseArgs) -> Result<DenoiseConfig, String> {
+    let mut c: DenoiseConfig = match &args.config {
+        Some(p) => load_config(p)?,
+        None => DenoiseConfig::default(),
+    };
+    apply_data_args(&mut c.strength.rm, &args.data)?;
+    c.rm.data = c.strength.rm.data.clone();
+    if let Some(m) = &args.methods {
+        c.methods = Method::parse_list(m)?;
+    }
+    if let Some(s) = args.seeds {
+        c.seeds = s;
+    }
+    if let Some(m) = args.models {
+        c.strength.models = m;
+    }
+    if let Some(k) = args.cross_fit {
+        c.strength.cross_fit = k;
+    }
+    if let Some(f) = &args.flip {
+        c.flip = parse_flip(f)?;
+    }
+    if let Some(a) = args.smoothing {
+        c.smoothing = a;
+    }
+    if args.smooth_all {
+        c.smoothing_scope = SmoothScope::All;
+    }
+    if let Some(l) = args.margin_scale {
+        c.margin_scale = l;
+    }
+    if args.margin_clamp {
+        c.margin_clamp = true;
+    }
+    if let Some(f) = args.top_fraction {
+        c.subset = TrainSubset::Top { fraction: f };
+    }
+    if let Some(e) = args.epochs {
+        c.rm.epochs = e;
+        c.rm.steps = 0;
+    }
+    if let Some(s) = args.seed {
+        c.strength.rm.seed = s;
+        c.rm.seed = s;
+    }
+    if let Some(b) = args.backend {
+        c.strength.rm.backend = b;
+        c.rm.backend = b;
+    }
+    c.validate().map_err(|e| format!("invalid config: {e}"))?;
+    Ok(c)
+}
+
+/// μ per prepared position from a strength folder, matched by input index.
+fn load_mu(dir: &std::path::Path, config: &DenoiseConfig) -> Result<Vec<f32>, String> {
+    let path = dir.join("strength.csv");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    let rows = parse_csv(&text, &path.display().to_string())?;
+    let by_index: std::collections::HashMap<usize, f32> =
+        rows.iter().map(|r| (r.index, r.mu)).collect();
+    let data = prepare(
+        &config.strength.rm.data,
+        config.strength.rm.model.max_len,
+        config.strength.rm.seed,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    data.pairs
+        .iter()
+        .map(|p| {
+            by_index.get(&p.index).copied().ok_or_else(|| {
+                format!(
+                    "pair {} has no row in {}: the data differ; rerun `strength` on this data",
+                    p.index,
+                    path.display()
+                )
+            })
+        })
+        .collect()
+}
+
+fn print_table(report: &DenoiseReport) {
+    eprintln!(
+        "{:<15} {:>9} {:>7} {:>11}  (validation accuracy vs {}, {} seeds)",
+        "method", "mean", "std", "train loss", report.validation_target, report.config.seeds
+    );
+    for s in &report.summary {
+        eprintln!(
+            "{:<15} {:>9.4} {:>7.4} {:>11}",
+            s.method.name(),
+            s.mean_accuracy,
+            s.std_accuracy,
+            s.mean_train_loss
+                .map_or("n/a".into(), |l| format!("{l:.4}"))
+        );
+    }
+}
+
+/// Run `denoise`.
+pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
+    let config = build(&args)?;
+    let mu = match &args.strength {
+        Some(dir) => Some(load_mu(dir, &config)?),
+        None => None,
+    };
+    let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
+    let mut runner = DenoiseRunner::setup(config, compute, None, mu).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    while !runner.is_finished() {
+        let events = match pollster::block_on(runner.step()) {
+            Ok(ev) => ev,
+            Err(e) => {
+                if args.json {
+                    emit_json(
+                        &stdout,
+                        &Event::Error {
+                            message: e.to_string(),
+                        },
+                    );
+                }
+                if let Some(dir) = &args.out {
+                    save(&runner.report(), dir)?;
+                    eprintln!("partial results saved in {}", dir.display());
+                }
+                return Err(e.to_string());
+            }
+        };
+        for ev in &events {
+            if args.json {
+                emit_json(&stdout, ev);
+            } else if let Event::MethodDone { run } = ev {
+                eprintln!(
+                    "{} · seed {}: validation accuracy {:.4}",
+                    run.method.name(),
+                    run.seed + 1,
+                    run.validation_accuracy
+                );
+            } else if let Event::StrengthUpdate {
+                members, models, ..
+            } = ev
+                && members == models
+            {
+                eprintln!("ensemble of {models} done; training the methods");
+            }
+        }
+    }
+    let report = runner.report();
+    if let Some(dir) = &args.out {
+        save(&report, dir)?;
+    }
+    if !args.json {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+fn save(report: &DenoiseReport, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("could not write {}: {e}", path.display()))
+    };
+    write("denoise.csv", &runs_csv(report))?;
+    let mut curves = String::from("method,seed,step,validation_accuracy\n");
+    for r in &report.runs {
+        for (step, acc) in &r.curve {
+            curves.push_str(&format!("{},{},{step},{acc}\n", r.method.name(), r.seed));
+        }
+    }
+    write("curves.csv", &curves)?;
+    let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+    write("report.json", &json)?;
+    eprintln!("results: {}", dir.display());
+    Ok(())
+}

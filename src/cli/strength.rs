@@ -1,0 +1,269 @@
+//! `rlhf-lab strength` (ensemble preference strength) and `rlhf-lab export` (TRL pairs with the
+//! strength-based flip and a margin column).
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{DataArgs, apply_data_args, emit_json, load_config};
+use crate::compute::{self, BackendChoice};
+use crate::experiment::prepare::load_pairs;
+use crate::experiment::strength_io::{export_trl, parse_csv, to_csv};
+use crate::experiment::{Event, StrengthConfig, StrengthRunner};
+use crate::model::Arch;
+use crate::rm::denoise::{DenoiseSpec, FlipRule};
+
+/// Flags of `strength`.
+#[derive(Args, Debug)]
+pub struct StrengthArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A JSON StrengthConfig; flags override its fields.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Ensemble size M (≥ 2; the paper uses 10).
+    #[arg(long)]
+    models: Option<usize>,
+    /// K-fold cross-fitting (K ≥ 2); without it members score their own training pairs.
+    #[arg(long)]
+    cross_fit: Option<usize>,
+    /// Reward model: bow (default for ensembles, fast) or transformer.
+    #[arg(long)]
+    arch: Option<String>,
+    /// Epochs of each member.
+    #[arg(long)]
+    epochs: Option<f64>,
+    /// Peak learning rate of each member.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Seed of the split and the members.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Skip band-alone retraining (Fig 4).
+    #[arg(long)]
+    no_band_retrain: bool,
+    /// Compute backend: auto, gpu or cpu.
+    #[arg(long)]
+    backend: Option<BackendChoice>,
+    /// Write DIR/strength.csv and DIR/report.json.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON event per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn build(args: &StrengthArgs) -> Result<StrengthConfig, String> {
+    let mut c: StrengthConfig = match &args.config {
+        Some(p) => load_config(p)?,
+        None => StrengthConfig::default(),
+    };
+    apply_data_args(&mut c.rm, &args.data)?;
+    if let Some(m) = args.models {
+        c.models = m;
+    }
+    if let Some(k) = args.cross_fit {
+        c.cross_fit = k;
+    }
+    if let Some(a) = &args.arch {
+        let arch = Arch::from_arg(a)?;
+        if arch != c.rm.model.arch {
+            c.rm.model = match arch {
+                Arch::Bow => crate::model::RewardModelConfig::bow(),
+                Arch::Transformer => crate::model::RewardModelConfig::default(),
+            };
+        }
+    }
+    if let Some(e) = args.epochs {
+        c.rm.epochs = e;
+        c.rm.steps = 0;
+    }
+    if let Some(lr) = args.lr {
+        c.rm.optimizer.lr = lr;
+    }
+    if let Some(s) = args.seed {
+        c.rm.seed = s;
+    }
+    if args.no_band_retrain {
+        c.band_retrain = false;
+    }
+    if let Some(b) = args.backend {
+        c.rm.backend = b;
+    }
+    c.validate().map_err(|e| format!("invalid config: {e}"))?;
+    Ok(c)
+}
+
+fn print_progress(event: &Event) {
+    match event {
+        Event::Job { inner, label, .. } => match inner.as_ref() {
+            Event::Started {
+                notice: Some(n), ..
+            } => eprintln!("notice: {n}"),
+            Event::Done {
+                validation_accuracy,
+                wall_time_s,
+                ..
+            } => eprintln!(
+                "{label}: validation accuracy {validation_accuracy:.3} ({wall_time_s:.1} s)"
+            ),
+            _ => {}
+        },
+        Event::StrengthUpdate {
+            members,
+            models,
+            mu,
+            ..
+        } => {
+            let neg = mu.iter().filter(|&&m| m < 0.0).count() as f32 / mu.len().max(1) as f32;
+            eprintln!("ensemble {members}/{models}: fraction of pairs with μ < 0 = {neg:.3}");
+        }
+        Event::BandDone { result } => eprintln!(
+            "band {}: mean μ {:.2}, band-alone validation accuracy {:.3}",
+            result.band + 1,
+            result.mean_mu,
+            result.validation_accuracy
+        ),
+        _ => {}
+    }
+}
+
+/// Run `strength`.
+pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
+    let config = build(&args)?;
+    let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
+    let mut runner = StrengthRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    while !runner.is_finished() {
+        let events = match pollster::block_on(runner.step()) {
+            Ok(ev) => ev,
+            Err(e) => {
+                if args.json {
+                    emit_json(
+                        &stdout,
+                        &Event::Error {
+                            message: e.to_string(),
+                        },
+                    );
+                }
+                if let Some(dir) = &args.out {
+                    save(&runner, dir)?;
+                    eprintln!("partial results saved in {}", dir.display());
+                }
+                return Err(e.to_string());
+            }
+        };
+        for ev in &events {
+            if args.json {
+                emit_json(&stdout, ev);
+            } else {
+                print_progress(ev);
+            }
+        }
+    }
+    let report = runner.report();
+    if let Some(dir) = &args.out {
+        save(&runner, dir)?;
+    }
+    if !args.json {
+        let show = |x: Option<f32>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+        eprintln!(
+            "frac μ<0 {:.3} · ensemble validation accuracy {:.3} · AUROC {} · bottom-ρ precision {} recall {} (truth: {})",
+            report.frac_mu_negative,
+            report.ensemble_validation_accuracy,
+            show(report.auroc),
+            show(report.precision_bottom),
+            show(report.recall_bottom),
+            report.truth_source.as_deref().unwrap_or("none")
+        );
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("could not write {}: {e}", path.display()))
+}
+
+fn save(runner: &StrengthRunner, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    if let Some(table) = runner.table() {
+        let path = dir.join("strength.csv");
+        write(&path, &to_csv(&table))?;
+        eprintln!("strength: {}", path.display());
+    }
+    let json = serde_json::to_string_pretty(&runner.report()).map_err(|e| e.to_string())?;
+    let path = dir.join("report.json");
+    write(&path, &json)?;
+    eprintln!("report: {}", path.display());
+    Ok(())
+}
+
+/// Flags of `export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The folder `strength --out` wrote (its strength.csv is read).
+    #[arg(long)]
+    strength: PathBuf,
+    /// Output format: trl (prompt/chosen/rejected strings plus margin).
+    #[arg(long, default_value = "trl")]
+    format: String,
+    /// Which pairs to flip: none, negative (μ < 0) or bottom:F (lowest fraction F by μ).
+    #[arg(long, default_value = "negative")]
+    flip: String,
+    /// Margin scale λ (margin = λ·μ in the written orientation).
+    #[arg(long, default_value_t = 1.0)]
+    margin_scale: f64,
+    /// The JSONL file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Parse `none`, `negative` or `bottom:F`.
+pub fn parse_flip(arg: &str) -> Result<FlipRule, String> {
+    match arg {
+        "none" => Ok(FlipRule::None),
+        "negative" => Ok(FlipRule::MuNegative),
+        other => match other.strip_prefix("bottom:").map(str::parse::<f64>) {
+            Some(Ok(fraction)) => Ok(FlipRule::Bottom { fraction }),
+            _ => Err(format!(
+                "--flip {other}: use none, negative, or bottom:F with F a fraction such as bottom:0.2"
+            )),
+        },
+    }
+}
+
+/// Run `export`.
+pub fn run_export(args: ExportArgs) -> Result<(), String> {
+    if args.format != "trl" {
+        return Err(format!("--format {}: only trl is supported", args.format));
+    }
+    let flip = parse_flip(&args.flip)?;
+    let mut config = crate::experiment::RmTrainConfig::default();
+    apply_data_args(&mut config, &args.data)?;
+    if config.data.inject_flip_rate > 0.0 {
+        return Err("--inject-flip-rate does not apply to export".into());
+    }
+    let csv_path = args.strength.join("strength.csv");
+    let text = std::fs::read_to_string(&csv_path).map_err(|e| {
+        format!(
+            "could not read {}: {e}. Pass the folder that `strength --out` wrote",
+            csv_path.display()
+        )
+    })?;
+    let rows = parse_csv(&text, &csv_path.display().to_string())?;
+    let (pairs, _) = load_pairs(&config.data, None).map_err(|e| e.to_string())?;
+    let spec = DenoiseSpec {
+        flip,
+        margin_scale: args.margin_scale,
+        ..Default::default()
+    };
+    let (jsonl, flipped) = export_trl(&pairs, &rows, &spec)?;
+    write(&args.out, &jsonl)?;
+    eprintln!(
+        "wrote {} pairs ({flipped} flipped) to {}",
+        pairs.len(),
+        args.out.display()
+    );
+    Ok(())
+}

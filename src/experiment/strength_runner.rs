@@ -1,0 +1,535 @@
+//! Preference strength ([P2] §2.2–2.3): an ensemble of M reward models trained on the same
+//! pairs (differing in seed and shuffle order) scores every pair; μ and σ of the gaps, their
+//! views (bands, groups, AUROC against known mislabels) and, optionally, a fresh reward model
+//! retrained on each band by μ and scored on validation (Fig 4). One step-wise runner.
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::RmTrainConfig;
+use super::error::ExperimentError;
+use super::events::Event;
+use super::jobs::{FinishedJob, Job, JobQueue};
+use super::prepare::{PreparedData, Upload, prepare};
+use super::rm_runner::TrainPlan;
+use crate::compute::Compute;
+use crate::data::rng::Rng;
+use crate::model::RewardModelConfig;
+use crate::rm::strength::{PreferenceStrength, auroc, precision_recall_bottom};
+
+/// An ensemble strength experiment: the config of `strength` and of the app's panel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StrengthConfig {
+    /// Data, model and training of every member (members differ in seed and shuffle only).
+    pub rm: RmTrainConfig,
+    /// Ensemble size M (≥ 2; the paper uses 10).
+    pub models: usize,
+    /// 0 or 1: members train on all training pairs and score them in-sample (the paper).
+    /// K ≥ 2: K-fold cross-fitting, each training pair scored by models that never saw it.
+    pub cross_fit: usize,
+    /// Bands by μ for band retraining and the band column of `strength.csv`.
+    pub bands: usize,
+    /// Groups by μ for the σ-by-group chart (Fig 2).
+    pub groups: usize,
+    /// Retrain a fresh reward model on each band alone and score it on validation (Fig 4).
+    pub band_retrain: bool,
+    /// Epochs of each band-alone run.
+    pub band_epochs: f64,
+}
+
+impl Default for StrengthConfig {
+    fn default() -> Self {
+        Self {
+            rm: RmTrainConfig {
+                model: RewardModelConfig::bow(),
+                epochs: 5.0,
+                eval_every: 1_000_000,
+                optimizer: super::config::OptimizerConfig {
+                    lr: 3e-3,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            models: 10,
+            cross_fit: 0,
+            bands: 10,
+            groups: 20,
+            band_retrain: true,
+            band_epochs: 5.0,
+        }
+    }
+}
+
+impl StrengthConfig {
+    /// Check everything a user can set.
+    pub fn validate(&self) -> Result<(), String> {
+        self.rm.validate()?;
+        if self.models < 2 {
+            return Err(crate::rm::strength::StrengthError::TooFewModels(self.models).to_string());
+        }
+        if self.cross_fit == 1 {
+            return Err("cross_fit = 1: use 0 (in-sample) or K ≥ 2 folds".into());
+        }
+        if self.bands < 2 || self.groups < 2 {
+            return Err(format!(
+                "bands = {}, groups = {}: both need at least 2",
+                self.bands, self.groups
+            ));
+        }
+        if self.band_retrain && !(self.band_epochs.is_finite() && self.band_epochs > 0.0) {
+            return Err(format!("band_epochs = {}: must be > 0", self.band_epochs));
+        }
+        Ok(())
+    }
+}
+
+/// One band-alone retraining result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BandResult {
+    /// 0-based band (0 = lowest μ).
+    pub band: usize,
+    /// Mean μ of the band's training pairs.
+    pub mean_mu: f32,
+    /// Validation accuracy of the model trained on this band alone.
+    pub validation_accuracy: f32,
+    /// Its loss on its own band at the end.
+    pub train_loss: Option<f32>,
+    /// Validation accuracy over steps.
+    pub curve: Vec<(usize, f32)>,
+}
+
+/// What a strength run found (`report.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrengthReport {
+    /// The exact config.
+    pub config: StrengthConfig,
+    /// Data label.
+    pub data: String,
+    /// Pairs scored (all input pairs).
+    pub pairs: usize,
+    /// Training pairs (the ones the statistics below describe).
+    pub train_pairs: usize,
+    /// Fraction of training pairs with μ < 0.
+    pub frac_mu_negative: f32,
+    /// 20 groups of training pairs sorted by μ: (mean μ, mean σ).
+    pub groups: Vec<(f32, f32)>,
+    /// Where the ground truth comes from, if any.
+    pub truth_source: Option<String>,
+    /// Fraction of training pairs known to be mislabeled.
+    pub true_noise_rate: Option<f32>,
+    /// AUROC of −μ for "mislabeled" over training pairs.
+    pub auroc: Option<f32>,
+    /// Precision of the bottom-ρ fraction by μ (ρ = true noise rate).
+    pub precision_bottom: Option<f32>,
+    /// Recall of the bottom-ρ fraction by μ.
+    pub recall_bottom: Option<f32>,
+    /// Precision of {μ < 0}.
+    pub precision_mu_negative: Option<f32>,
+    /// Recall of {μ < 0}.
+    pub recall_mu_negative: Option<f32>,
+    /// Held-out accuracy of the ensemble mean (μ > 0 on validation pairs).
+    pub ensemble_validation_accuracy: f32,
+    /// Band-alone retraining, lowest band first (empty when not asked for).
+    pub band_results: Vec<BandResult>,
+    /// Seconds of training over all runs.
+    pub wall_time_s: f64,
+}
+
+/// Per-pair results in input order (`strength.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrengthTable {
+    /// The input index of each pair.
+    pub index: Vec<usize>,
+    /// μ per pair.
+    pub mu: Vec<f32>,
+    /// σ per pair.
+    pub sigma: Vec<f32>,
+    /// Band by μ among training pairs; validation pairs get the band their μ falls in.
+    pub band: Vec<usize>,
+    /// Whether the pair was in the training split.
+    pub train: Vec<bool>,
+}
+
+enum Phase {
+    Ensemble,
+    Bands,
+    Done,
+}
+
+/// The step-wise ensemble runner.
+pub struct StrengthRunner {
+    config: StrengthConfig,
+    compute: Compute,
+    data: Arc<PreparedData>,
+    phase: Phase,
+    queue: JobQueue,
+    /// Positions each job scores, parallel to the queue's jobs.
+    scored: Vec<Vec<usize>>,
+    /// `gap_sum[m][pos]`, `gap_count[m][pos]`: summed gaps per member (a validation pair is
+    /// scored by each of a member's K fold models).
+    gap_sum: Vec<Vec<f64>>,
+    gap_count: Vec<Vec<u32>>,
+    members_done: usize,
+    strength: Option<PreferenceStrength>,
+    band_results: Vec<BandResult>,
+    wall_time_s: f64,
+    finished: bool,
+}
+
+fn member_seed(base: u64, member: usize, fold: usize) -> u64 {
+    base.wrapping_add(1 + 1_000 * member as u64 + fold as u64)
+}
+
+impl StrengthRunner {
+    /// Load and prepare the data, then set up the ensemble.
+    pub fn setup(
+        config: StrengthConfig,
+        compute: Compute,
+        upload: Option<&Upload>,
+    ) -> Result<Self, ExperimentError> {
+        config.validate().map_err(ExperimentError::Config)?;
+        let data = prepare(
+            &config.rm.data,
+            config.rm.model.max_len,
+            config.rm.seed,
+            upload,
+        )?;
+        Self::new(config, compute, Arc::new(data))
+    }
+
+    /// Set up on prepared data.
+    pub fn new(
+        config: StrengthConfig,
+        compute: Compute,
+        data: Arc<PreparedData>,
+    ) -> Result<Self, ExperimentError> {
+        config.validate().map_err(ExperimentError::Config)?;
+        let train = data.split.train.clone();
+        let validation = data.split.validation.clone();
+        let all: Vec<usize> = (0..data.pairs.len()).collect();
+        let folds = config.cross_fit.max(1);
+        let mut fold_of = vec![0usize; data.pairs.len()];
+        if folds > 1 {
+            let mut order = train.clone();
+            Rng::derived(config.rm.seed, "strength-folds").shuffle(&mut order);
+            for (rank, &p) in order.iter().enumerate() {
+                fold_of[p] = rank * folds / order.len().max(1);
+            }
+        }
+        let mut jobs = Vec::new();
+        let mut scored = Vec::new();
+        for m in 0..config.models {
+            for k in 0..folds {
+                let (plan_train, score) = if folds == 1 {
+                    (train.clone(), all.clone())
+                } else {
+                    let fit: Vec<usize> =
+                        train.iter().copied().filter(|&p| fold_of[p] != k).collect();
+                    let mut score: Vec<usize> =
+                        train.iter().copied().filter(|&p| fold_of[p] == k).collect();
+                    score.extend(&validation);
+                    (fit, score)
+                };
+                let label = if folds == 1 {
+                    format!("member {}/{}", m + 1, config.models)
+                } else {
+                    format!(
+                        "member {}/{} · fold {}/{folds}",
+                        m + 1,
+                        config.models,
+                        k + 1
+                    )
+                };
+                jobs.push(Job {
+                    label,
+                    config: RmTrainConfig {
+                        seed: member_seed(config.rm.seed, m, k),
+                        ..config.rm.clone()
+                    },
+                    plan: TrainPlan {
+                        train: plan_train,
+                        validation: validation.clone(),
+                        targets: Vec::new(),
+                    },
+                });
+                scored.push(score);
+            }
+        }
+        let n = data.pairs.len();
+        Ok(Self {
+            queue: JobQueue::new(compute.clone(), Arc::clone(&data), jobs),
+            gap_sum: vec![vec![0.0; n]; config.models],
+            gap_count: vec![vec![0; n]; config.models],
+            scored,
+            members_done: 0,
+            strength: None,
+            band_results: Vec::new(),
+            wall_time_s: 0.0,
+            finished: false,
+            phase: Phase::Ensemble,
+            config,
+            compute,
+            data,
+        })
+    }
+
+    /// The config.
+    pub fn config(&self) -> &StrengthConfig {
+        &self.config
+    }
+
+    /// The prepared data.
+    pub fn data(&self) -> &Arc<PreparedData> {
+        &self.data
+    }
+
+    /// μ and σ of every pair (input positions), once two members are done.
+    pub fn strength(&self) -> Option<&PreferenceStrength> {
+        self.strength.as_ref()
+    }
+
+    /// True once the ensemble (and band retraining, when asked) is done.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Optimizer steps done and planned in the current phase.
+    pub fn progress(&self) -> (usize, usize) {
+        self.queue.progress()
+    }
+
+    /// Do one step of whichever run is current.
+    pub async fn step(&mut self) -> Result<Vec<Event>, ExperimentError> {
+        if self.finished {
+            return Ok(Vec::new());
+        }
+        let (mut events, finished) = self.queue.step().await?;
+        if let Some(done) = finished {
+            self.wall_time_s += done.runner.report().wall_time_s;
+            match self.phase {
+                Phase::Ensemble => events.extend(self.member_done(done).await?),
+                Phase::Bands => events.extend(self.band_done(done)),
+                Phase::Done => {}
+            }
+        }
+        if self.queue.is_finished() {
+            match self.phase {
+                Phase::Ensemble if self.config.band_retrain => self.start_bands()?,
+                Phase::Ensemble | Phase::Bands => {
+                    self.phase = Phase::Done;
+                    self.finished = true;
+                    events.push(Event::StrengthDone {
+                        report: Box::new(self.report()),
+                    });
+                }
+                Phase::Done => {}
+            }
+        }
+        Ok(events)
+    }
+
+    async fn member_done(&mut self, done: FinishedJob) -> Result<Vec<Event>, ExperimentError> {
+        let folds = self.config.cross_fit.max(1);
+        let member = done.job / folds;
+        let positions = &self.scored[done.job];
+        let gaps = done.runner.score_gaps(positions).await?;
+        for (&p, &g) in positions.iter().zip(&gaps) {
+            self.gap_sum[member][p] += f64::from(g);
+            self.gap_count[member][p] += 1;
+        }
+        if !(done.job + 1).is_multiple_of(folds) {
+            return Ok(Vec::new());
+        }
+        self.members_done = member + 1;
+        if self.members_done < 2 {
+            return Ok(Vec::new());
+        }
+        let gaps: Vec<Vec<f32>> = (0..self.members_done)
+            .map(|m| {
+                self.gap_sum[m]
+                    .iter()
+                    .zip(&self.gap_count[m])
+                    .map(|(&s, &c)| (s / f64::from(c.max(1))) as f32)
+                    .collect()
+            })
+            .collect();
+        let strength = PreferenceStrength::from_gaps(&gaps)
+            .map_err(|e| ExperimentError::Config(e.to_string()))?;
+        let event = Event::StrengthUpdate {
+            members: self.members_done,
+            models: self.config.models,
+            mu: strength.mu.clone(),
+            sigma: strength.sigma.clone(),
+        };
+        self.strength = Some(strength);
+        Ok(vec![event])
+    }
+
+    /// Training positions sorted into bands by μ (lowest first).
+    pub fn train_bands(&self) -> Vec<Vec<usize>> {
+        let Some(s) = &self.strength else {
+            return Vec::new();
+        };
+        let train = &self.data.split.train;
+        let train_mu = PreferenceStrength {
+            mu: train.iter().map(|&p| s.mu[p]).collect(),
+            sigma: train.iter().map(|&p| s.sigma[p]).collect(),
+        };
+        let mut bands = vec![Vec::new(); self.config.bands];
+        for (i, b) in train_mu.bands(self.config.bands).into_iter().enumerate() {
+            bands[b].push(train[i]);
+        }
+        bands
+    }
+
+    fn start_bands(&mut self) -> Result<(), ExperimentError> {
+        let bands = self.train_bands();
+        let jobs = bands
+            .into_iter()
+            .enumerate()
+            .map(|(b, positions)| Job {
+                label: format!("band {}/{}", b + 1, self.config.bands),
+                config: RmTrainConfig {
+                    epochs: self.config.band_epochs,
+                    steps: 0,
+                    eval_every: 10,
+                    seed: member_seed(self.config.rm.seed, 900 + b, 0),
+                    ..self.config.rm.clone()
+                },
+                plan: TrainPlan {
+                    train: positions,
+                    validation: self.data.split.validation.clone(),
+                    targets: Vec::new(),
+                },
+            })
+            .collect();
+        self.queue = JobQueue::new(self.compute.clone(), Arc::clone(&self.data), jobs);
+        self.phase = Phase::Bands;
+        Ok(())
+    }
+
+    fn band_done(&mut self, done: FinishedJob) -> Vec<Event> {
+        let report = done.runner.report();
+        let mean_mu = self.strength.as_ref().map_or(f32::NAN, |s| {
+            let p = &done.runner.plan().train;
+            p.iter().map(|&i| s.mu[i]).sum::<f32>() / p.len().max(1) as f32
+        });
+        let result = BandResult {
+            band: done.job,
+            mean_mu,
+            validation_accuracy: report.validation_accuracy.unwrap_or(f32::NAN),
+            train_loss: report.train_set_loss,
+            curve: report.validation_curve,
+        };
+        self.band_results.push(result.clone());
+        vec![Event::BandDone { result }]
+    }
+
+    /// Per-pair table in input order.
+    pub fn table(&self) -> Option<StrengthTable> {
+        let s = self.strength.as_ref()?;
+        let n = self.data.pairs.len();
+        let mut train = vec![false; n];
+        for &p in &self.data.split.train {
+            train[p] = true;
+        }
+        // Band edges from the training pairs' μ; validation pairs fall into the same edges.
+        let bands = self.train_bands();
+        let edges: Vec<f32> = bands
+            .iter()
+            .skip(1)
+            .map(|b| b.iter().map(|&p| s.mu[p]).fold(f32::INFINITY, f32::min))
+            .collect();
+        let band = (0..n)
+            .map(|p| edges.iter().filter(|&&e| s.mu[p] >= e).count())
+            .collect();
+        Some(StrengthTable {
+            index: self.data.pairs.iter().map(|p| p.index).collect(),
+            mu: s.mu.clone(),
+            sigma: s.sigma.clone(),
+            band,
+            train,
+        })
+    }
+
+    /// The report (statistics over training pairs).
+    pub fn report(&self) -> StrengthReport {
+        let train = &self.data.split.train;
+        let empty = PreferenceStrength {
+            mu: Vec::new(),
+            sigma: Vec::new(),
+        };
+        let s = self.strength.as_ref().unwrap_or(&empty);
+        let have = !s.mu.is_empty();
+        let train_s = PreferenceStrength {
+            mu: if have {
+                train.iter().map(|&p| s.mu[p]).collect()
+            } else {
+                Vec::new()
+            },
+            sigma: if have {
+                train.iter().map(|&p| s.sigma[p]).collect()
+            } else {
+                Vec::new()
+            },
+        };
+        let truth: Option<Vec<bool>> = self
+            .data
+            .mislabeled
+            .as_ref()
+            .map(|m| train.iter().map(|&p| m[p]).collect());
+        let finite = |x: f32| x.is_finite().then_some(x);
+        let (mut auc, mut pb, mut rb, mut pn, mut rn, mut rate) =
+            (None, None, None, None, None, None);
+        if let (Some(t), true) = (&truth, have) {
+            let noise = t.iter().filter(|&&x| x).count() as f64 / t.len().max(1) as f64;
+            rate = Some(noise as f32);
+            let neg: Vec<f32> = train_s.mu.iter().map(|m| -m).collect();
+            auc = finite(auroc(&neg, t));
+            let (p, r) = precision_recall_bottom(&train_s.mu, t, noise);
+            (pb, rb) = (finite(p), finite(r));
+            let below = train_s.mu.iter().filter(|&&m| m < 0.0).count();
+            let hits = train_s
+                .mu
+                .iter()
+                .zip(t)
+                .filter(|(m, x)| **m < 0.0 && **x)
+                .count();
+            let positives = t.iter().filter(|&&x| x).count();
+            pn = finite(hits as f32 / below as f32);
+            rn = finite(hits as f32 / positives as f32);
+        }
+        let val = &self.data.split.validation;
+        let ensemble_validation_accuracy = if have {
+            let gaps: Vec<f32> = val.iter().map(|&p| s.mu[p]).collect();
+            let pairs: Vec<_> = val.iter().map(|&p| &self.data.pairs[p]).collect();
+            let gold = self.data.pairs.iter().all(|p| p.truth.is_some());
+            super::metrics::pairwise_accuracy(&pairs, &gaps, gold)
+        } else {
+            f32::NAN
+        };
+        StrengthReport {
+            config: self.config.clone(),
+            data: self.data.label.clone(),
+            pairs: self.data.pairs.len(),
+            train_pairs: train.len(),
+            frac_mu_negative: train_s.frac_mu_negative(),
+            groups: if have {
+                train_s.groups(self.config.groups)
+            } else {
+                Vec::new()
+            },
+            truth_source: self.data.truth_source.clone(),
+            true_noise_rate: rate,
+            auroc: auc,
+            precision_bottom: pb,
+            recall_bottom: rb,
+            precision_mu_negative: pn,
+            recall_mu_negative: rn,
+            ensemble_validation_accuracy,
+            band_results: self.band_results.clone(),
+            wall_time_s: self.wall_time_s,
+        }
+    }
+}

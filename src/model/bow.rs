@@ -1,0 +1,163 @@
+//! The bag-of-words body of the reward model: a fast, small alternative to the transformer for
+//! ensembles on a laptop (spec §8.3 option (a), with a hidden layer).
+//!
+//! Features of a row: the response's token embeddings and hashed-bigram embeddings summed and
+//! divided by √(response length), the prompt's token embeddings averaged (the context, e.g. the
+//! topic of a synthetic prompt), and ln(1 + response length). A tanh layer maps them to the
+//! pooled feature that the reward head reads. The EOS and padding are not counted.
+use burn::{
+    module::Module,
+    nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig},
+    tensor::{Device, Int, Tensor, TensorData, activation::tanh},
+};
+
+use super::reward::RewardModelConfig;
+use crate::data::encode::PaddedBatch;
+
+/// Bag-of-words feature extractor.
+#[derive(Module, Debug)]
+pub struct BowBody {
+    unigram: Embedding,
+    bigram: Option<Embedding>,
+    bigram_buckets: usize,
+    dropout: Dropout,
+    hidden: Linear,
+}
+
+/// Bucket of the bigram `(a, b)`: a fixed multiplicative hash, the same on every platform.
+pub fn bigram_bucket(a: u32, b: u32, buckets: usize) -> usize {
+    let h = (u64::from(a).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(b))
+        .wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    ((h >> 17) % buckets.max(1) as u64) as usize
+}
+
+/// Host-side bag layout of a batch: ids and weights per position.
+struct Bags {
+    bigram_ids: Vec<i64>,
+    response_weight: Vec<f32>,
+    bigram_weight: Vec<f32>,
+    prompt_weight: Vec<f32>,
+    log_len: Vec<f32>,
+}
+
+fn bags(batch: &PaddedBatch, buckets: usize) -> Bags {
+    let (rows, seq) = (batch.rows, batch.seq_len);
+    let mut out = Bags {
+        bigram_ids: vec![0; rows * seq],
+        response_weight: vec![0.0; rows * seq],
+        bigram_weight: vec![0.0; rows * seq],
+        prompt_weight: vec![0.0; rows * seq],
+        log_len: vec![0.0; rows],
+    };
+    for r in 0..rows {
+        // Real tokens are 0..len-1; the last one is the EOS.
+        let end = batch.lengths[r].min(seq).saturating_sub(1);
+        let start = batch.starts.get(r).copied().unwrap_or(0).min(end);
+        let n_response = end - start;
+        let row = &batch.ids[r * seq..(r + 1) * seq];
+        if n_response > 0 {
+            let w = 1.0 / (n_response as f32).sqrt();
+            for s in start..end {
+                out.response_weight[r * seq + s] = w;
+                if s > start && buckets > 0 {
+                    out.bigram_ids[r * seq + s] = bigram_bucket(row[s - 1], row[s], buckets) as i64;
+                    out.bigram_weight[r * seq + s] = w;
+                }
+            }
+        }
+        if start > 0 {
+            let w = 1.0 / start as f32;
+            for s in 0..start {
+                out.prompt_weight[r * seq + s] = w;
+            }
+        }
+        out.log_len[r] = (1.0 + n_response as f32).ln();
+    }
+    out
+}
+
+impl BowBody {
+    /// Build on `device`: `d_model` is the embedding width and `ffn` the hidden width.
+    pub fn new(config: &RewardModelConfig, vocab_size: usize, device: &Device) -> Self {
+        let d = config.d_model;
+        Self {
+            unigram: EmbeddingConfig::new(vocab_size, d).init(device),
+            bigram: (config.bigram_buckets > 0)
+                .then(|| EmbeddingConfig::new(config.bigram_buckets, d).init(device)),
+            bigram_buckets: config.bigram_buckets,
+            dropout: DropoutConfig::new(config.dropout).init(),
+            hidden: LinearConfig::new(2 * d + 1, config.ffn).init(device),
+        }
+    }
+
+    /// Pooled feature `[rows, ffn]`.
+    pub fn forward(&self, batch: &PaddedBatch, device: &Device) -> Tensor<2> {
+        let (rows, seq) = (batch.rows, batch.seq_len);
+        let b = bags(batch, self.bigram_buckets);
+        let weight =
+            |w: Vec<f32>| Tensor::<3>::from_data(TensorData::new(w, [rows, seq, 1]), device);
+        let ids: Vec<i64> = batch.ids.iter().map(|&x| i64::from(x)).collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, seq]), device);
+        let tokens = self.unigram.forward(ids);
+        let d = tokens.dims()[2];
+        let mut response = (tokens.clone() * weight(b.response_weight)).sum_dim(1);
+        if let Some(bigram) = &self.bigram {
+            let ids =
+                Tensor::<2, Int>::from_data(TensorData::new(b.bigram_ids, [rows, seq]), device);
+            response = response + (bigram.forward(ids) * weight(b.bigram_weight)).sum_dim(1);
+        }
+        let prompt = (tokens * weight(b.prompt_weight)).sum_dim(1);
+        let log_len = Tensor::<2>::from_data(TensorData::new(b.log_len, [rows, 1]), device);
+        let x = Tensor::cat(
+            vec![
+                response.reshape([rows, d]),
+                prompt.reshape([rows, d]),
+                log_len,
+            ],
+            1,
+        );
+        let x = self.dropout.forward(x);
+        tanh(self.hidden.forward(x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bags_weight_the_response_and_average_the_prompt() {
+        // Row 0: prompt [5, 6], response [7, 8, 9], EOS 1, padding.
+        // Row 1: no prompt, response [4], EOS.
+        let batch = PaddedBatch {
+            ids: vec![5, 6, 7, 8, 9, 1, 4, 1, 0, 0, 0, 0],
+            lengths: vec![6, 2],
+            rows: 2,
+            seq_len: 6,
+            starts: vec![2, 0],
+        };
+        let b = bags(&batch, 16);
+        let w = 1.0 / 3f32.sqrt();
+        assert_eq!(&b.response_weight[..6], &[0.0, 0.0, w, w, w, 0.0]);
+        assert_eq!(&b.prompt_weight[..6], &[0.5, 0.5, 0.0, 0.0, 0.0, 0.0]);
+        // Bigrams (7,8) and (8,9) only: none across the prompt boundary or into the EOS.
+        assert_eq!(&b.bigram_weight[..6], &[0.0, 0.0, 0.0, w, w, 0.0]);
+        assert_eq!(b.bigram_ids[3], bigram_bucket(7, 8, 16) as i64);
+        assert_eq!(&b.response_weight[6..], &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert!(b.prompt_weight[6..].iter().all(|&x| x == 0.0));
+        assert!((b.log_len[0] - 4f32.ln()).abs() < 1e-6);
+        assert!((b.log_len[1] - 2f32.ln()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bigram_buckets_are_in_range_and_order_sensitive() {
+        for a in 0..50 {
+            for c in 0..50 {
+                assert!(bigram_bucket(a, c, 97) < 97);
+            }
+        }
+        let differ =
+            (0..50).filter(|&a| bigram_bucket(a, a + 1, 4096) != bigram_bucket(a + 1, a, 4096));
+        assert!(differ.count() > 45);
+    }
+}
