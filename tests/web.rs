@@ -161,8 +161,12 @@ fn status(dom: &str) -> (usize, String, String) {
     (step, backend, dom[tag_end + 1..text_end].to_string())
 }
 
-fn url(port: u16, backend: &str) -> String {
-    let config = r#"{"model":{"d_model":16,"layers":1,"heads":2,"ffn":32,"max_len":20,"dropout":0.0},"data":{"source":{"kind":"synthetic","pairs":200}},"steps":6,"batch_size":8,"eval_every":3}"#;
+const RM_CONFIG: &str = r#"{"model":{"d_model":16,"layers":1,"heads":2,"ffn":32,"max_len":20,"dropout":0.0},"data":{"source":{"kind":"synthetic","pairs":200}},"steps":6,"batch_size":8,"eval_every":3}"#;
+
+/// A two-model ensemble in the Preference-strength tab, through the URL's experiment config.
+const STRENGTH_CONFIG: &str = r#"{"experiment":"strength","rm":{"data":{"source":{"kind":"synthetic","pairs":200,"flip_rate":0.2}},"epochs":1,"batch_size":16},"models":2,"band_retrain":false}"#;
+
+fn url(port: u16, backend: &str, config: &str) -> String {
     let encoded: String = config
         .bytes()
         .map(|b| match b {
@@ -187,7 +191,7 @@ fn web_build_trains_in_headless_chromium() {
     let port = serve(dist());
     // `auto` must train on WebGPU (SwiftShader's adapter here); `cpu` on burn-flex in wasm.
     for (choice, expected) in [("auto", "wgpu"), ("cpu", "flex")] {
-        let dom = dump_dom(&url(port, choice));
+        let dom = dump_dom(&url(port, choice, RM_CONFIG));
         let (step, backend, text) = status(&dom);
         assert!(
             !text.contains("error"),
@@ -198,4 +202,27 @@ fn web_build_trains_in_headless_chromium() {
         assert!(text.starts_with("done"), "{choice}: status {text}");
         eprintln!("{choice}: {text} (step {step}, backend {backend})");
     }
+}
+
+#[test]
+fn web_build_runs_a_strength_ensemble_from_the_url() {
+    if std::env::var_os("RLHF_LAB_SKIP_WEB").is_some() {
+        eprintln!("RLHF_LAB_SKIP_WEB set: skipping the browser test");
+        return;
+    }
+    assert!(
+        dist().join("index.html").is_file(),
+        "no web build: run `trunk build --release`"
+    );
+    let port = serve(dist());
+    let dom = dump_dom(&url(port, "cpu", STRENGTH_CONFIG));
+    let (_, backend, text) = status(&dom);
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(backend, "flex", "status {text}");
+    assert!(text.starts_with("strength done"), "status {text}");
+    assert!(
+        text.contains("auroc="),
+        "the synthetic world's truth reaches the page: {text}"
+    );
+    eprintln!("strength in the browser: {text}");
 }

@@ -110,8 +110,9 @@ pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             });
         if let Some(r) = &view.report {
             ui.label(format!(
-                "{} training pairs per run · fraction with μ < 0: {:.3}",
-                r.train_pairs, r.frac_mu_negative
+                "{} training pairs per run · fraction with μ < 0: {}",
+                r.train_pairs,
+                r.frac_mu_negative.map_or("n/a".into(), |f| format!("{f:.3}"))
             ));
             egui::Grid::new("dn_table").striped(true).show(ui, |ui| {
                 for h in ["method", "mean accuracy", "std", "seeds", "final train loss"] {

@@ -119,10 +119,7 @@ fn arch_ui(model: &mut RewardModelConfig, ui: &mut egui::Ui, id: &str) {
             ui.selectable_value(&mut model.arch, Arch::Transformer, "transformer");
         });
     if model.arch != before {
-        *model = match model.arch {
-            Arch::Bow => RewardModelConfig::bow(),
-            Arch::Transformer => RewardModelConfig::default(),
-        };
+        *model = RewardModelConfig::preset(model.arch);
     }
 }
 

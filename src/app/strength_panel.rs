@@ -11,7 +11,7 @@ const BAD: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
 
 /// Cut long text for tooltips and tables.
 pub fn short(text: &str, max: usize) -> String {
-    let flat = text.replace('\n', " ⏎ ");
+    let flat = text.replace('\n', " / ");
     let flat = flat.trim();
     if flat.chars().count() <= max {
         flat.to_string()
@@ -240,7 +240,7 @@ fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
         for p in view.extremes(10, by_sigma) {
             let pair = &view.pairs[p];
             let flag = if view.mislabeled.as_ref().is_some_and(|m| m[p]) {
-                " ✗"
+                " ×"
             } else {
                 ""
             };

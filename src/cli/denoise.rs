@@ -57,6 +57,9 @@ pub struct DenoiseArgs {
     /// Epochs of each method run.
     #[arg(long)]
     epochs: Option<f64>,
+    /// Reward model preset of the ensemble and the method runs: bow, bow-text or transformer.
+    #[arg(long)]
+    arch: Option<String>,
     /// Seed of the split, the ensemble and the first method run.
     #[arg(long)]
     seed: Option<u64>,
@@ -111,6 +114,11 @@ fn build(args: &DenoiseArgs) -> Result<DenoiseConfig, String> {
     if let Some(e) = args.epochs {
         c.rm.epochs = e;
         c.rm.steps = 0;
+    }
+    if let Some(a) = &args.arch {
+        let model = crate::model::RewardModelConfig::from_preset(a)?;
+        c.strength.rm.model = model.clone();
+        c.rm.model = model;
     }
     if let Some(s) = args.seed {
         c.strength.rm.seed = s;

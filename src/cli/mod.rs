@@ -120,6 +120,10 @@ struct TrainRmArgs {
     /// Peak learning rate.
     #[arg(long)]
     lr: Option<f64>,
+    /// Reward model preset: transformer (default), bow (bag of words, fast) or bow-text (bag
+    /// of words with bigrams, for real text).
+    #[arg(long)]
+    arch: Option<String>,
     /// Write DIR/report.json.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -230,6 +234,9 @@ fn build_config(args: &TrainRmArgs) -> Result<RmTrainConfig, String> {
     }
     if let Some(b) = args.batch_size {
         config.batch_size = b;
+    }
+    if let Some(a) = &args.arch {
+        config.model = crate::model::RewardModelConfig::from_preset(a)?;
     }
     if let Some(lr) = args.lr {
         config.optimizer.lr = lr;

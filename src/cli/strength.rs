@@ -9,7 +9,6 @@ use crate::compute::{self, BackendChoice};
 use crate::experiment::prepare::load_pairs;
 use crate::experiment::strength_io::{export_trl, parse_csv, to_csv};
 use crate::experiment::{Event, StrengthConfig, StrengthRunner};
-use crate::model::Arch;
 use crate::rm::denoise::{DenoiseSpec, FlipRule};
 
 /// Flags of `strength`.
@@ -26,7 +25,7 @@ pub struct StrengthArgs {
     /// K-fold cross-fitting (K ≥ 2); without it members score their own training pairs.
     #[arg(long)]
     cross_fit: Option<usize>,
-    /// Reward model: bow (default for ensembles, fast) or transformer.
+    /// Reward model preset: bow (default for ensembles), bow-text (bigrams) or transformer.
     #[arg(long)]
     arch: Option<String>,
     /// Epochs of each member.
@@ -65,13 +64,7 @@ fn build(args: &StrengthArgs) -> Result<StrengthConfig, String> {
         c.cross_fit = k;
     }
     if let Some(a) = &args.arch {
-        let arch = Arch::from_arg(a)?;
-        if arch != c.rm.model.arch {
-            c.rm.model = match arch {
-                Arch::Bow => crate::model::RewardModelConfig::bow(),
-                Arch::Transformer => crate::model::RewardModelConfig::default(),
-            };
-        }
+        c.rm.model = crate::model::RewardModelConfig::from_preset(a)?;
     }
     if let Some(e) = args.epochs {
         c.rm.epochs = e;

@@ -245,8 +245,8 @@ pub struct DenoiseReport {
     pub data: String,
     /// `gold` (synthetic world) or `labels` (held-out labels).
     pub validation_target: String,
-    /// Fraction of training pairs with μ < 0.
-    pub frac_mu_negative: f32,
+    /// Fraction of training pairs with μ < 0 (`None` when no method needed μ).
+    pub frac_mu_negative: Option<f32>,
     /// Pairs each method trained on.
     pub train_pairs: usize,
     /// Every run.
@@ -349,10 +349,7 @@ impl DenoiseRunner {
                     Arc::clone(&runner.data),
                 )?));
             }
-            None => {
-                runner.mu = vec![0.0; runner.data.pairs.len()];
-                runner.start_methods()?;
-            }
+            None => runner.start_methods()?,
         }
         Ok(runner)
     }
@@ -408,6 +405,10 @@ impl DenoiseRunner {
             for &p in train {
                 targets[p].flip = truth[p];
             }
+            return Ok(targets);
+        }
+        let spec = self.config.spec(method);
+        if !spec.needs_strength() {
             return Ok(targets);
         }
         let mu: Vec<f32> = train.iter().map(|&p| self.mu[p]).collect();
@@ -499,11 +500,9 @@ impl DenoiseRunner {
     /// The comparison so far.
     pub fn report(&self) -> DenoiseReport {
         let train = &self.data.split.train;
-        let neg = if self.mu.is_empty() {
-            f32::NAN
-        } else {
+        let neg = (!self.mu.is_empty()).then(|| {
             train.iter().filter(|&&p| self.mu[p] < 0.0).count() as f32 / train.len().max(1) as f32
-        };
+        });
         let summary = self
             .config
             .methods

@@ -3,7 +3,8 @@
 //!
 //! Features of a row: the response's token embeddings and hashed-bigram embeddings summed and
 //! divided by √(response length), the prompt's token embeddings averaged (the context, e.g. the
-//! topic of a synthetic prompt), and ln(1 + response length). A tanh layer maps them to the
+//! topic of a synthetic prompt), their elementwise product (response–prompt fit), and
+//! ln(1 + response length). A tanh layer maps them to the
 //! pooled feature that the reward head reads. The EOS and padding are not counted.
 use burn::{
     module::Module,
@@ -86,7 +87,7 @@ impl BowBody {
                 .then(|| EmbeddingConfig::new(config.bigram_buckets, d).init(device)),
             bigram_buckets: config.bigram_buckets,
             dropout: DropoutConfig::new(config.dropout).init(),
-            hidden: LinearConfig::new(2 * d + 1, config.ffn).init(device),
+            hidden: LinearConfig::new(3 * d + 1, config.ffn).init(device),
         }
     }
 
@@ -108,14 +109,11 @@ impl BowBody {
         }
         let prompt = (tokens * weight(b.prompt_weight)).sum_dim(1);
         let log_len = Tensor::<2>::from_data(TensorData::new(b.log_len, [rows, 1]), device);
-        let x = Tensor::cat(
-            vec![
-                response.reshape([rows, d]),
-                prompt.reshape([rows, d]),
-                log_len,
-            ],
-            1,
-        );
+        let response = response.reshape([rows, d]);
+        let prompt = prompt.reshape([rows, d]);
+        // The product lets one tanh layer see which response words suit this prompt.
+        let both = response.clone() * prompt.clone();
+        let x = Tensor::cat(vec![response, prompt, both, log_len], 1);
         let x = self.dropout.forward(x);
         tanh(self.hidden.forward(x))
     }

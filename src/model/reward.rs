@@ -29,7 +29,7 @@ impl Arch {
             "transformer" => Ok(Self::Transformer),
             "bow" => Ok(Self::Bow),
             other => Err(format!(
-                "unknown model architecture '{other}': use transformer or bow"
+                "unknown model '{other}': use transformer, bow or bow-text"
             )),
         }
     }
@@ -85,6 +85,35 @@ impl RewardModelConfig {
             dropout: 0.1,
             bigram_buckets: 0,
             ..Self::default()
+        }
+    }
+
+    /// A bag of words for real text: narrower, hashed bigrams on, no dropout (held-out HH-RLHF
+    /// accuracy ≈ 0.59 with 2 epochs, above the shorter-wins baseline).
+    pub fn bow_text() -> Self {
+        Self {
+            arch: Arch::Bow,
+            d_model: 32,
+            ffn: 32,
+            dropout: 0.0,
+            bigram_buckets: 4096,
+            ..Self::default()
+        }
+    }
+
+    /// The default shape of an architecture.
+    pub fn preset(arch: Arch) -> Self {
+        match arch {
+            Arch::Bow => Self::bow(),
+            Arch::Transformer => Self::default(),
+        }
+    }
+
+    /// A named preset: `transformer`, `bow` (tuned on the synthetic world) or `bow-text`.
+    pub fn from_preset(name: &str) -> Result<Self, String> {
+        match name {
+            "bow-text" => Ok(Self::bow_text()),
+            other => Arch::from_arg(other).map(Self::preset),
         }
     }
 
