@@ -106,3 +106,74 @@ fn hh3_injected_flips_are_found_by_low_strength() {
         );
     }
 }
+
+/// Spearman rank correlation of two equally long samples (no ties expected in `x`).
+fn spearman(x: &[f32], y: &[f32]) -> f32 {
+    let rank = |v: &[f32]| {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0f32; v.len()];
+        for (k, &i) in idx.iter().enumerate() {
+            r[i] = k as f32;
+        }
+        r
+    };
+    let (rx, ry) = (rank(x), rank(y));
+    let n = x.len() as f32;
+    let d2: f32 = rx.iter().zip(&ry).map(|(a, b)| (a - b).powi(2)).sum();
+    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+}
+
+/// HH-4 (reported, not part of CI: ~3 minutes): an independent judge (the transformer RM,
+/// 2-fold cross-fitted, so it never scores pairs it trained on) agrees with the labels more
+/// often where the bag-of-words ensemble's μ is high. Run with
+/// `cargo nextest run --test hh --run-ignored only --no-capture`.
+#[test]
+#[ignore = "report for the issue note (~3 min): HH-4 judge agreement by μ band"]
+fn hh4_judge_agreement_rises_with_strength() {
+    use rlhf_lab::experiment::rm_runner::TrainPlan;
+    use std::sync::Arc;
+    let mut strength =
+        StrengthRunner::setup(hh_strength(), Compute::cpu(), None).expect("the HH sample loads");
+    while !strength.is_finished() {
+        pollster::block_on(strength.step()).expect("step");
+    }
+    let mu = strength.strength().expect("μ").mu.clone();
+    let data = Arc::clone(strength.data());
+    let train = data.split.train.clone();
+    let mut judge_gap = vec![f32::NAN; data.pairs.len()];
+    for fold in 0..2 {
+        let (fit, held): (Vec<usize>, Vec<usize>) = train.iter().partition(|&&p| p % 2 != fold);
+        let config = RmTrainConfig {
+            epochs: 2.0,
+            eval_every: 1_000_000,
+            backend: BackendChoice::Cpu,
+            ..Default::default()
+        };
+        let plan = TrainPlan {
+            train: fit,
+            validation: held.clone(),
+            targets: Vec::new(),
+        };
+        let mut judge =
+            RmRunner::with_plan(config, Compute::cpu(), Arc::clone(&data), plan).expect("judge");
+        while !judge.is_finished() {
+            pollster::block_on(judge.step()).expect("step");
+        }
+        let gaps = pollster::block_on(judge.score_gaps(&held)).expect("scores");
+        for (&p, g) in held.iter().zip(gaps) {
+            judge_gap[p] = g;
+        }
+    }
+    let mut order = train.clone();
+    order.sort_by(|&a, &b| mu[a].total_cmp(&mu[b]));
+    let (mut band_mu, mut agreement) = (Vec::new(), Vec::new());
+    for band in order.chunks(200).filter(|b| b.len() >= 100) {
+        band_mu.push(band.iter().map(|&p| mu[p]).sum::<f32>() / band.len() as f32);
+        let agree = band.iter().filter(|&&p| judge_gap[p] > 0.0).count();
+        agreement.push(agree as f32 / band.len() as f32);
+    }
+    let rho = spearman(&band_mu, &agreement);
+    eprintln!("HH-4 judge agreement per μ band of 200: {agreement:.3?}; Spearman {rho:.3}");
+    assert!(rho > 0.0, "agreement should rise with μ: {agreement:?}");
+}

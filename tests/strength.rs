@@ -1,6 +1,6 @@
 //! The paper's preference-strength phenomena on the synthetic world with injected flips
 //! (spec §8.1): PS-1 (μ < 0 matches the noise rate), PS-2 (low μ finds the flips), PS-3 (band
-//! pattern), PS-4 (σ U-shape, reported), PS-5 (M ≥ 2, population σ). Full size: these are the
+//! pattern), PS-4 (σ U-shape, direction only), PS-5 (M ≥ 2, population σ). Full size: these are the
 //! figures in the issue note, and they run in CI as they are (a few seconds per ensemble member).
 use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::data::synthetic::SyntheticConfig;
@@ -10,10 +10,10 @@ use rlhf_lab::rm::strength::PreferenceStrength;
 
 /// The synthetic world for strength tests: labels follow the gold reward (T = 0), then a
 /// fraction ρ is flipped; the ensemble is the default (10 bag-of-words models, in-sample).
-pub fn world(rho: f64, seed: u64) -> StrengthConfig {
+pub fn world(rho: f64, seed: u64, pairs: usize) -> StrengthConfig {
     let mut c = StrengthConfig::default();
     c.rm.data.source = DataSource::Synthetic(SyntheticConfig {
-        pairs: PAIRS,
+        pairs,
         flip_rate: rho,
         temperature: 0.0,
         seed,
@@ -24,7 +24,11 @@ pub fn world(rho: f64, seed: u64) -> StrengthConfig {
     c
 }
 
-const PAIRS: usize = 10_000;
+/// Pairs drawn (80 % train). At ρ = 0.25: 10,000. At ρ = 0.1 the few flips compete with the
+/// ensemble's own errors on clean pairs, so bottom-ρ precision needs the more accurate models
+/// that 20,000 pairs give (0.796 mean at 10,000, just under the 0.80 bar; see the issue note).
+const PAIRS_025: usize = 10_000;
+const PAIRS_010: usize = 20_000;
 
 fn run(config: StrengthConfig) -> (StrengthReport, Vec<Event>) {
     let mut runner = StrengthRunner::setup(config, Compute::cpu(), None).expect("setup");
@@ -66,6 +70,24 @@ fn mean(xs: impl Iterator<Item = f32>) -> f32 {
     v.iter().sum::<f32>() / v.len().max(1) as f32
 }
 
+/// PS-4 (direction only, as the spec asks): the seed-mean σ of the lowest and the highest
+/// 5 % group both exceed the median group σ — the U shape of Fig 2.
+fn check_ps4(reports: &[StrengthReport]) {
+    let sigma: Vec<f32> = (0..20)
+        .map(|g| mean(reports.iter().map(|r| r.groups[g].1)))
+        .collect();
+    let mut sorted = sigma.clone();
+    sorted.sort_by(f32::total_cmp);
+    let median = (sorted[9] + sorted[10]) / 2.0;
+    eprintln!("PS-4 σ by group (seed mean): {sigma:.3?}, median {median:.3}");
+    assert!(
+        sigma[0] > median && sigma[19] > median,
+        "PS-4: ends {} / {} vs median {median}",
+        sigma[0],
+        sigma[19]
+    );
+}
+
 /// PS-1 and PS-2 on the mean over seeds (spec §8: stochastic expectations over ≥ 3 seeds).
 fn check_ps1_ps2(reports: &[StrengthReport]) {
     let gap = mean(reports.iter().map(|r| {
@@ -92,7 +114,7 @@ fn check_ps1_ps2(reports: &[StrengthReport]) {
 fn ps_flip_rate_025_strength_finds_flips_and_bands_follow_the_paper() {
     let mut reports = Vec::new();
     for seed in SEEDS {
-        let (r, events) = run(world(0.25, seed));
+        let (r, events) = run(world(0.25, seed, PAIRS_025));
         show(&format!("ρ=0.25 seed {seed}"), &r);
         // The runner streamed progress: one strength update per member from the second on.
         let updates = events
@@ -107,6 +129,7 @@ fn ps_flip_rate_025_strength_finds_flips_and_bands_follow_the_paper() {
         reports.push(r);
     }
     check_ps1_ps2(&reports);
+    check_ps4(&reports);
     // PS-3 on the seed-mean band accuracies: bands 1–2 worse than random, the boundary band
     // ambiguous, the rest good, and the strongest band not the best one alone.
     let acc: Vec<f32> = (0..10)
@@ -142,7 +165,7 @@ fn ps_flip_rate_010_strength_finds_flips() {
     let reports: Vec<StrengthReport> = SEEDS
         .iter()
         .map(|&seed| {
-            let mut c = world(0.10, seed);
+            let mut c = world(0.10, seed, PAIRS_010);
             c.band_retrain = false;
             let (r, _) = run(c);
             show(&format!("ρ=0.10 seed {seed}"), &r);
@@ -150,13 +173,14 @@ fn ps_flip_rate_010_strength_finds_flips() {
         })
         .collect();
     check_ps1_ps2(&reports);
+    check_ps4(&reports);
 }
 
 #[test]
 fn ps5_one_model_is_refused_and_sigma_is_the_population_std() {
     let c = StrengthConfig {
         models: 1,
-        ..world(0.1, 0)
+        ..world(0.1, 0, 100)
     };
     let err = c.validate().unwrap_err();
     assert!(err.contains("at least 2"), "{err}");
