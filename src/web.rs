@@ -149,23 +149,13 @@ fn web_default_config() -> RmTrainConfig {
     config
 }
 
-/// A config from the URL: any experiment (`{"experiment": "strength", ...}`), or a plain
-/// reward-model config as older links carry it.
-fn parse_url_config(json: &str) -> Result<ExperimentConfig, serde_json::Error> {
-    serde_json::from_str::<ExperimentConfig>(json).or_else(|e| {
-        serde_json::from_str::<RmTrainConfig>(json)
-            .map(ExperimentConfig::Rm)
-            .map_err(|_| e)
-    })
-}
-
 /// Start the web app.
 pub fn start() {
     console_error_panic_hook::set_once();
     let params = query_params();
     let mut app = RlhfApp::new(web_default_config(), None);
     if let Some(json) = param(&params, "config") {
-        match parse_url_config(json) {
+        match ExperimentConfig::from_json(json) {
             Ok(c) => app.load_experiment(c),
             Err(e) => mark(
                 &format!("error: the config in the URL is not valid ({e}); using defaults"),

@@ -70,17 +70,22 @@ fn hh2_strength_views_on_real_text() {
         "HH ensemble: frac μ<0 {:.3}, ensemble held-out accuracy {:.3}, groups {:?}",
         r.frac_mu_negative, r.ensemble_validation_accuracy, r.groups
     );
+    // Fig 1/2 analogues exist for real text; their shape is reported, not asserted (spec HH-2).
     assert_eq!(r.groups.len(), 20);
     assert!(
-        r.groups.windows(2).all(|w| w[0].0 <= w[1].0),
-        "μ deciles rise"
+        r.groups.iter().all(|g| g.1.is_finite() && g.1 > 0.0),
+        "members disagree somewhere"
     );
-    assert!(r.groups.iter().all(|g| g.1.is_finite() && g.1 >= 0.0));
     assert!(
         r.truth_source.is_none() && r.auroc.is_none(),
         "no truth on plain HH"
     );
-    assert!((0.0..1.0).contains(&r.frac_mu_negative));
+    // The ensemble of weak models still ranks held-out pairs better than chance.
+    assert!(
+        r.ensemble_validation_accuracy > 0.55,
+        "{}",
+        r.ensemble_validation_accuracy
+    );
 }
 
 #[test]

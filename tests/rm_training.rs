@@ -149,3 +149,47 @@ fn wgpu_backend_trains_and_agrees_with_cpu() {
     }
     assert_eq!(on_gpu.report().backend, "wgpu");
 }
+
+#[test]
+fn flipped_targets_train_the_model_against_the_labels() {
+    use rlhf_lab::experiment::rm_runner::TrainPlan;
+    use rlhf_lab::model::RewardModelConfig;
+    use rlhf_lab::rm::denoise::PairTarget;
+    let mut config = common::small_config(0, 3);
+    config.model = RewardModelConfig::bow();
+    config.epochs = 3.0;
+    let mut plain = common::cpu_runner(config.clone());
+    let data = plain.shared_data();
+    // Flip every training pair: the model learns the reverse preference and ranks held-out
+    // pairs worse than chance; its loss is measured in the flipped orientation.
+    let flip_all = PairTarget {
+        flip: true,
+        ..Default::default()
+    };
+    let plan = TrainPlan {
+        targets: vec![flip_all; data.pairs.len()],
+        ..TrainPlan::from_split(&data)
+    };
+    let mut flipped =
+        RmRunner::with_plan(config, rlhf_lab::compute::Compute::cpu(), data, plan).unwrap();
+    common::run_to_end(&mut flipped);
+    common::run_to_end(&mut plain);
+    let (f, p) = (flipped.report(), plain.report());
+    eprintln!(
+        "flipped: val {:?} loss {:?}; plain: val {:?} loss {:?}",
+        f.validation_accuracy, f.train_set_loss, p.validation_accuracy, p.train_set_loss
+    );
+    assert!(
+        f.validation_accuracy.unwrap() < 0.4,
+        "{:?}",
+        f.validation_accuracy
+    );
+    assert!(
+        p.validation_accuracy.unwrap() > 0.6,
+        "{:?}",
+        p.validation_accuracy
+    );
+    // Against the original labels the flipped model is bad; against its own targets it fits.
+    assert!(f.train_accuracy.unwrap() < 0.4, "{:?}", f.train_accuracy);
+    assert!(f.train_set_loss.unwrap() < 0.69, "{:?}", f.train_set_loss);
+}

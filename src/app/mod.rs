@@ -315,9 +315,11 @@ impl RlhfApp {
                 Tab::Denoise => self.denoise_view.apply(&event),
             }
             match &event {
-                Event::Done { .. } | Event::StrengthDone { .. } | Event::DenoiseDone { .. } => {
+                Event::Done { .. } if self.run_tab == Tab::Rm => self.state = RunState::Done,
+                Event::StrengthDone { .. } if self.run_tab == Tab::Strength => {
                     self.state = RunState::Done;
                 }
+                Event::DenoiseDone { .. } => self.state = RunState::Done,
                 Event::Error { .. } if self.state == RunState::Done => continue,
                 Event::Error { .. } => self.state = RunState::Failed,
                 _ => {}

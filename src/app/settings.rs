@@ -164,21 +164,22 @@ fn denoise_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     }
     ui.add(egui::Slider::new(&mut c.seeds, 1..=10).text("seeds"));
     ui.strong("Recipe");
-    let mut bottom = matches!(c.flip, FlipRule::Bottom { .. });
     ui.horizontal(|ui| {
         ui.label("flip:");
-        ui.radio_value(&mut bottom, true, "bottom fraction");
-        ui.radio_value(&mut bottom, false, "μ < 0");
-    });
-    c.flip = match (bottom, c.flip) {
-        (true, FlipRule::Bottom { fraction }) => {
-            let mut f = fraction;
-            ui.add(egui::Slider::new(&mut f, 0.01..=0.5).text("flip fraction"));
-            FlipRule::Bottom { fraction: f }
+        let bottom = matches!(c.flip, FlipRule::Bottom { .. });
+        if ui.radio(bottom, "bottom fraction").clicked() && !bottom {
+            c.flip = FlipRule::Bottom { fraction: 0.2 };
         }
-        (true, _) => FlipRule::Bottom { fraction: 0.2 },
-        (false, _) => FlipRule::MuNegative,
-    };
+        if ui.radio(c.flip == FlipRule::MuNegative, "μ < 0").clicked() {
+            c.flip = FlipRule::MuNegative;
+        }
+        if ui.radio(c.flip == FlipRule::None, "none").clicked() {
+            c.flip = FlipRule::None;
+        }
+    });
+    if let FlipRule::Bottom { fraction } = &mut c.flip {
+        ui.add(egui::Slider::new(fraction, 0.01..=0.5).text("flip fraction"));
+    }
     ui.add(egui::Slider::new(&mut c.smoothing, 0.0..=1.0).text("smoothing α"));
     let mut all = c.smoothing_scope == SmoothScope::All;
     ui.checkbox(&mut all, "smooth every pair (else only μ < 0)");
@@ -190,12 +191,19 @@ fn denoise_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.add(egui::Slider::new(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"));
     ui.checkbox(&mut c.margin_clamp, "margin = max(μ, 0)");
     let mut top = matches!(c.subset, TrainSubset::Top { .. });
-    ui.checkbox(&mut top, "train on the strongest 10 % only (Fig 6)");
-    c.subset = if top {
-        TrainSubset::Top { fraction: 0.1 }
-    } else {
-        TrainSubset::All
-    };
+    if ui
+        .checkbox(&mut top, "train on the strongest pairs only (Fig 6)")
+        .changed()
+    {
+        c.subset = if top {
+            TrainSubset::Top { fraction: 0.1 }
+        } else {
+            TrainSubset::All
+        };
+    }
+    if let TrainSubset::Top { fraction } = &mut c.subset {
+        ui.add(egui::Slider::new(fraction, 0.01..=1.0).text("strongest fraction"));
+    }
     ui.strong("Training");
     arch_ui(&mut c.rm.model, ui, "dn_arch");
     ui.add(

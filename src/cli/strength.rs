@@ -245,6 +245,20 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
         )
     })?;
     let rows = parse_csv(&text, &csv_path.display().to_string())?;
+    // μ of a run that injected flips is measured on swapped pairs: exporting it onto the
+    // original data would flip and margin them the wrong way round.
+    if let Ok(report) = std::fs::read_to_string(args.strength.join("report.json"))
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(&report)
+        && value["config"]["rm"]["data"]["inject_flip_rate"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 0.0
+    {
+        return Err(format!(
+            "{} comes from a run with injected flips (a test of the method); rerun `strength` without --inject-flip-rate to export",
+            args.strength.display()
+        ));
+    }
     let (pairs, _) = load_pairs(&config.data, None).map_err(|e| e.to_string())?;
     let spec = DenoiseSpec {
         flip,

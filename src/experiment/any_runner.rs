@@ -26,6 +26,21 @@ pub enum ExperimentConfig {
 }
 
 impl ExperimentConfig {
+    /// Parse a config (the URL's `?config=`, a saved run): any experiment tagged with
+    /// `"experiment"`, or a plain reward-model config as older links carry it. A tagged config
+    /// that does not parse is an error, never silently a default run.
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        if value.get("experiment").is_some() {
+            serde_json::from_value(value).map_err(|e| e.to_string())
+        } else {
+            serde_json::from_value::<RmTrainConfig>(value)
+                .map(Self::Rm)
+                .map_err(|e| e.to_string())
+        }
+    }
+
     /// Check every field.
     pub fn validate(&self) -> Result<(), String> {
         match self {
@@ -111,5 +126,29 @@ impl AnyRunner {
             Self::Strength(r) => r.is_finished(),
             Self::Denoise(r) => r.is_finished(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_parse_tagged_or_plain_and_bad_tags_are_errors() {
+        let s = ExperimentConfig::from_json(r#"{"experiment":"strength","models":4}"#).unwrap();
+        assert!(matches!(s, ExperimentConfig::Strength(c) if c.models == 4));
+        let rm = ExperimentConfig::from_json(r#"{"steps":7}"#).unwrap();
+        assert!(matches!(rm, ExperimentConfig::Rm(c) if c.steps == 7));
+        let err = ExperimentConfig::from_json(r#"{"experiment":"strenght"}"#).unwrap_err();
+        assert!(err.contains("strenght"), "{err}");
+        let err =
+            ExperimentConfig::from_json(r#"{"experiment":"strength","models":"x"}"#).unwrap_err();
+        assert!(
+            err.contains("models") || err.contains("invalid type"),
+            "{err}"
+        );
+        let round = ExperimentConfig::Denoise(DenoiseConfig::default());
+        let json = serde_json::to_string(&round).unwrap();
+        assert_eq!(ExperimentConfig::from_json(&json).unwrap(), round);
     }
 }

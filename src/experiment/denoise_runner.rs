@@ -283,14 +283,17 @@ impl DenoiseRunner {
         mu: Option<Vec<f32>>,
     ) -> Result<Self, ExperimentError> {
         config.validate().map_err(ExperimentError::Config)?;
+        // Both models read the same encoded pairs: encode for the shorter of the two, so a
+        // transformer never sees positions beyond its table.
+        let max_len = config
+            .strength
+            .rm
+            .model
+            .max_len
+            .min(config.rm.model.max_len);
         let data = prepare(
             &config.strength.rm.data,
-            config
-                .strength
-                .rm
-                .model
-                .max_len
-                .max(config.rm.model.max_len),
+            max_len,
             config.strength.rm.seed,
             upload,
         )?;
@@ -408,14 +411,18 @@ impl DenoiseRunner {
             return Ok(targets);
         }
         let spec = self.config.spec(method);
-        if !spec.needs_strength() {
+        if spec == DenoiseSpec::default() {
             return Ok(targets);
         }
-        let mu: Vec<f32> = train.iter().map(|&p| self.mu[p]).collect();
-        let per_pair = self
-            .config
-            .spec(method)
-            .targets(&mu)
+        // Recipes that do not read μ (smoothing every pair) run without an ensemble.
+        let mu: Vec<f32> = if spec.needs_strength() {
+            train.iter().map(|&p| self.mu[p]).collect()
+        } else {
+            vec![0.0; train.len()]
+        };
+        let names: Vec<usize> = train.iter().map(|&p| self.data.pairs[p].index).collect();
+        let per_pair = spec
+            .targets(&mu, &names)
             .map_err(|e| ExperimentError::Config(format!("{}: {e}", method.name())))?;
         for (&p, t) in train.iter().zip(per_pair) {
             targets[p] = t;
@@ -433,7 +440,9 @@ impl DenoiseRunner {
                 jobs.push(Job {
                     label: format!("{} · seed {}", method.name(), s + 1),
                     config: RmTrainConfig {
-                        seed: self.config.rm.seed.wrapping_add(s as u64),
+                        // Apart from the ensemble's member seeds (seed + 1 + 1000·m + k), so no
+                        // method run reproduces a model that measured μ.
+                        seed: self.config.rm.seed.wrapping_add(0x5EED_0000 + s as u64),
                         ..self.config.rm.clone()
                     },
                     plan: TrainPlan {
@@ -459,7 +468,9 @@ impl DenoiseRunner {
         match &mut self.stage {
             Stage::Done => {}
             Stage::Strength(runner) => {
+                // The ensemble is a phase of this run: its own end is not the run's end.
                 events = runner.step().await?;
+                events.retain(|e| !matches!(e, Event::StrengthDone { .. }));
                 if runner.is_finished() {
                     let mu = runner.strength().map(|s| s.mu.clone()).ok_or_else(|| {
                         ExperimentError::Config("the ensemble gave no strength".into())
@@ -531,7 +542,7 @@ impl DenoiseRunner {
                 })
             })
             .collect();
-        let gold = self.data.pairs.iter().all(|p| p.truth.is_some());
+        let gold = self.data.has_gold();
         DenoiseReport {
             config: self.config.clone(),
             data: self.data.label.clone(),

@@ -45,6 +45,14 @@ pub struct PreparedData {
     pub truth_source: Option<String>,
 }
 
+impl PreparedData {
+    /// True when every pair knows its gold reward (the synthetic world): accuracy is then
+    /// measured against gold instead of the labels.
+    pub fn has_gold(&self) -> bool {
+        !self.pairs.is_empty() && self.pairs.iter().all(|p| p.truth.is_some())
+    }
+}
+
 /// Follow a dotted path (`meta.flipped`) in a pair's kept record fields to a boolean.
 pub fn truth_at(pair: &PreferencePair, path: &str) -> Result<bool, ExperimentError> {
     let mut parts = path.split('.');

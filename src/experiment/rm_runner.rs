@@ -8,7 +8,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use web_time::Instant;
 
-use super::config::{DataSource, RmTrainConfig};
+use super::config::RmTrainConfig;
 use super::error::ExperimentError;
 use super::events::Event;
 use super::metrics::{pairwise_accuracy, shorter_wins_accuracy};
@@ -195,7 +195,7 @@ impl RmRunner {
             &device,
         );
         let optim = adamw(&config.optimizer);
-        let use_gold = matches!(config.data.source, DataSource::Synthetic(_));
+        let use_gold = data.has_gold();
         let total_steps = config.total_steps(plan.train.len());
         Ok(Self {
             total_steps,

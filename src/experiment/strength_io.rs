@@ -101,7 +101,8 @@ pub fn export_trl(
             })
         })
         .collect::<Result<Vec<f32>, String>>()?;
-    let targets = spec.targets(&mu)?;
+    let index: Vec<usize> = pairs.iter().map(|p| p.index).collect();
+    let targets = spec.targets(&mu, &index)?;
     let mut out = String::new();
     let mut flipped = 0;
     for (p, t) in pairs.iter().zip(&targets) {

@@ -68,12 +68,18 @@ impl StrengthConfig {
         if self.models < 2 {
             return Err(crate::rm::strength::StrengthError::TooFewModels(self.models).to_string());
         }
-        if self.cross_fit == 1 {
-            return Err("cross_fit = 1: use 0 (in-sample) or K ≥ 2 folds".into());
+        if self.models > 100 {
+            return Err(format!("models = {}: at most 100", self.models));
         }
-        if self.bands < 2 || self.groups < 2 {
+        if self.cross_fit == 1 || self.cross_fit > 50 {
             return Err(format!(
-                "bands = {}, groups = {}: both need at least 2",
+                "cross_fit = {}: use 0 (in-sample) or 2 to 50 folds",
+                self.cross_fit
+            ));
+        }
+        if !(2..=100).contains(&self.bands) || !(2..=100).contains(&self.groups) {
+            return Err(format!(
+                "bands = {}, groups = {}: each must be 2 to 100",
                 self.bands, self.groups
             ));
         }
@@ -110,7 +116,7 @@ pub struct StrengthReport {
     pub pairs: usize,
     /// Training pairs (the ones the statistics below describe).
     pub train_pairs: usize,
-    /// Fraction of training pairs with μ < 0.
+    /// Fraction of training pairs with μ < 0 (null in a partial report).
     pub frac_mu_negative: f32,
     /// 20 groups of training pairs sorted by μ: (mean μ, mean σ).
     pub groups: Vec<(f32, f32)>,
@@ -206,6 +212,20 @@ impl StrengthRunner {
     ) -> Result<Self, ExperimentError> {
         config.validate().map_err(ExperimentError::Config)?;
         let train = data.split.train.clone();
+        if config.cross_fit > train.len() / 2 {
+            return Err(ExperimentError::Config(format!(
+                "cross_fit = {} folds for {} training pairs: each fold needs at least one pair and the rest to train on; use fewer folds or more data",
+                config.cross_fit,
+                train.len()
+            )));
+        }
+        if config.band_retrain && train.len() < 2 * config.bands {
+            return Err(ExperimentError::Config(format!(
+                "{} training pairs cannot fill {} bands for band retraining (2 pairs each at least); turn band retraining off or use more data",
+                train.len(),
+                config.bands
+            )));
+        }
         let validation = data.split.validation.clone();
         let all: Vec<usize> = (0..data.pairs.len()).collect();
         let folds = config.cross_fit.max(1);
@@ -434,16 +454,34 @@ impl StrengthRunner {
         for &p in &self.data.split.train {
             train[p] = true;
         }
-        // Band edges from the training pairs' μ; validation pairs fall into the same edges.
+        // Training pairs carry the band they were retrained in; validation pairs fall between
+        // the lowest μ of each (non-empty) band.
         let bands = self.train_bands();
-        let edges: Vec<f32> = bands
+        let edges: Vec<(usize, f32)> = bands
             .iter()
-            .skip(1)
-            .map(|b| b.iter().map(|&p| s.mu[p]).fold(f32::INFINITY, f32::min))
+            .enumerate()
+            .filter_map(|(b, ps)| {
+                ps.iter()
+                    .map(|&p| s.mu[p])
+                    .reduce(f32::min)
+                    .map(|lo| (b, lo))
+            })
             .collect();
-        let band = (0..n)
-            .map(|p| edges.iter().filter(|&&e| s.mu[p] >= e).count())
+        let mut band: Vec<usize> = (0..n)
+            .map(|p| {
+                edges
+                    .iter()
+                    .rev()
+                    .find(|(_, lo)| s.mu[p] >= *lo)
+                    .or(edges.first())
+                    .map_or(0, |(b, _)| *b)
+            })
             .collect();
+        for (b, ps) in bands.iter().enumerate() {
+            for &p in ps {
+                band[p] = b;
+            }
+        }
         Some(StrengthTable {
             index: self.data.pairs.iter().map(|p| p.index).collect(),
             mu: s.mu.clone(),
@@ -504,7 +542,7 @@ impl StrengthRunner {
         let ensemble_validation_accuracy = if have {
             let gaps: Vec<f32> = val.iter().map(|&p| s.mu[p]).collect();
             let pairs: Vec<_> = val.iter().map(|&p| &self.data.pairs[p]).collect();
-            let gold = self.data.pairs.iter().all(|p| p.truth.is_some());
+            let gold = self.data.has_gold();
             super::metrics::pairwise_accuracy(&pairs, &gaps, gold)
         } else {
             f32::NAN
@@ -514,7 +552,12 @@ impl StrengthRunner {
             data: self.data.label.clone(),
             pairs: self.data.pairs.len(),
             train_pairs: train.len(),
-            frac_mu_negative: train_s.frac_mu_negative(),
+            // NaN (null in JSON) until two members have scored: never a made-up 0.
+            frac_mu_negative: if have {
+                train_s.frac_mu_negative()
+            } else {
+                f32::NAN
+            },
             groups: if have {
                 train_s.groups(self.config.groups)
             } else {
@@ -531,5 +574,75 @@ impl StrengthRunner {
             band_results: self.band_results.clone(),
             wall_time_s: self.wall_time_s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synthetic::SyntheticConfig;
+    use crate::experiment::DataSource;
+
+    fn config(pairs: usize, cross_fit: usize, band_retrain: bool) -> StrengthConfig {
+        let mut c = StrengthConfig {
+            models: 3,
+            cross_fit,
+            band_retrain,
+            ..Default::default()
+        };
+        c.rm.data.source = DataSource::Synthetic(SyntheticConfig {
+            pairs,
+            ..Default::default()
+        });
+        c
+    }
+
+    fn runner(c: StrengthConfig) -> Result<StrengthRunner, ExperimentError> {
+        StrengthRunner::setup(c, Compute::cpu(), None)
+    }
+
+    #[test]
+    fn cross_fit_never_scores_a_pair_with_a_model_that_trained_on_it() {
+        let r = runner(config(200, 4, false)).unwrap();
+        assert_eq!(r.queue.len(), 3 * 4);
+        let mut scored_train = vec![0usize; r.data.pairs.len()];
+        for (job, scored) in r.queue.jobs().iter().zip(&r.scored) {
+            for p in scored {
+                assert!(
+                    !job.plan.train.contains(p),
+                    "{}: scores its own pair {p}",
+                    job.label
+                );
+                if r.data.split.train.contains(p) {
+                    scored_train[*p] += 1;
+                }
+            }
+        }
+        // Every training pair is scored exactly once per member.
+        for &p in &r.data.split.train {
+            assert_eq!(scored_train[p], 3, "pair {p}");
+        }
+        // In-sample: every member trains on all training pairs and scores every pair.
+        let r = runner(config(200, 0, false)).unwrap();
+        assert!(
+            r.queue
+                .jobs()
+                .iter()
+                .all(|j| j.plan.train == r.data.split.train)
+        );
+        assert!(r.scored.iter().all(|s| s.len() == 200));
+    }
+
+    #[test]
+    fn too_little_data_is_refused_before_training() {
+        let err = runner(config(10, 0, true))
+            .err()
+            .expect("8 pairs cannot fill 10 bands");
+        assert!(err.to_string().contains("bands"), "{err}");
+        let err = runner(config(10, 6, false))
+            .err()
+            .expect("6 folds of 8 pairs");
+        assert!(err.to_string().contains("cross_fit"), "{err}");
+        assert!(runner(config(10, 2, false)).is_ok());
     }
 }

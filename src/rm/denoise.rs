@@ -34,7 +34,8 @@ pub enum FlipRule {
     MuNegative,
 }
 
-/// Which pairs get label smoothing.
+/// Which pairs get label smoothing. `MuNegative` means μ < 0 as the ensemble measured it on the
+/// dataset's label (the suspicious pairs), whether or not a flip rule also applies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SmoothScope {
@@ -84,18 +85,21 @@ impl DenoiseSpec {
         Ok(())
     }
 
-    /// True when the recipe needs μ (everything except plain Bradley–Terry).
+    /// True when the recipe needs μ (smoothing every pair does not).
     pub fn needs_strength(&self) -> bool {
-        self.flip != FlipRule::None || self.smoothing > 0.0 || self.margin_scale != 0.0
+        self.flip != FlipRule::None
+            || (self.smoothing > 0.0 && self.smoothing_scope == SmoothScope::MuNegative)
+            || self.margin_scale != 0.0
     }
 
-    /// One target per entry of `mu`. A missing (non-finite) μ is an error that names the pair,
-    /// never silently a zero margin.
-    pub fn targets(&self, mu: &[f32]) -> Result<Vec<PairTarget>, String> {
+    /// One target per entry of `mu`; `index[i]` is entry i's input index, for messages. A
+    /// missing (non-finite) μ is an error that names the pair, never silently a zero margin.
+    pub fn targets(&self, mu: &[f32], index: &[usize]) -> Result<Vec<PairTarget>, String> {
         self.validate()?;
         if let Some(i) = mu.iter().position(|m| !m.is_finite()) {
             return Err(format!(
-                "pair {i} has no valid preference strength (μ = {}); recompute strength for these pairs",
+                "pair {} has no valid preference strength (μ = {}); recompute strength for these pairs",
+                index.get(i).copied().unwrap_or(i),
                 mu[i]
             ));
         }
@@ -148,7 +152,7 @@ mod tests {
 
     #[test]
     fn default_recipe_is_plain_bradley_terry() {
-        let t = DenoiseSpec::default().targets(&[1.0, -2.0]).unwrap();
+        let t = DenoiseSpec::default().targets(&[1.0, -2.0], &[]).unwrap();
         assert!(t.iter().all(|t| *t == PairTarget::default()));
         assert!(!DenoiseSpec::default().needs_strength());
     }
@@ -160,7 +164,7 @@ mod tests {
             margin_scale: 0.5,
             ..Default::default()
         };
-        let t = spec.targets(&[2.0, -3.0, 0.5]).unwrap();
+        let t = spec.targets(&[2.0, -3.0, 0.5], &[]).unwrap();
         assert_eq!(
             t.iter().map(|t| t.flip).collect::<Vec<_>>(),
             [false, true, false]
@@ -189,7 +193,7 @@ mod tests {
             margin_clamp: true,
             ..Default::default()
         };
-        let t = spec.targets(&[2.0, -3.0]).unwrap();
+        let t = spec.targets(&[2.0, -3.0], &[]).unwrap();
         assert_eq!((t[0].smoothing, t[1].smoothing), (0.0, 0.1));
         assert_eq!((t[0].margin, t[1].margin), (2.0, 0.0));
         let all = DenoiseSpec {
@@ -197,7 +201,7 @@ mod tests {
             margin_clamp: false,
             ..spec
         };
-        let t = all.targets(&[2.0, -3.0]).unwrap();
+        let t = all.targets(&[2.0, -3.0], &[]).unwrap();
         assert_eq!((t[0].smoothing, t[1].smoothing), (0.1, 0.1));
         assert_eq!(t[1].margin, -3.0);
     }
@@ -208,13 +212,13 @@ mod tests {
             margin_scale: 1.0,
             ..Default::default()
         };
-        let err = spec.targets(&[1.0, f32::NAN]).unwrap_err();
-        assert!(err.contains("pair 1"), "{err}");
+        let err = spec.targets(&[1.0, f32::NAN], &[10, 17]).unwrap_err();
+        assert!(err.contains("pair 17"), "the input index is named: {err}");
         let bad = DenoiseSpec {
             smoothing: 1.5,
             ..Default::default()
         };
-        assert!(bad.targets(&[1.0]).unwrap_err().contains("smoothing"));
+        assert!(bad.targets(&[1.0], &[]).unwrap_err().contains("smoothing"));
         let bad = DenoiseSpec {
             flip: FlipRule::Bottom { fraction: 0.0 },
             ..Default::default()
