@@ -9,9 +9,15 @@ fn app() -> RlhfApp {
     RlhfApp::new(common::small_config(40, 1), Some(Compute::cpu()))
 }
 
+/// Draw frames until the UI is idle. A running worker wakes the UI after every step, so "idle"
+/// may never come: then the frames drawn so far are enough.
+fn settle(harness: &mut Harness<'_, RlhfApp>) {
+    let _ = harness.try_run();
+}
+
 fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&RlhfApp) -> bool) {
     for _ in 0..600 {
-        harness.run();
+        harness.step();
         if done(harness.state()) {
             return;
         }
@@ -25,19 +31,19 @@ fn train_button_runs_steps_that_reach_the_charts() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1100.0, 800.0))
         .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app());
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Train").click();
     run_until(&mut harness, "10 steps", |a| a.history.step >= 10);
     assert!(harness.state().history.loss.len() >= 10);
     harness.get_by_label("Pause").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().state, RunState::Paused);
     // Let the step in flight when Pause arrived land, then check that nothing more runs.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    harness.run();
+    settle(&mut harness);
     let paused_at = harness.state().history.step;
     std::thread::sleep(std::time::Duration::from_millis(500));
-    harness.run();
+    settle(&mut harness);
     assert_eq!(
         harness.state().history.step,
         paused_at,
@@ -48,7 +54,7 @@ fn train_button_runs_steps_that_reach_the_charts() {
         a.history.step > paused_at
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
-    harness.run();
+    settle(&mut harness);
     assert_eq!(
         harness.state().history.step,
         paused_at + 1,
@@ -56,7 +62,14 @@ fn train_button_runs_steps_that_reach_the_charts() {
     );
     harness.get_by_label("Train").click();
     run_until(&mut harness, "the end", |a| a.state == RunState::Done);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    settle(&mut harness);
     let h = &harness.state().history;
+    assert_eq!(
+        h.error, None,
+        "the worker's exit after the last step is not an error"
+    );
+    assert_eq!(harness.state().state, RunState::Done);
     assert_eq!(h.step, 40);
     assert!(!h.chosen_rewards.is_empty() && !h.validation_accuracy.is_empty());
     assert!(
@@ -66,7 +79,7 @@ fn train_button_runs_steps_that_reach_the_charts() {
             .is_some()
     );
     harness.get_by_label("Reset").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().state, RunState::Idle);
     assert!(harness.state().history.loss.is_empty());
 }
@@ -78,9 +91,9 @@ fn invalid_settings_block_training_with_a_message() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1100.0, 800.0))
         .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), a);
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Train").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().state, RunState::Idle);
     assert!(
         harness
@@ -102,9 +115,9 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1200.0, 900.0))
         .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), a);
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Preference strength").click();
-    harness.run();
+    settle(&mut harness);
     assert!(
         harness
             .query_all_by_label_contains("models M")
@@ -116,7 +129,10 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     run_until(&mut harness, "the ensemble and bands", |a| {
         a.state == RunState::Done
     });
-    harness.run();
+    // The worker's exit after the last step is not an error.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    settle(&mut harness);
+    assert_eq!(harness.state().history.error, None);
     let v = &harness.state().strength_view;
     assert_eq!(v.members, (3, 3));
     assert_eq!(v.mu.len(), 600);
@@ -144,7 +160,7 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     }
     // The denoising tab does not inherit the finished strength run: it can start its own.
     harness.get_by_label("Denoising").click();
-    harness.run();
+    settle(&mut harness);
     assert!(harness.state().denoise_view.runs.is_empty());
     assert!(
         harness

@@ -27,7 +27,7 @@ pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.heading("Denoising: flip, label smoothing and adaptive margin vs baseline");
     let view = &app.denoise_view;
     let status = if view.report.is_some() {
-        "done".to_string()
+        format!("{} runs", view.runs.len())
     } else if view.progress.jobs > 0 {
         format!(
             "{} · step {}/{} · run {}/{}",

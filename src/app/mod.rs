@@ -37,6 +37,18 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// Parse a CLI value.
+    pub fn from_arg(arg: &str) -> Result<Self, String> {
+        match arg {
+            "rm" => Ok(Tab::Rm),
+            "strength" => Ok(Tab::Strength),
+            "denoise" => Ok(Tab::Denoise),
+            other => Err(format!(
+                "unknown tab '{other}': use rm, strength or denoise"
+            )),
+        }
+    }
+
     /// The tab's title.
     pub fn title(self) -> &'static str {
         match self {
@@ -308,6 +320,11 @@ impl RlhfApp {
         }
         let Some(run) = &self.run else { return };
         for event in run.drain() {
+            // A finished run's worker exits, and the controller reports the closed channel:
+            // not an error once the run is done.
+            if matches!(event, Event::Error { .. }) && self.state == RunState::Done {
+                continue;
+            }
             self.history.apply(&event);
             match self.run_tab {
                 Tab::Rm => {}
@@ -320,7 +337,6 @@ impl RlhfApp {
                     self.state = RunState::Done;
                 }
                 Event::DenoiseDone { .. } => self.state = RunState::Done,
-                Event::Error { .. } if self.state == RunState::Done => continue,
                 Event::Error { .. } => self.state = RunState::Failed,
                 _ => {}
             }

@@ -5,7 +5,7 @@ use crate::experiment::RmTrainConfig;
 use super::RlhfApp;
 
 /// Open the app window and block until it closes (`autostart`: begin training at once).
-pub fn run(backend: BackendChoice, autostart: bool) -> Result<(), String> {
+pub fn run(backend: BackendChoice, autostart: bool, tab: super::Tab) -> Result<(), String> {
     let (compute, setup) = compute::init(backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");
@@ -39,6 +39,8 @@ pub fn run(backend: BackendChoice, autostart: bool) -> Result<(), String> {
                 }
             }
             app.autostart = autostart;
+            app.tab = tab;
+            app.run_tab = tab;
             Ok(Box::new(app))
         }),
     )

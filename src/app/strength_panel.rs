@@ -268,7 +268,7 @@ pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let (done, models) = view.members;
     let status = match &view.report {
         Some(r) => format!(
-            "done · fraction of training pairs with μ < 0: {:.3} · ensemble validation accuracy {:.3}",
+            "fraction of training pairs with μ < 0: {:.3} · ensemble validation accuracy {:.3}",
             r.frac_mu_negative, r.ensemble_validation_accuracy
         ),
         None if view.progress.jobs > 0 => format!(

@@ -34,6 +34,9 @@ enum Command {
         /// Start training as soon as the window opens.
         #[arg(long)]
         autostart: bool,
+        /// The tab to open: rm, strength or denoise.
+        #[arg(long, default_value = "rm")]
+        tab: String,
     },
     /// Train a reward model headless and report its accuracy.
     TrainRm(Box<TrainRmArgs>),
@@ -137,8 +140,13 @@ pub fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => crate::app::native::run(BackendChoice::Auto, false),
-        Some(Command::Gui { backend, autostart }) => crate::app::native::run(backend, autostart),
+        None => crate::app::native::run(BackendChoice::Auto, false, crate::app::Tab::Rm),
+        Some(Command::Gui {
+            backend,
+            autostart,
+            tab,
+        }) => crate::app::Tab::from_arg(&tab)
+            .and_then(|tab| crate::app::native::run(backend, autostart, tab)),
         Some(Command::TrainRm(args)) => train_rm(*args),
         Some(Command::Strength(args)) => strength::run_strength(*args),
         Some(Command::Export(args)) => strength::run_export(*args),
