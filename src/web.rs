@@ -109,7 +109,7 @@ fn event_marker(event: &Event) {
             0,
         ),
         Event::DenoiseDone { .. } => mark("denoise done", 0),
-        Event::BandDone { .. } | Event::Pairs { .. } => {}
+        Event::BandDone { .. } | Event::Pairs { .. } | Event::Features { .. } => {}
     }
 }
 

@@ -251,3 +251,47 @@ fn bench_rm_prints_the_figures() {
     // vocab 4096·128 + positions 128·128 + 4 blocks + final norm + head.
     assert!(v["params"].as_u64().unwrap() > 1_000_000, "{v}");
 }
+
+#[test]
+fn train_rm_takes_a_contrastive_loss_and_reports_feature_separation() {
+    let dir = temp_dir("contrastive");
+    let out = bin()
+        .args([
+            "train-rm",
+            "--data",
+            "synthetic",
+            "--pairs",
+            "300",
+            "--arch",
+            "bow-text",
+        ])
+        .args(["--contrastive", "swav", "--prototypes", "8", "--steps", "6"])
+        .args(["--backend", "cpu", "--out"])
+        .arg(dir.join("run"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/report.json")).unwrap())
+            .unwrap();
+    let c = &report["config"]["contrastive"];
+    assert_eq!(c["method"], "swav");
+    assert_eq!(c["prototypes"], 8);
+    assert_eq!(c["beta"], 0.1, "the paper's SwAV β");
+    assert_eq!(
+        report["config"]["model"]["dropout"], 0.05,
+        "a model without dropout gets the paper's 0.05 for its views"
+    );
+    let sep = report["feature_separation_auroc"]
+        .as_f64()
+        .expect("separation");
+    assert!((0.0..=1.0).contains(&sep));
+
+    let out = bin()
+        .args(["train-rm", "--data", "synthetic", "--contrastive", "moco"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("unknown contrastive method 'moco'"));
+}

@@ -159,6 +159,7 @@ fn hh4_judge_agreement_rises_with_strength() {
             train: fit,
             validation: held.clone(),
             targets: Vec::new(),
+            measure_features: false,
         };
         let mut judge =
             RmRunner::with_plan(config, Compute::cpu(), Arc::clone(&data), plan).expect("judge");

@@ -70,6 +70,10 @@ fn train_button_runs_steps_that_reach_the_charts() {
         "the worker's exit after the last step is not an error"
     );
     assert_eq!(harness.state().state, RunState::Done);
+    let features = h.features.as_ref().expect("held-out features at the end");
+    assert_eq!(features.label, "baseline");
+    assert_eq!(features.chosen.len(), features.rejected.len());
+    assert!(features.separation.is_some());
     assert_eq!(h.step, 40);
     assert!(!h.chosen_rewards.is_empty() && !h.validation_accuracy.is_empty());
     assert!(

@@ -1,7 +1,7 @@
 //! Charts of a reward-model run: loss and accuracy curves, reward histograms.
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
-use super::history::{RunHistory, histogram_pair};
+use super::history::{FeatureView, RunHistory, histogram_pair};
 
 const CHOSEN: egui::Color32 = egui::Color32::from_rgb(80, 170, 110);
 const REJECTED: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
@@ -45,6 +45,36 @@ pub fn accuracy_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
                 )
                 .color(VALIDATION)
                 .width(2.5),
+            );
+        });
+}
+
+/// Scatter of held-out features projected to 2-D (Fig 11 analogue), titled with the run and
+/// its linear-probe separation.
+pub fn feature_scatter_ui(view: Option<&FeatureView>, ui: &mut egui::Ui, id: &str, height: f32) {
+    let Some(v) = view else {
+        ui.label("(no finished run yet)");
+        return;
+    };
+    ui.label(format!(
+        "{}: separation AUROC {}",
+        v.label,
+        v.separation.map_or("n/a".into(), |a| format!("{a:.3}"))
+    ));
+    Plot::new(format!("rm_features_{id}"))
+        .height(height)
+        .legend(Legend::default())
+        .data_aspect(1.0)
+        .show(ui, |p| {
+            p.points(
+                egui_plot::Points::new("chosen", PlotPoints::from(v.chosen.clone()))
+                    .radius(1.5)
+                    .color(CHOSEN),
+            );
+            p.points(
+                egui_plot::Points::new("rejected", PlotPoints::from(v.rejected.clone()))
+                    .radius(1.5)
+                    .color(REJECTED),
             );
         });
 }

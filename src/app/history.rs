@@ -1,9 +1,26 @@
 //! What the UI remembers of a run: built only from events, so charts show real computation.
 use crate::experiment::Event;
 
+/// Held-out features of a finished run, projected to 2-D (PCA) for the scatter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeatureView {
+    /// Which run (e.g. "baseline", "simcse").
+    pub label: String,
+    /// Projected chosen responses.
+    pub chosen: Vec<[f64; 2]>,
+    /// Projected rejected responses.
+    pub rejected: Vec<[f64; 2]>,
+    /// Linear-probe AUROC over all held-out pairs.
+    pub separation: Option<f32>,
+}
+
 /// Curves and latest distributions of one run.
 #[derive(Clone, Debug, Default)]
 pub struct RunHistory {
+    /// What the run is called in comparisons (its contrastive method).
+    pub label: String,
+    /// Held-out features at the end of the run.
+    pub features: Option<FeatureView>,
     /// Steps the run will take.
     pub total_steps: usize,
     /// Last step seen.
@@ -97,6 +114,21 @@ impl RunHistory {
             | Event::MethodDone { .. }
             | Event::DenoiseDone { .. }
             | Event::Pairs { .. } => {}
+            Event::Features {
+                chosen,
+                rejected,
+                separation_auroc,
+            } => {
+                let rows: Vec<Vec<f32>> = chosen.iter().chain(rejected).cloned().collect();
+                let mut projected = super::pca::project_2d(&rows);
+                let rejected = projected.split_off(chosen.len().min(projected.len()));
+                self.features = Some(FeatureView {
+                    label: self.label.clone(),
+                    chosen: projected,
+                    rejected,
+                    separation: *separation_auroc,
+                });
+            }
         }
     }
 
@@ -153,12 +185,14 @@ mod tests {
             loss: 0.7,
             train_accuracy: 0.5,
             lr: 1e-3,
+            contrastive_loss: None,
         });
         h.apply(&Event::RmStep {
             step: 2,
             loss: 0.6,
             train_accuracy: 0.75,
             lr: 1e-3,
+            contrastive_loss: None,
         });
         h.apply(&Event::RmEval {
             step: 2,

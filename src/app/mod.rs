@@ -7,6 +7,7 @@ pub mod history;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod panel_common;
+pub mod pca;
 pub mod rm_panel;
 pub mod settings;
 pub mod strength_panel;
@@ -23,6 +24,21 @@ use controller::{Command, RunController};
 use denoise_view::DenoiseView;
 use history::RunHistory;
 use strength_view::StrengthView;
+
+/// How a run is named in the feature comparison.
+fn contrastive_label(c: &crate::rm::contrastive::ContrastiveConfig) -> String {
+    use crate::rm::contrastive::ContrastiveMethod as M;
+    if !c.active() {
+        return "baseline".into();
+    }
+    let name = match c.method {
+        M::None => "baseline",
+        M::Simcse => "SimCSE",
+        M::Swav => "SwAV",
+        M::SwavDiff => "SwAV-diff",
+    };
+    format!("{name} (β {})", c.beta)
+}
 
 /// The experiment tabs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -115,6 +131,8 @@ pub struct RlhfApp {
     pub strength_view: StrengthView,
     /// The denoising panel's state.
     pub denoise_view: DenoiseView,
+    /// Held-out features of the run before the current one (the side-by-side comparison).
+    pub previous_features: Option<history::FeatureView>,
     /// The compute device, once ready (the browser initialises it asynchronously).
     pub compute: Slot<Compute>,
     compute_ready: Option<Compute>,
@@ -144,6 +162,7 @@ impl RlhfApp {
             run_tab: Tab::Rm,
             strength_view: StrengthView::default(),
             denoise_view: DenoiseView::default(),
+            previous_features: None,
             compute: Arc::new(Mutex::new(None)),
             compute_ready: compute,
             run: None,
@@ -233,7 +252,13 @@ impl RlhfApp {
             self.history.error = Some("pick a JSONL file first".into());
             return;
         }
-        self.history = RunHistory::default();
+        if let Some(f) = self.history.features.take() {
+            self.previous_features = Some(f);
+        }
+        self.history = RunHistory {
+            label: contrastive_label(&self.config.contrastive),
+            ..RunHistory::default()
+        };
         self.strength_view = StrengthView::default();
         self.denoise_view = DenoiseView::default();
         let ctx = ctx.clone();

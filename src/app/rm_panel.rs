@@ -34,6 +34,13 @@ pub fn rm_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             charts::accuracy_chart_ui(&app.history, ui, h);
             ui.label("Validation rewards: chosen vs rejected");
             charts::reward_histogram_ui(&app.history, ui, h);
+            ui.label(
+                "Held-out features, first two principal components: chosen vs rejected (previous run | this run)",
+            );
+            ui.columns(2, |cols| {
+                charts::feature_scatter_ui(app.previous_features.as_ref(), &mut cols[0], "prev", h);
+                charts::feature_scatter_ui(app.history.features.as_ref(), &mut cols[1], "this", h);
+            });
         });
     }
 }

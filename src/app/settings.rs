@@ -79,6 +79,55 @@ fn model_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.add(egui::Slider::new(&mut m.dropout, 0.0..=0.5).text("dropout"));
 }
 
+fn contrastive_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    use crate::rm::contrastive::{ContrastiveConfig, ContrastiveMethod as M, Instances};
+    let c = &mut app.config.contrastive;
+    ui.strong("Contrastive loss");
+    let before = c.method;
+    egui::ComboBox::new("rm_contrastive", "method")
+        .selected_text(match c.method {
+            M::None => "none",
+            M::Simcse => "SimCSE",
+            M::Swav => "SwAV",
+            M::SwavDiff => "SwAV-diff",
+        })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut c.method, M::None, "none");
+            ui.selectable_value(&mut c.method, M::Simcse, "SimCSE");
+            ui.selectable_value(&mut c.method, M::Swav, "SwAV");
+            ui.selectable_value(&mut c.method, M::SwavDiff, "SwAV-diff");
+        });
+    if c.method != before {
+        *c = ContrastiveConfig::preset(c.method);
+        // Two views need dropout; the paper uses 0.05.
+        if c.active() && app.config.model.dropout == 0.0 {
+            app.config.model.dropout = 0.05;
+        }
+    }
+    let c = &mut app.config.contrastive;
+    if c.method == M::None {
+        return;
+    }
+    ui.add(egui::Slider::new(&mut c.beta, 0.0..=2.0).text("β"));
+    ui.add(
+        egui::Slider::new(&mut c.tau, 0.01..=1.0)
+            .logarithmic(true)
+            .text("τ"),
+    );
+    match c.method {
+        M::Simcse => {
+            ui.horizontal(|ui| {
+                ui.label("instances:");
+                ui.radio_value(&mut c.instances, Instances::Pairs, "responses");
+                ui.radio_value(&mut c.instances, Instances::Difference, "differences");
+            });
+        }
+        _ => {
+            ui.add(egui::Slider::new(&mut c.prototypes, 2..=200).text("prototypes K"));
+        }
+    }
+}
+
 fn training_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let c = &mut app.config;
     ui.strong("Training");
@@ -225,6 +274,8 @@ pub fn settings_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             match app.tab {
                 Tab::Rm => {
                     model_ui(app, ui);
+                    ui.separator();
+                    contrastive_ui(app, ui);
                     ui.separator();
                     training_ui(app, ui);
                 }

@@ -127,6 +127,24 @@ struct TrainRmArgs {
     /// of words with bigrams, for real text).
     #[arg(long)]
     arch: Option<String>,
+    /// Contrastive loss with the paper's settings: none, simcse, swav or swav-diff.
+    #[arg(long)]
+    contrastive: Option<String>,
+    /// Weight β of the contrastive loss.
+    #[arg(long)]
+    beta: Option<f64>,
+    /// Temperature τ of the contrastive loss.
+    #[arg(long)]
+    tau: Option<f64>,
+    /// SwAV prototypes K.
+    #[arg(long)]
+    prototypes: Option<usize>,
+    /// SimCSE instances: pairs (every response) or difference (±(f(c) − f(r))).
+    #[arg(long)]
+    instances: Option<String>,
+    /// Dropout of the model (the contrastive views; the paper uses 0.05).
+    #[arg(long)]
+    dropout: Option<f64>,
     /// Write DIR/report.json.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -246,6 +264,7 @@ fn build_config(args: &TrainRmArgs) -> Result<RmTrainConfig, String> {
     if let Some(a) = &args.arch {
         config.model = crate::model::RewardModelConfig::from_preset(a)?;
     }
+    apply_contrastive_args(&mut config, args)?;
     if let Some(lr) = args.lr {
         config.optimizer.lr = lr;
     }
@@ -302,6 +321,13 @@ fn print_human(event: &Event) {
         | Event::MethodDone { .. }
         | Event::DenoiseDone { .. }
         | Event::Pairs { .. } => {}
+        Event::Features {
+            separation_auroc, ..
+        } => {
+            if let Some(a) = separation_auroc {
+                eprintln!("held-out feature separation (linear-probe AUROC): {a:.3}");
+            }
+        }
     }
 }
 
@@ -401,5 +427,38 @@ fn bench_rm(backend: BackendChoice, steps: usize) -> Result<(), String> {
     let result = pollster::block_on(run_rm_bench(&compute, &spec)).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
     println!("{json}");
+    Ok(())
+}
+
+/// `--contrastive` and its knobs. A contrastive method on a model without dropout gets the
+/// paper's 0.05 (its two views need it) unless `--dropout` says otherwise.
+fn apply_contrastive_args(config: &mut RmTrainConfig, args: &TrainRmArgs) -> Result<(), String> {
+    use crate::rm::contrastive::{ContrastiveConfig, Instances};
+    if let Some(m) = &args.contrastive {
+        config.contrastive = ContrastiveConfig::from_arg(m)?;
+        if config.contrastive.active() && config.model.dropout == 0.0 {
+            config.model.dropout = 0.05;
+        }
+    }
+    let c = &mut config.contrastive;
+    if let Some(b) = args.beta {
+        c.beta = b;
+    }
+    if let Some(t) = args.tau {
+        c.tau = t;
+    }
+    if let Some(k) = args.prototypes {
+        c.prototypes = k;
+    }
+    if let Some(i) = &args.instances {
+        c.instances = match i.as_str() {
+            "pairs" => Instances::Pairs,
+            "difference" => Instances::Difference,
+            other => return Err(format!("--instances {other}: use pairs or difference")),
+        };
+    }
+    if let Some(d) = args.dropout {
+        config.model.dropout = d;
+    }
     Ok(())
 }

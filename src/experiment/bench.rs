@@ -93,7 +93,7 @@ pub async fn run_rm_bench(
     spec: &RmBenchSpec,
 ) -> Result<RmBenchResult, ExperimentError> {
     let device = compute.train_device();
-    let mut model = init_reward_model(&spec.model, spec.vocab, 0, &device);
+    let mut model = init_reward_model(&spec.model, spec.vocab, 0, 0, &device);
     let optimizer = OptimizerConfig {
         lr: 1e-4,
         weight_decay: 0.01,
@@ -108,9 +108,15 @@ pub async fn run_rm_bench(
         let refs: Vec<&EncodedPair> = batches[i % batches.len()].iter().collect();
         let t0 = Instant::now();
         let batch = PairBatch::new(&refs, 0);
-        model = train_step(&model, &mut optim, &batch, optimizer.lr)
-            .await?
-            .model;
+        model = train_step(
+            &model,
+            &mut optim,
+            &batch,
+            optimizer.lr,
+            &Default::default(),
+        )
+        .await?
+        .model;
         if i >= spec.warmup_steps {
             train_ms += t0.elapsed().as_secs_f64() * 1e3;
         }

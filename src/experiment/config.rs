@@ -155,6 +155,8 @@ pub struct RmTrainConfig {
     pub seed: u64,
     /// Compute backend.
     pub backend: BackendChoice,
+    /// Contrastive auxiliary loss (SimCSE / SwAV); off by default.
+    pub contrastive: crate::rm::contrastive::ContrastiveConfig,
 }
 
 impl Default for RmTrainConfig {
@@ -169,6 +171,7 @@ impl Default for RmTrainConfig {
             eval_every: 50,
             seed: 0,
             backend: BackendChoice::Auto,
+            contrastive: crate::rm::contrastive::ContrastiveConfig::default(),
         }
     }
 }
@@ -186,6 +189,12 @@ impl RmTrainConfig {
     /// Check everything a user can set, naming the field and the fix.
     pub fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
+        self.contrastive.validate()?;
+        if self.contrastive.active() && self.model.dropout <= 0.0 {
+            return Err(
+                "contrastive learning needs dropout for its two views: set model.dropout > 0 (the paper uses 0.05)".into(),
+            );
+        }
         if let DataSource::Synthetic(s) = &self.data.source {
             s.validate()?;
         }

@@ -449,6 +449,7 @@ impl DenoiseRunner {
                         train: train.clone(),
                         validation: self.data.split.validation.clone(),
                         targets: targets.clone(),
+                        measure_features: false,
                     },
                 });
                 self.job_method.push((method, s));

@@ -53,6 +53,19 @@ pub enum Event {
         train_accuracy: f32,
         /// Learning rate used.
         lr: f64,
+        /// The contrastive term (before β), in contrastive runs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contrastive_loss: Option<f32>,
+    },
+    /// Held-out pooled features at the end of a run (at most 400 pairs), for the app's 2-D
+    /// projection, and how well a linear probe separates chosen from rejected.
+    Features {
+        /// Features of chosen responses.
+        chosen: Vec<Vec<f32>>,
+        /// Features of rejected responses.
+        rejected: Vec<Vec<f32>>,
+        /// Linear-probe AUROC over all held-out pairs.
+        separation_auroc: Option<f32>,
     },
     /// Validation after a step.
     RmEval {

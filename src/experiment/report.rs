@@ -27,6 +27,10 @@ pub struct RmReport {
     /// margins, smoothing): the floor of the strong-data overfit experiment.
     #[serde(default)]
     pub train_set_loss: Option<f32>,
+    /// How well a linear probe on held-out pooled features tells chosen from rejected
+    /// responses (AUROC; [P2] Fig 11's question).
+    #[serde(default)]
+    pub feature_separation_auroc: Option<f32>,
     /// Seconds spent in training steps (data preparation and final scoring excluded).
     pub wall_time_s: f64,
     /// Training pairs per second.

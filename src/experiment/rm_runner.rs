@@ -14,7 +14,7 @@ use super::events::Event;
 use super::metrics::{pairwise_accuracy, shorter_wins_accuracy};
 use super::prepare::{PreparedData, Upload, prepare};
 use super::report::RmReport;
-use super::rm_step::{PairBatch, adamw, score_pairs, train_step};
+use super::rm_step::{PairBatch, adamw, score_features, score_pairs, train_step};
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
@@ -23,6 +23,7 @@ use crate::data::rng::Rng;
 use crate::model::RewardModel;
 use crate::rm::denoise::PairTarget;
 use crate::rm::loss::{mean_bt_loss, preference_loss_value};
+use crate::rm::probe::linear_probe_auroc;
 
 /// burn-flex keeps one global random generator; holding this while seeding and initialising
 /// weights keeps concurrent runs in one process from interleaving their draws.
@@ -31,11 +32,15 @@ static INIT_LOCK: Mutex<()> = Mutex::new(());
 /// Pairs scored per forward pass during evaluation.
 const EVAL_BATCH_PAIRS: usize = 64;
 
+/// Held-out pairs whose features the Features event carries (the probe uses all of them).
+const FEATURE_EVENT_PAIRS: usize = 400;
+
 /// Build a reward model with seeded weights: always initialised on the CPU and then moved, so
 /// the same seed gives the same starting weights on every backend.
 pub fn init_reward_model(
     config: &crate::model::RewardModelConfig,
     vocab_size: usize,
+    prototypes: usize,
     seed: u64,
     device: &Device,
 ) -> RewardModel {
@@ -44,10 +49,11 @@ pub fn init_reward_model(
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let cpu = Device::flex();
     cpu.seed(seed);
-    let model = config.init(vocab_size, &cpu);
+    let model = config.init_with_prototypes(vocab_size, prototypes, &cpu);
     // Parameters are initialised lazily, on first use and on whatever device they live on by
     // then; a forward pass here draws every one of them from the seeded CPU generator.
     let _ = model.forward(&pad_sequences(&[&[0, 0]], 0));
+    let _ = model.prototypes();
     let model = model.to_device(device);
     if device.is_autodiff() {
         model.train()
@@ -66,6 +72,8 @@ pub struct TrainPlan {
     pub validation: Vec<usize>,
     /// One target per prepared pair (indexed by position); empty means plain Bradley–Terry.
     pub targets: Vec<PairTarget>,
+    /// Measure held-out features at the end (single runs; ensembles and sweeps skip it).
+    pub measure_features: bool,
 }
 
 impl TrainPlan {
@@ -75,6 +83,7 @@ impl TrainPlan {
             train: data.split.train.clone(),
             validation: data.split.validation.clone(),
             targets: Vec::new(),
+            measure_features: true,
         }
     }
 
@@ -151,6 +160,7 @@ pub struct RmRunner {
     curve: Vec<(usize, f32)>,
     final_train_accuracy: f32,
     final_train_loss: f32,
+    feature_separation: Option<f32>,
     use_gold: bool,
 }
 
@@ -191,6 +201,7 @@ impl RmRunner {
         let model = init_reward_model(
             &config.model,
             data.tokenizer.vocab_size(),
+            config.contrastive.model_prototypes(),
             config.seed,
             &device,
         );
@@ -211,6 +222,7 @@ impl RmRunner {
             curve: Vec::new(),
             final_train_accuracy: f32::NAN,
             final_train_loss: f32::NAN,
+            feature_separation: None,
             use_gold,
             config,
             compute,
@@ -398,7 +410,14 @@ impl RmRunner {
         let t0 = Instant::now();
         let outcome = {
             let batch = self.batch(&positions);
-            train_step(&self.model, &mut self.optim, &batch, lr).await?
+            train_step(
+                &self.model,
+                &mut self.optim,
+                &batch,
+                lr,
+                &self.config.contrastive,
+            )
+            .await?
         };
         if !outcome.applied {
             // The loss is measured before the update, so the weights of the last applied update
@@ -422,18 +441,47 @@ impl RmRunner {
             loss: outcome.loss,
             train_accuracy: correct as f32 / outcome.gaps.len().max(1) as f32,
             lr,
+            contrastive_loss: outcome.contrastive_loss,
         });
         let last = self.step >= self.total_steps;
         if self.step.is_multiple_of(self.config.eval_every) || last {
             events.push(self.evaluate().await?);
         }
         if last {
-            events.push(self.finish().await?);
+            events.extend(self.finish().await?);
         }
         Ok(events)
     }
 
-    async fn finish(&mut self) -> Result<Event, ExperimentError> {
+    /// Held-out features and their linear-probe separation (Fig 11's question).
+    async fn features(&mut self) -> Result<Event, ExperimentError> {
+        let positions = self.plan.validation.clone();
+        let (encoded, _) = self.pairs_at(&positions);
+        let plain = self.device.clone().without_autodiff();
+        let model = self.model.valid().to_device(&plain);
+        let (mut chosen, mut rejected) = score_features(
+            &model,
+            &encoded,
+            self.data.tokenizer.pad_id(),
+            EVAL_BATCH_PAIRS,
+        )
+        .await?;
+        let separation = linear_probe_auroc(&chosen, &rejected);
+        self.feature_separation = separation;
+        chosen.truncate(FEATURE_EVENT_PAIRS);
+        rejected.truncate(FEATURE_EVENT_PAIRS);
+        Ok(Event::Features {
+            chosen,
+            rejected,
+            separation_auroc: separation,
+        })
+    }
+
+    async fn finish(&mut self) -> Result<Vec<Event>, ExperimentError> {
+        let mut events = Vec::new();
+        if self.plan.measure_features {
+            events.push(self.features().await?);
+        }
         let positions = self.plan.train.clone();
         let gaps = self.score_gaps(&positions).await?;
         let (_, pairs) = self.pairs_at(&positions);
@@ -450,13 +498,14 @@ impl RmRunner {
             .sum();
         self.final_train_loss = (total / positions.len().max(1) as f64) as f32;
         self.finished = true;
-        Ok(Event::Done {
+        events.push(Event::Done {
             step: self.step,
             train_accuracy: self.final_train_accuracy,
             validation_accuracy: self.last_eval.as_ref().map_or(f32::NAN, |e| e.accuracy),
             wall_time_s: self.train_seconds,
             train_pairs_per_s: self.train_pairs_per_s(),
-        })
+        });
+        Ok(events)
     }
 
     fn train_pairs_per_s(&self) -> f64 {
@@ -483,6 +532,7 @@ impl RmRunner {
             validation_loss: eval.map(|e| e.loss),
             final_train_loss: finite(self.last_loss),
             train_set_loss: finite(self.final_train_loss),
+            feature_separation_auroc: self.feature_separation,
             wall_time_s: self.train_seconds,
             train_pairs_per_s: self.train_pairs_per_s(),
             backend: self.compute.backend_name().into(),

@@ -8,6 +8,9 @@ use super::config::OptimizerConfig;
 use super::error::ExperimentError;
 use crate::data::encode::{EncodedPair, PaddedBatch, pad_pairs};
 use crate::model::RewardModel;
+use crate::rm::contrastive::{
+    ContrastiveConfig, ContrastiveMethod, instances, simcse_loss, swav_loss,
+};
 use crate::rm::loss::{preference_loss, preference_loss_value};
 
 /// A padded batch of pairs: rows `0..pairs` are chosen, `pairs..2·pairs` rejected, with the
@@ -80,6 +83,8 @@ pub struct StepOutcome {
     pub gaps: Vec<f32>,
     /// False when the loss was NaN/inf and the update was skipped.
     pub applied: bool,
+    /// The contrastive term (before β), when the run has one.
+    pub contrastive_loss: Option<f32>,
 }
 
 /// Read a tensor back (async, so it works on WebGPU in the browser).
@@ -92,35 +97,82 @@ pub async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Exper
         .map_err(|e| ExperimentError::Device(format!("{e:?}")))
 }
 
-/// One preference-loss step (Bradley–Terry with the batch's margins and smoothing): forward,
-/// loss, backward, AdamW update at `lr`.
+/// The contrastive term of one step from the two dropout views' pooled features.
+fn contrastive_term(
+    model: &RewardModel,
+    features_s: Tensor<2>,
+    features_t: Tensor<2>,
+    pairs: usize,
+    c: &ContrastiveConfig,
+) -> Tensor<1> {
+    let kind = c.instances();
+    let h_s = instances(features_s, pairs, kind);
+    let h_t = instances(features_t, pairs, kind);
+    match (c.method, model.prototypes()) {
+        (ContrastiveMethod::Swav | ContrastiveMethod::SwavDiff, Some(protos)) => swav_loss(
+            h_s,
+            h_t,
+            protos,
+            c.tau,
+            c.sinkhorn_epsilon,
+            c.sinkhorn_iterations,
+        ),
+        _ => simcse_loss(h_s, h_t, c.tau),
+    }
+}
+
+/// One preference-loss step (Bradley–Terry with the batch's margins and smoothing), plus β
+/// times a contrastive loss over two dropout views when `contrastive` is active (the reward
+/// loss then averages both views): forward, loss, backward, AdamW update at `lr`.
 pub async fn train_step(
     model: &RewardModel,
     optim: &mut ModuleOptimizer,
     batch: &PairBatch,
     lr: f64,
+    contrastive: &ContrastiveConfig,
 ) -> Result<StepOutcome, ExperimentError> {
-    let gaps = batch.gaps(model);
     let device = model.device();
     let upload = |v: &Option<Vec<f32>>| {
         v.as_ref()
             .map(|v| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device))
     };
-    let loss = preference_loss(
-        gaps.clone(),
-        upload(&batch.margins),
-        upload(&batch.smoothing),
-    )
-    .mean();
-    // One readback per step: the gaps; the batch loss is the same formula on the host.
-    let gap_values = read_floats(gaps.detach()).await?;
+    let n = batch.pairs;
+    let view = |out: crate::model::reward::RewardOutput| {
+        let gaps = out.rewards.clone().slice(0..n) - out.rewards.slice(n..2 * n);
+        (gaps, out.features)
+    };
+    let (gaps, features_s) = view(model.forward(&batch.padded));
+    let rm_loss =
+        |g: Tensor<1>| preference_loss(g, upload(&batch.margins), upload(&batch.smoothing)).mean();
+    let (loss, cl) = if contrastive.active() {
+        let (gaps_t, features_t) = view(model.forward(&batch.padded));
+        let cl = contrastive_term(model, features_s, features_t, n, contrastive);
+        let loss = (rm_loss(gaps.clone()) + rm_loss(gaps_t)) / 2.0 + cl.clone() * contrastive.beta;
+        (loss, Some(cl))
+    } else {
+        (rm_loss(gaps.clone()), None)
+    };
+    // One readback per step: the gaps (and the contrastive term); the reward loss is the same
+    // formula on the host.
+    let readback = match &cl {
+        Some(cl) => Tensor::cat(vec![gaps.detach(), cl.clone().detach().reshape([1])], 0),
+        None => gaps.detach(),
+    };
+    let mut gap_values = read_floats(readback).await?;
+    let contrastive_loss = cl.is_some().then(|| gap_values.pop()).flatten();
     let loss_value = batch.mean_loss(&gap_values);
+    let loss_value = if contrastive_loss.is_some_and(|c| !c.is_finite()) {
+        f32::NAN
+    } else {
+        loss_value
+    };
     if !loss_value.is_finite() {
         return Ok(StepOutcome {
             model: model.clone(),
             loss: loss_value,
             gaps: gap_values,
             applied: false,
+            contrastive_loss,
         });
     }
     let grads = GradientsParams::from_grads(loss.backward(), model);
@@ -130,7 +182,32 @@ pub async fn train_step(
         loss: loss_value,
         gaps: gap_values,
         applied: true,
+        contrastive_loss,
     })
+}
+
+/// Pooled features of every pair (`chosen`, `rejected`; one vector per response), computed in
+/// batches on the model's device (pass a model without autodiff).
+pub async fn score_features(
+    model: &RewardModel,
+    pairs: &[&EncodedPair],
+    pad_id: u32,
+    batch_pairs: usize,
+) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>), ExperimentError> {
+    let mut chosen = Vec::with_capacity(pairs.len());
+    let mut rejected = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(batch_pairs.max(1)) {
+        let batch = pad_pairs(chunk, pad_id);
+        let features = model.forward(&batch).features;
+        let d = features.dims()[1];
+        let flat = read_floats(features).await?;
+        crate::compute::yield_to_host().await;
+        let rows: Vec<Vec<f32>> = flat.chunks(d.max(1)).map(<[f32]>::to_vec).collect();
+        let n = chunk.len().min(rows.len());
+        chosen.extend_from_slice(&rows[..n]);
+        rejected.extend_from_slice(&rows[n..]);
+    }
+    Ok((chosen, rejected))
 }
 
 /// Rewards of every pair (`chosen`, `rejected`), scored in batches on the model's device (pass

@@ -271,6 +271,7 @@ impl StrengthRunner {
                         train: plan_train,
                         validation: validation.clone(),
                         targets: Vec::new(),
+                        measure_features: false,
                     },
                 });
                 scored.push(score);
@@ -421,6 +422,7 @@ impl StrengthRunner {
                     train: positions,
                     validation: self.data.split.validation.clone(),
                     targets: Vec::new(),
+                    measure_features: false,
                 },
             })
             .collect();

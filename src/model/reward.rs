@@ -153,6 +153,16 @@ impl RewardModelConfig {
 
     /// Build the model on `device` (seed the device first for reproducible weights).
     pub fn init(&self, vocab_size: usize, device: &Device) -> RewardModel {
+        self.init_with_prototypes(vocab_size, 0, device)
+    }
+
+    /// Build the model with `prototypes` learnable SwAV prototypes (0 = none).
+    pub fn init_with_prototypes(
+        &self,
+        vocab_size: usize,
+        prototypes: usize,
+        device: &Device,
+    ) -> RewardModel {
         let (transformer, bow, feature) = match self.arch {
             Arch::Transformer => (
                 Some(TransformerBody::new(self, vocab_size, device)),
@@ -165,6 +175,11 @@ impl RewardModelConfig {
             transformer,
             bow,
             head: LinearConfig::new(feature, 1).with_bias(false).init(device),
+            prototypes: (prototypes > 0).then(|| {
+                LinearConfig::new(feature, prototypes)
+                    .with_bias(false)
+                    .init(device)
+            }),
         }
     }
 }
@@ -175,6 +190,8 @@ pub struct RewardModel {
     transformer: Option<TransformerBody>,
     bow: Option<BowBody>,
     head: Linear,
+    /// SwAV prototypes c_1..c_K as the columns of a `[feature, K]` weight (contrastive runs).
+    prototypes: Option<Linear>,
 }
 
 /// What one forward pass gives.
@@ -189,6 +206,11 @@ impl RewardModel {
     /// The device the weights live on.
     pub fn device(&self) -> Device {
         self.head.weight.val().device()
+    }
+
+    /// The SwAV prototypes as rows, `[K, feature]`, when the model has them.
+    pub fn prototypes(&self) -> Option<Tensor<2>> {
+        self.prototypes.as_ref().map(|p| p.weight.val().transpose())
     }
 
     /// Score a right-padded batch (see [`PaddedBatch`]); rows need a length ≥ 1.

@@ -1,4 +1,6 @@
 //! Reward-modelling methods of the paper, one file each.
+pub mod contrastive;
 pub mod denoise;
 pub mod loss;
+pub mod probe;
 pub mod strength;
