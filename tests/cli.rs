@@ -288,10 +288,70 @@ fn train_rm_takes_a_contrastive_loss_and_reports_feature_separation() {
         .expect("separation");
     assert!((0.0..=1.0).contains(&sep));
 
+    let steps = report["validation_curve"].as_array().map_or(0, Vec::len);
+    assert!(steps > 0);
+
+    for (args, message) in [
+        (
+            &["--contrastive", "moco"][..],
+            "unknown contrastive method 'moco'",
+        ),
+        (&["--beta", "0.5"][..], "need --contrastive"),
+        (
+            &["--contrastive", "simcse", "--prototypes", "9"][..],
+            "swav and swav-diff only",
+        ),
+        (
+            &["--contrastive", "swav", "--instances", "difference"][..],
+            "simcse only",
+        ),
+        (
+            &["--contrastive", "swav", "--prototypes", "0"][..],
+            "prototypes",
+        ),
+        (&["--contrastive", "simcse", "--tau", "0"][..], "tau"),
+        (
+            &["--contrastive", "simcse", "--dropout", "0"][..],
+            "dropout",
+        ),
+    ] {
+        let out = bin()
+            .args(["train-rm", "--data", "synthetic", "--steps", "1"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} must fail");
+        let stderr = text(&out).1;
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    // β = 0 is the baseline: no dropout is added to a model that has none.
     let out = bin()
-        .args(["train-rm", "--data", "synthetic", "--contrastive", "moco"])
+        .args([
+            "train-rm",
+            "--data",
+            "synthetic",
+            "--pairs",
+            "200",
+            "--arch",
+            "bow-text",
+        ])
+        .args([
+            "--contrastive",
+            "simcse",
+            "--beta",
+            "0",
+            "--steps",
+            "2",
+            "--backend",
+            "cpu",
+        ])
+        .arg("--out")
+        .arg(dir.join("beta0"))
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(text(&out).1.contains("unknown contrastive method 'moco'"));
+    assert!(out.status.success(), "{}", text(&out).1);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("beta0/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["config"]["model"]["dropout"], 0.0);
 }

@@ -97,6 +97,25 @@ fn swav_trains_its_prototypes_and_needs_dropout() {
         .collect();
     assert_eq!(cl.len(), 5);
     assert!(cl.iter().all(|x| x.is_finite() && *x > 0.0), "{cl:?}");
+    // The training model's two forward passes are different views (dropout is on).
+    let data = r.shared_data();
+    let batch = rlhf_lab::data::encode::pad_pairs(&[&data.encoded[0], &data.encoded[1]], 0);
+    let view = |m: &rlhf_lab::model::RewardModel| {
+        m.forward(&batch)
+            .features
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let train_model = {
+        let fresh = RmRunner::setup(c.clone(), Compute::cpu(), None).unwrap();
+        fresh.model().clone()
+    };
+    assert_ne!(
+        view(&train_model),
+        view(&train_model),
+        "two dropout views differ"
+    );
     // Two identical views would make the contrastive task trivial: dropout is required.
     c.model.dropout = 0.0;
     let err = c.validate().unwrap_err();

@@ -99,10 +99,6 @@ fn contrastive_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         });
     if c.method != before {
         *c = ContrastiveConfig::preset(c.method);
-        // Two views need dropout; the paper uses 0.05.
-        if c.active() && app.config.model.dropout == 0.0 {
-            app.config.model.dropout = 0.05;
-        }
     }
     let c = &mut app.config.contrastive;
     if c.method == M::None {

@@ -433,12 +433,34 @@ fn bench_rm(backend: BackendChoice, steps: usize) -> Result<(), String> {
 /// `--contrastive` and its knobs. A contrastive method on a model without dropout gets the
 /// paper's 0.05 (its two views need it) unless `--dropout` says otherwise.
 fn apply_contrastive_args(config: &mut RmTrainConfig, args: &TrainRmArgs) -> Result<(), String> {
-    use crate::rm::contrastive::{ContrastiveConfig, Instances};
+    use crate::rm::contrastive::{ContrastiveConfig, ContrastiveMethod as M, Instances};
     if let Some(m) = &args.contrastive {
-        config.contrastive = ContrastiveConfig::from_arg(m)?;
-        if config.contrastive.active() && config.model.dropout == 0.0 {
-            config.model.dropout = 0.05;
-        }
+        let preset = ContrastiveConfig::from_arg(m)?;
+        // Keep a config file's Sinkhorn settings; take the method's paper preset otherwise.
+        config.contrastive = ContrastiveConfig {
+            sinkhorn_epsilon: config.contrastive.sinkhorn_epsilon,
+            sinkhorn_iterations: config.contrastive.sinkhorn_iterations,
+            ..preset
+        };
+    }
+    let method = config.contrastive.method;
+    let knobs = args.beta.is_some()
+        || args.tau.is_some()
+        || args.prototypes.is_some()
+        || args.instances.is_some();
+    if method == M::None && knobs {
+        return Err(
+            "--beta, --tau, --prototypes and --instances need --contrastive simcse|swav|swav-diff"
+                .into(),
+        );
+    }
+    if args.prototypes.is_some() && method == M::Simcse {
+        return Err("--prototypes applies to swav and swav-diff only".into());
+    }
+    if args.instances.is_some() && method != M::Simcse {
+        return Err(
+            "--instances applies to simcse only (swav uses pairs, swav-diff differences)".into(),
+        );
     }
     let c = &mut config.contrastive;
     if let Some(b) = args.beta {
@@ -457,8 +479,13 @@ fn apply_contrastive_args(config: &mut RmTrainConfig, args: &TrainRmArgs) -> Res
             other => return Err(format!("--instances {other}: use pairs or difference")),
         };
     }
-    if let Some(d) = args.dropout {
-        config.model.dropout = d;
+    match args.dropout {
+        Some(d) => config.model.dropout = d,
+        // Decided after every override: the two views need dropout (the paper's 0.05).
+        None if config.contrastive.active() && config.model.dropout == 0.0 => {
+            config.model.dropout = 0.05;
+        }
+        None => {}
     }
     Ok(())
 }

@@ -152,16 +152,25 @@ pub async fn train_step(
     } else {
         (rm_loss(gaps.clone()), None)
     };
-    // One readback per step: the gaps (and the contrastive term); the reward loss is the same
+    // One readback per step: the gaps (plus, in contrastive runs, the contrastive term and the
+    // whole loss, so a NaN anywhere in it stops the update); the reward loss is the same
     // formula on the host.
     let readback = match &cl {
-        Some(cl) => Tensor::cat(vec![gaps.detach(), cl.clone().detach().reshape([1])], 0),
+        Some(cl) => Tensor::cat(
+            vec![
+                gaps.detach(),
+                cl.clone().detach().reshape([1]),
+                loss.clone().detach().reshape([1]),
+            ],
+            0,
+        ),
         None => gaps.detach(),
     };
     let mut gap_values = read_floats(readback).await?;
+    let total = cl.is_some().then(|| gap_values.pop()).flatten();
     let contrastive_loss = cl.is_some().then(|| gap_values.pop()).flatten();
     let loss_value = batch.mean_loss(&gap_values);
-    let loss_value = if contrastive_loss.is_some_and(|c| !c.is_finite()) {
+    let loss_value = if total.is_some_and(|t| !t.is_finite()) {
         f32::NAN
     } else {
         loss_value

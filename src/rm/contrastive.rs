@@ -136,12 +136,14 @@ impl ContrastiveConfig {
                     self.prototypes
                 ));
             }
-            if !(self.sinkhorn_epsilon.is_finite() && self.sinkhorn_epsilon > 0.0)
-                || self.sinkhorn_iterations == 0
-            {
-                return Err(
-                    "contrastive.sinkhorn_epsilon must be > 0 and sinkhorn_iterations ≥ 1".into(),
-                );
+            // Cosines span 2, so exp(−2/ε) must stay inside f32 (ε ≥ 0.025).
+            let epsilon_ok = (0.025..=10.0).contains(&self.sinkhorn_epsilon);
+            let iterations_ok = (1..=100).contains(&self.sinkhorn_iterations);
+            if !(epsilon_ok && iterations_ok) {
+                return Err(format!(
+                    "contrastive.sinkhorn_epsilon = {} / sinkhorn_iterations = {}: use ε in [0.025, 10] and 1 to 100 iterations",
+                    self.sinkhorn_epsilon, self.sinkhorn_iterations
+                ));
             }
         }
         Ok(())
@@ -150,7 +152,8 @@ impl ContrastiveConfig {
 
 /// Rows scaled to unit length, `[n, d]`.
 pub fn normalize_rows(x: Tensor<2>) -> Tensor<2> {
-    let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-8);
+    // Clamp before the square root: a zero row must not give a NaN gradient.
+    let norm = x.clone().powi_scalar(2).sum_dim(1).clamp_min(1e-16).sqrt();
     x / norm
 }
 
@@ -298,6 +301,24 @@ mod tests {
         for r in v.chunks(3) {
             assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-4, "row {r:?}");
         }
+    }
+
+    #[test]
+    fn simcse_uses_view_t_as_the_candidates_of_each_view_s_row() {
+        let device = Device::flex();
+        // s rows: e1, e2; t rows: e1, (e1 + e2)/√2. Cosines: s1·t = [1, 1/√2], s2·t = [0, 1/√2].
+        let s = t2(&[&[1.0, 0.0], &[0.0, 1.0]], &device);
+        let t = t2(&[&[1.0, 0.0], &[1.0, 1.0]], &device);
+        let tau = 0.5f64;
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        let l1 = -(1.0 / tau) + ((1.0 / tau).exp() + (r / tau).exp()).ln();
+        let l2 = -(r / tau) + ((0.0f64).exp() + (r / tau).exp()).ln();
+        let got = scalar(simcse_loss(s, t, tau));
+        assert!(
+            (f64::from(got) - (l1 + l2) / 2.0).abs() < 1e-5,
+            "{got} vs {}",
+            (l1 + l2) / 2.0
+        );
     }
 
     #[test]
