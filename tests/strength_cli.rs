@@ -145,6 +145,17 @@ fn strength_needs_two_models_and_export_needs_matching_data() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("pair 1 has no row"), "{stderr}");
     assert!(!dir.join("x.jsonl").exists(), "nothing half-written");
+    // `denoise --strength` matches μ to the pairs the same way.
+    let out = bin()
+        .arg("denoise")
+        .args(SYN)
+        .arg("--strength")
+        .arg(dir.join("s"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pair 1 has no row"), "{stderr}");
 
     std::fs::write(
         dir.join("s/strength.csv"),

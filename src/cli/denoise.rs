@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::strength::parse_flip;
-use super::{DataArgs, apply_data_args, emit_json, load_config};
+use super::{DataArgs, apply_data_args, drive, load_config};
 use crate::compute::{self, BackendChoice};
 use crate::experiment::denoise_runner::{DenoiseReport, TrainSubset, runs_csv};
-use crate::experiment::prepare::prepare;
-use crate::experiment::strength_io::parse_csv;
+use crate::experiment::strength_io::{StrengthRow, parse_csv};
 use crate::experiment::{DenoiseConfig, DenoiseRunner, Event, Method};
 use crate::rm::denoise::SmoothScope;
 
@@ -132,33 +131,30 @@ fn build(args: &DenoiseArgs) -> Result<DenoiseConfig, String> {
     Ok(c)
 }
 
-/// μ per prepared position from a strength folder, matched by input index.
-fn load_mu(dir: &std::path::Path, config: &DenoiseConfig) -> Result<Vec<f32>, String> {
+/// The rows of a strength folder's `strength.csv`, and the file's name for messages.
+fn load_strength(dir: &std::path::Path) -> Result<(Vec<StrengthRow>, String), String> {
     let path = dir.join("strength.csv");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("could not read {}: {e}", path.display()))?;
-    let rows = parse_csv(&text, &path.display().to_string())?;
-    let by_index: std::collections::HashMap<usize, f32> =
-        rows.iter().map(|r| (r.index, r.mu)).collect();
-    let data = prepare(
-        &config.strength.rm.data,
-        config.strength.rm.model.max_len,
-        config.strength.rm.seed,
-        None,
-    )
-    .map_err(|e| e.to_string())?;
-    data.pairs
-        .iter()
-        .map(|p| {
-            by_index.get(&p.index).copied().ok_or_else(|| {
-                format!(
-                    "pair {} has no row in {}: the data differ; rerun `strength` on this data",
-                    p.index,
-                    path.display()
-                )
-            })
-        })
-        .collect()
+    let name = path.display().to_string();
+    Ok((parse_csv(&text, &name)?, name))
+}
+
+fn print_progress(event: &Event) {
+    if let Event::MethodDone { run } = event {
+        eprintln!(
+            "{} · seed {}: validation accuracy {:.4}",
+            run.method.name(),
+            run.seed + 1,
+            run.validation_accuracy
+        );
+    } else if let Event::StrengthUpdate {
+        members, models, ..
+    } = event
+        && members == models
+    {
+        eprintln!("ensemble of {models} done; training the methods");
+    }
 }
 
 fn print_table(report: &DenoiseReport) {
@@ -181,51 +177,32 @@ fn print_table(report: &DenoiseReport) {
 /// Run `denoise`.
 pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
     let config = build(&args)?;
-    let mu = match &args.strength {
-        Some(dir) => Some(load_mu(dir, &config)?),
-        None => None,
-    };
+    let strength = args.strength.as_deref().map(load_strength).transpose()?;
     let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
-    let mut runner = DenoiseRunner::setup(config, compute, None, mu).map_err(|e| e.to_string())?;
-    let stdout = std::io::stdout();
-    while !runner.is_finished() {
-        let events = match pollster::block_on(runner.step()) {
-            Ok(ev) => ev,
-            Err(e) => {
-                if args.json {
-                    emit_json(
-                        &stdout,
-                        &Event::Error {
-                            message: e.to_string(),
-                        },
-                    );
-                }
-                if let Some(dir) = &args.out {
-                    save(&runner.report(), dir)?;
-                    eprintln!("partial results saved in {}", dir.display());
-                }
-                return Err(e.to_string());
+    let mut runner = DenoiseRunner::setup(
+        config,
+        compute,
+        None,
+        strength
+            .as_ref()
+            .map(|(rows, name)| (rows.as_slice(), name.as_str())),
+    )
+    .map_err(|e| e.to_string())?;
+    drive(
+        &mut runner,
+        args.json,
+        |r| pollster::block_on(r.step()),
+        DenoiseRunner::is_finished,
+        print_progress,
+        |r, _| match &args.out {
+            Some(dir) => {
+                save(&r.report(), dir)?;
+                eprintln!("partial results saved in {}", dir.display());
+                Ok(())
             }
-        };
-        for ev in &events {
-            if args.json {
-                emit_json(&stdout, ev);
-            } else if let Event::MethodDone { run } = ev {
-                eprintln!(
-                    "{} · seed {}: validation accuracy {:.4}",
-                    run.method.name(),
-                    run.seed + 1,
-                    run.validation_accuracy
-                );
-            } else if let Event::StrengthUpdate {
-                members, models, ..
-            } = ev
-                && members == models
-            {
-                eprintln!("ensemble of {models} done; training the methods");
-            }
-        }
-    }
+            None => Ok(()),
+        },
+    )?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         save(&report, dir)?;

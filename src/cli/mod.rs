@@ -341,31 +341,17 @@ fn train_rm(args: TrainRmArgs) -> Result<(), String> {
         eprintln!("notice: {n}");
     }
     let mut runner = RmRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
-    let stdout = std::io::stdout();
-    while !runner.is_finished() {
-        let events = match pollster::block_on(runner.step()) {
-            Ok(ev) => ev,
-            Err(e) => {
-                if args.json {
-                    emit_json(
-                        &stdout,
-                        &Event::Error {
-                            message: e.to_string(),
-                        },
-                    );
-                }
-                save_partial(&runner, args.out.as_ref(), &e);
-                return Err(e.to_string());
-            }
-        };
-        for ev in &events {
-            if args.json {
-                emit_json(&stdout, ev);
-            } else {
-                print_human(ev);
-            }
-        }
-    }
+    drive(
+        &mut runner,
+        args.json,
+        |r| pollster::block_on(r.step()),
+        RmRunner::is_finished,
+        print_human,
+        |r, e| {
+            save_partial(r, args.out.as_ref(), e);
+            Ok(())
+        },
+    )?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         let path = report.write(dir).map_err(|e| e.to_string())?;
@@ -405,6 +391,46 @@ fn save_partial(runner: &RmRunner, out: Option<&PathBuf>, error: &ExperimentErro
             Err(e) => eprintln!("could not save the partial report: {e} (after: {error})"),
         }
     }
+}
+
+/// Step a runner to its end, printing its events as JSON lines (`json`) or through `human`.
+/// On an error the JSON stream gets an Error event, `on_error` keeps what was done (a partial
+/// report), and the error is returned. Every headless command runs through this loop.
+pub(crate) fn drive<R>(
+    runner: &mut R,
+    json: bool,
+    mut step: impl FnMut(&mut R) -> Result<Vec<Event>, ExperimentError>,
+    finished: impl Fn(&R) -> bool,
+    mut human: impl FnMut(&Event),
+    on_error: impl FnOnce(&R, &ExperimentError) -> Result<(), String>,
+) -> Result<(), String> {
+    let stdout = std::io::stdout();
+    while !finished(runner) {
+        match step(runner) {
+            Ok(events) => {
+                for ev in &events {
+                    if json {
+                        emit_json(&stdout, ev);
+                    } else {
+                        human(ev);
+                    }
+                }
+            }
+            Err(e) => {
+                if json {
+                    emit_json(
+                        &stdout,
+                        &Event::Error {
+                            message: e.to_string(),
+                        },
+                    );
+                }
+                on_error(runner, &e)?;
+                return Err(e.to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn emit_json(stdout: &std::io::Stdout, event: &Event) {

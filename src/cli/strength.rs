@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{DataArgs, apply_data_args, emit_json, load_config};
+use super::{DataArgs, apply_data_args, drive, load_config};
 use crate::compute::{self, BackendChoice};
 use crate::experiment::prepare::load_pairs;
 use crate::experiment::strength_io::{export_trl, parse_csv, to_csv};
@@ -125,34 +125,21 @@ pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
     let config = build(&args)?;
     let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
     let mut runner = StrengthRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
-    let stdout = std::io::stdout();
-    while !runner.is_finished() {
-        let events = match pollster::block_on(runner.step()) {
-            Ok(ev) => ev,
-            Err(e) => {
-                if args.json {
-                    emit_json(
-                        &stdout,
-                        &Event::Error {
-                            message: e.to_string(),
-                        },
-                    );
-                }
-                if let Some(dir) = &args.out {
-                    save(&runner, dir)?;
-                    eprintln!("partial results saved in {}", dir.display());
-                }
-                return Err(e.to_string());
+    drive(
+        &mut runner,
+        args.json,
+        |r| pollster::block_on(r.step()),
+        StrengthRunner::is_finished,
+        print_progress,
+        |r, _| match &args.out {
+            Some(dir) => {
+                save(r, dir)?;
+                eprintln!("partial results saved in {}", dir.display());
+                Ok(())
             }
-        };
-        for ev in &events {
-            if args.json {
-                emit_json(&stdout, ev);
-            } else {
-                print_progress(ev);
-            }
-        }
-    }
+            None => Ok(()),
+        },
+    )?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         save(&runner, dir)?;

@@ -11,6 +11,7 @@ use super::events::Event;
 use super::jobs::{Job, JobQueue};
 use super::prepare::{PreparedData, Upload, prepare};
 use super::rm_runner::TrainPlan;
+use super::strength_io::{StrengthRow, mu_by_position};
 use super::strength_runner::{StrengthConfig, StrengthRunner};
 use crate::compute::Compute;
 use crate::rm::denoise::{DenoiseSpec, FlipRule, PairTarget, SmoothScope};
@@ -132,14 +133,11 @@ impl Default for DenoiseConfig {
                 ..strength.rm.clone()
             },
             strength,
-            methods: vec![
-                Method::Baseline,
-                Method::Flip,
-                Method::Smooth,
-                Method::Margin,
-                Method::FlipMargin,
-                Method::SmoothMargin,
-            ],
+            // Every method but the oracle, which needs ground truth.
+            methods: Method::ALL
+                .into_iter()
+                .filter(|m| *m != Method::Oracle)
+                .collect(),
             seeds: 3,
             flip: FlipRule::Bottom { fraction: 0.2 },
             smoothing: 0.9,
@@ -275,12 +273,13 @@ pub struct DenoiseRunner {
 }
 
 impl DenoiseRunner {
-    /// Load the data and set up. `mu` (per prepared position) skips the ensemble when given.
+    /// Load the data and set up. `strength` (the rows of a `strength.csv` and its name, matched
+    /// to the pairs by input index) skips the ensemble when given.
     pub fn setup(
         config: DenoiseConfig,
         compute: Compute,
         upload: Option<&Upload>,
-        mu: Option<Vec<f32>>,
+        strength: Option<(&[StrengthRow], &str)>,
     ) -> Result<Self, ExperimentError> {
         config.validate().map_err(ExperimentError::Config)?;
         // Both models read the same encoded pairs: encode for the shorter of the two, so a
@@ -297,6 +296,10 @@ impl DenoiseRunner {
             config.strength.rm.seed,
             upload,
         )?;
+        let mu = strength
+            .map(|(rows, source)| mu_by_position(&data.pairs, rows, source))
+            .transpose()
+            .map_err(ExperimentError::Config)?;
         Self::new(config, compute, Arc::new(data), mu)
     }
 

@@ -39,7 +39,11 @@ impl PairBatch {
 
     /// Reward gap `r_c − r_r` per pair, `[pairs]`.
     pub fn gaps(&self, model: &RewardModel) -> Tensor<1> {
-        let rewards = model.forward(&self.padded).rewards;
+        self.gaps_of(model.forward(&self.padded).rewards)
+    }
+
+    /// Reward gaps from the `[2·pairs]` rewards of one forward pass over this batch.
+    pub fn gaps_of(&self, rewards: Tensor<1>) -> Tensor<1> {
         let n = self.pairs;
         rewards.clone().slice(0..n) - rewards.slice(n..2 * n)
     }
@@ -137,10 +141,7 @@ pub async fn train_step(
             .map(|v| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device))
     };
     let n = batch.pairs;
-    let view = |out: crate::model::reward::RewardOutput| {
-        let gaps = out.rewards.clone().slice(0..n) - out.rewards.slice(n..2 * n);
-        (gaps, out.features)
-    };
+    let view = |out: crate::model::reward::RewardOutput| (batch.gaps_of(out.rewards), out.features);
     let (gaps, features_s) = view(model.forward(&batch.padded));
     let rm_loss =
         |g: Tensor<1>| preference_loss(g, upload(&batch.margins), upload(&batch.smoothing)).mean();

@@ -81,6 +81,27 @@ pub fn parse_csv(text: &str, source: &str) -> Result<Vec<StrengthRow>, String> {
     Ok(rows)
 }
 
+/// μ of every pair, in the order of `pairs`, from strength rows matched by input index. A
+/// pair without a row is an error naming it and `source`, never a silent zero.
+pub fn mu_by_position(
+    pairs: &[PreferencePair],
+    rows: &[StrengthRow],
+    source: &str,
+) -> Result<Vec<f32>, String> {
+    let by_index: HashMap<usize, f32> = rows.iter().map(|r| (r.index, r.mu)).collect();
+    pairs
+        .iter()
+        .map(|p| {
+            by_index.get(&p.index).copied().ok_or_else(|| {
+                format!(
+                    "pair {} has no row in {source}: the data and the strength run differ; rerun `strength` on this data",
+                    p.index
+                )
+            })
+        })
+        .collect()
+}
+
 /// TRL standard JSONL of `pairs` with `spec`'s flips applied and a `margin` column (λ·μ in the
 /// orientation written). Every pair needs a strength row
 /// (matched by input index): a missing one is an error, never a silent zero.
@@ -89,18 +110,7 @@ pub fn export_trl(
     rows: &[StrengthRow],
     spec: &DenoiseSpec,
 ) -> Result<(String, usize), String> {
-    let by_index: HashMap<usize, &StrengthRow> = rows.iter().map(|r| (r.index, r)).collect();
-    let mu = pairs
-        .iter()
-        .map(|p| {
-            by_index.get(&p.index).map(|r| r.mu).ok_or_else(|| {
-                format!(
-                    "pair {} has no row in strength.csv: the data and the strength run differ; rerun `strength` on this data",
-                    p.index
-                )
-            })
-        })
-        .collect::<Result<Vec<f32>, String>>()?;
+    let mu = mu_by_position(pairs, rows, "strength.csv")?;
     let index: Vec<usize> = pairs.iter().map(|p| p.index).collect();
     let targets = spec.targets(&mu, &index)?;
     let mut out = String::new();
