@@ -202,19 +202,12 @@ fn web_build_trains_in_headless_chromium() {
         assert!(text.starts_with("done"), "{choice}: status {text}");
         eprintln!("{choice}: {text} (step {step}, backend {backend})");
     }
+    strength_ensemble_runs_from_the_url(port);
 }
 
-#[test]
-fn web_build_runs_a_strength_ensemble_from_the_url() {
-    if std::env::var_os("RLHF_LAB_SKIP_WEB").is_some() {
-        eprintln!("RLHF_LAB_SKIP_WEB set: skipping the browser test");
-        return;
-    }
-    assert!(
-        dist().join("index.html").is_file(),
-        "no web build: run `trunk build --release`"
-    );
-    let port = serve(dist());
+/// A two-model ensemble in the strength tab, from the URL (run after the training checks, in
+/// the same test: two headless browsers at once starve each other's WebGPU emulation).
+fn strength_ensemble_runs_from_the_url(port: u16) {
     let dom = dump_dom(&url(port, "cpu", STRENGTH_CONFIG));
     let (_, backend, text) = status(&dom);
     assert!(!text.contains("error"), "the page reported {text}");
