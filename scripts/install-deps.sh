@@ -3,7 +3,7 @@
 # Safe to run again. Tools go to ~/.cargo/bin (kept between runs on the same machine).
 set -euo pipefail
 
-APT_PACKAGES=(mesa-vulkan-drivers xvfb chromium libxkbcommon-x11-0 libxkbcommon-dev libwayland-dev
+APT_PACKAGES=(mesa-vulkan-drivers xvfb chromium chromium-driver libxkbcommon-x11-0 libxkbcommon-dev libwayland-dev
   libx11-dev libxcursor1 libxrandr2 libxi6 libgl1 libegl1 pkg-config)
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate in Cargo.lock
 TRUNK_VERSION=0.21.14          # the newest trunk that builds with rustc 1.95

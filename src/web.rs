@@ -41,15 +41,25 @@ fn status_element() -> Option<web_sys::Element> {
         .and_then(|d| d.get_element_by_id("rlhf-status"))
 }
 
-/// Write a line to the status element and the console (what page tests read).
+/// Write a line to the status element and the console (what page tests read), with the units of
+/// work done in `data-step`.
 fn mark(text: &str, step: usize) {
-    web_sys::console::log_1(&format!("rlhf-lab: {text}").into());
+    mark_text(text);
     if let Some(el) = status_element() {
-        el.set_text_content(Some(text));
         let _ = el.set_attribute("data-step", &step.to_string());
     }
 }
 
+/// Write a line to the status element and the console, leaving `data-step` as it is.
+fn mark_text(text: &str) {
+    web_sys::console::log_1(&format!("rlhf-lab: {text}").into());
+    if let Some(el) = status_element() {
+        el.set_text_content(Some(text));
+    }
+}
+
+/// The status marker follows the run lifecycle only: every kind of experiment reports through it
+/// the same way (`progress d/t`, then `done <summary>` or `error: …`).
 fn event_marker(event: &Event) {
     match event {
         Event::Started {
@@ -60,56 +70,13 @@ fn event_marker(event: &Event) {
                 let _ = el.set_attribute("data-backend", backend);
             }
         }
-        Event::RmStep { step, loss, .. } => mark(&format!("step={step} loss={loss:.4}"), *step),
-        Event::RmEval {
-            step,
-            validation_accuracy,
-            ..
-        } => mark(
-            &format!("eval step={step} validation_accuracy={validation_accuracy:.3}"),
-            *step,
-        ),
-        Event::Done {
-            step,
-            validation_accuracy,
-            ..
-        } => mark(
-            &format!("done step={step} validation_accuracy={validation_accuracy:.3}"),
-            *step,
-        ),
+        Event::Progress { done, total } => mark(&format!("progress {done}/{total}"), *done),
         Event::Notice { message } => {
             web_sys::console::log_1(&format!("rlhf-lab notice: {message}").into())
         }
-        Event::Error { message } => mark(&format!("error: {message}"), 0),
-        Event::Job { inner, .. } => {
-            if let Event::Started { backend, .. } = inner.as_ref()
-                && let Some(el) = status_element()
-            {
-                let _ = el.set_attribute("data-backend", backend);
-            }
-        }
-        Event::StrengthUpdate {
-            members, models, ..
-        } => mark(&format!("strength members={members}/{models}"), 0),
-        Event::StrengthDone { report } => mark(
-            &format!(
-                "strength done frac_mu_negative={:.3} auroc={}",
-                report.frac_mu_negative,
-                report.auroc.map_or("n/a".into(), |a| format!("{a:.3}"))
-            ),
-            0,
-        ),
-        Event::MethodDone { run } => mark(
-            &format!(
-                "method {} seed {} validation_accuracy={:.3}",
-                run.method.name(),
-                run.seed,
-                run.validation_accuracy
-            ),
-            0,
-        ),
-        Event::DenoiseDone { .. } => mark("denoise done", 0),
-        Event::BandDone { .. } | Event::Pairs { .. } | Event::Features { .. } => {}
+        Event::Error { message } => mark_text(&format!("error: {message}")),
+        Event::Finished { summary, .. } => mark_text(&format!("done {summary}")),
+        Event::Job { .. } | Event::Kind(_) => {}
     }
 }
 

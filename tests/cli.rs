@@ -57,14 +57,34 @@ fn train_rm_prints_json_events_and_writes_the_report() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
-    let kinds: Vec<&str> = events
+    // Lifecycle events by name; reward-model payloads as rm_<what>.
+    let kinds: Vec<String> = events
         .iter()
-        .map(|e| e["event"].as_str().unwrap())
+        .map(|e| match e["event"].as_str().unwrap() {
+            "rm" => format!("rm_{}", e["rm"].as_str().unwrap()),
+            other => other.to_string(),
+        })
         .collect();
-    assert_eq!(kinds.first(), Some(&"started"));
-    assert_eq!(kinds.last(), Some(&"done"));
-    assert_eq!(kinds.iter().filter(|k| **k == "rm_step").count(), 20);
-    assert_eq!(kinds.iter().filter(|k| **k == "rm_eval").count(), 2);
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(kinds.first().map(String::as_str), Some("started"));
+    assert_eq!(kinds.get(1).map(String::as_str), Some("rm_setup"));
+    assert_eq!(kinds.last().map(String::as_str), Some("finished"));
+    assert_eq!(count("rm_step"), 20);
+    assert_eq!(count("rm_eval"), 2);
+    assert_eq!(count("rm_done"), 1);
+    assert_eq!(count("progress"), 20);
+    let last_progress = events
+        .iter()
+        .rev()
+        .find(|e| e["event"] == "progress")
+        .unwrap();
+    assert_eq!(
+        (
+            last_progress["done"].as_u64(),
+            last_progress["total"].as_u64()
+        ),
+        (Some(20), Some(20))
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("run/report.json")).unwrap())
             .unwrap();
@@ -99,12 +119,12 @@ fn train_rm_prints_json_events_and_writes_the_report() {
     assert!(again.status.success(), "{}", text(&again).1);
     let last = |s: &str| s.lines().last().map(str::to_owned);
     assert_eq!(
-        last(&text(&again).0).map(|l| l.contains("\"done\"")),
+        last(&text(&again).0).map(|l| l.contains("\"finished\"")),
         Some(true)
     );
     let losses = |s: &str| -> Vec<String> {
         s.lines()
-            .filter(|l| l.contains("rm_step"))
+            .filter(|l| l.contains("\"rm\":\"step\""))
             .map(str::to_owned)
             .collect()
     };
@@ -185,14 +205,11 @@ fn malformed_jsonl_names_file_and_line_and_skip_flag_counts() {
         .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(
-        stdout
-            .lines()
-            .next()
-            .unwrap()
-            .contains("\"skipped_lines\":1"),
-        "{stdout}"
-    );
+    let setup = stdout
+        .lines()
+        .find(|l| l.contains("\"rm\":\"setup\""))
+        .unwrap_or_else(|| panic!("no setup event: {stdout}"));
+    assert!(setup.contains("\"skipped_lines\":1"), "{setup}");
 }
 
 #[test]
@@ -354,4 +371,110 @@ fn train_rm_takes_a_contrastive_loss_and_reports_feature_separation() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("beta0/report.json")).unwrap())
             .unwrap();
     assert_eq!(report["config"]["model"]["dropout"], 0.0);
+}
+
+/// `score --json` summary of a run directory.
+fn score_summary(
+    model: &std::path::Path,
+    backend: &str,
+    csv: &std::path::Path,
+) -> serde_json::Value {
+    let out = bin()
+        .arg("score")
+        .arg("--model")
+        .arg(model)
+        .args([
+            "--split",
+            "validation",
+            "--backend",
+            backend,
+            "--json",
+            "--out",
+        ])
+        .arg(csv)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON: {stdout}: {e}"))
+}
+
+#[test]
+fn train_rm_saves_a_model_that_score_reproduces_on_cpu_and_wgpu() {
+    let dir = temp_dir("score");
+    let run = dir.join("run");
+    let out = bin()
+        .args(["train-rm", "--data", "synthetic", "--pairs", "400"])
+        .args(["--steps", "20", "--backend", "cpu", "--seed", "3"])
+        .arg("--config")
+        .arg(small_config(&dir))
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    for f in ["model.bin", "config.json", "tokenizer.json", "report.json"] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let expected = report["validation_accuracy"].as_f64().unwrap();
+    let csv = dir.join("scores.csv");
+    let summary = score_summary(&run, "cpu", &csv);
+    assert_eq!(summary["accuracy"].as_f64().unwrap(), expected, "{summary}");
+    assert_eq!(summary["target"], "gold");
+    assert_eq!(summary["pairs"], report["validation_pairs"]);
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = table.lines();
+    assert_eq!(lines.next(), Some("index,reward_chosen,reward_rejected"));
+    let indices: Vec<usize> = lines
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        indices.len() as u64,
+        report["validation_pairs"].as_u64().unwrap()
+    );
+    assert!(indices.windows(2).all(|w| w[0] < w[1]), "input order");
+    // The same file on wgpu (lavapipe here) gives the same accuracy.
+    if std::env::var_os("RLHF_LAB_SKIP_WGPU").is_none() {
+        let gpu = score_summary(&run.join("model.bin"), "gpu", &dir.join("gpu.csv"));
+        assert_eq!(gpu["backend"], "wgpu");
+        assert_eq!(gpu["accuracy"].as_f64().unwrap(), expected, "{gpu}");
+    }
+}
+
+#[test]
+fn score_errors_name_the_file_and_the_fix() {
+    let dir = temp_dir("score-errors");
+    let run_score = |model: &std::path::Path, extra: &[&str]| {
+        let out = bin()
+            .arg("score")
+            .arg("--model")
+            .arg(model)
+            .args(["--backend", "cpu"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        text(&out).1
+    };
+    let err = run_score(&dir.join("nowhere"), &[]);
+    assert!(err.contains("could not read the model file"), "{err}");
+    let junk = dir.join("junk.bin");
+    std::fs::write(&junk, b"hello, not a model").unwrap();
+    let err = run_score(&junk, &[]);
+    assert!(
+        err.contains("junk.bin") && err.contains("not an rlhf-lab model file"),
+        "{err}"
+    );
+    let mut cut = b"RLHFLAB\0".to_vec();
+    cut.extend_from_slice(&1u32.to_le_bytes());
+    cut.extend_from_slice(&500u64.to_le_bytes());
+    cut.extend_from_slice(b"{\"kind\"");
+    let truncated = dir.join("cut.bin");
+    std::fs::write(&truncated, &cut).unwrap();
+    let err = run_score(&truncated, &[]);
+    assert!(err.contains("truncated") && err.contains("header"), "{err}");
+    let err = run_score(&junk, &["--split", "test"]);
+    assert!(err.contains("--split test"), "{err}");
 }

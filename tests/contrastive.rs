@@ -1,8 +1,10 @@
 //! Contrastive reward modelling (spec §4, §8.7): CL-1 (β = 0 is the baseline bit for bit),
-//! gradients reach the SwAV prototypes, and CL-2 (held-out accuracy within 0.01 of the
-//! baseline, 3 seeds) on the synthetic world. CL-3 (feature separation ≥ baseline) is measured
-//! and printed here but does not hold at this scale (see the issue note), so it is not asserted.
+//! gradients reach the SwAV prototypes, and, in the calibration tier, CL-2 (held-out accuracy
+//! within 0.01 of the baseline, 5 seeds, mean ± 2 SE) on the synthetic world. CL-3 (feature
+//! separation ≥ baseline) is measured and printed but not asserted (UNCALIBRATED in the spec,
+//! and it did not hold at this scale; see the issue notes).
 mod common;
+use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
 use rlhf_lab::compute::Compute;
 use rlhf_lab::data::synthetic::SyntheticConfig;
@@ -89,9 +91,11 @@ fn swav_trains_its_prototypes_and_needs_dropout() {
     let cl: Vec<f32> = events
         .iter()
         .filter_map(|e| match e {
-            rlhf_lab::experiment::Event::RmStep {
-                contrastive_loss, ..
-            } => *contrastive_loss,
+            rlhf_lab::experiment::Event::Kind(rlhf_lab::experiment::KindEvent::Rm(
+                rlhf_lab::experiment::RmEvent::Step {
+                    contrastive_loss, ..
+                },
+            )) => *contrastive_loss,
             _ => None,
         })
         .collect();
@@ -122,48 +126,60 @@ fn swav_trains_its_prototypes_and_needs_dropout() {
     assert!(err.contains("dropout"), "{err}");
 }
 
+/// CL-2 (asserted) and CL-3 (UNCALIBRATED in the spec; measured and printed, not asserted) over
+/// 5 seeds, paired with the baseline of the same seed.
 #[test]
-fn cl2_contrastive_runs_keep_accuracy_and_report_separation() {
+#[ignore = "calibration tier (scripts/calibrate.sh): CL-2/CL-3 over 5 seeds, ~2 min"]
+fn cal_cl2_contrastive_runs_keep_accuracy_and_report_separation() {
     let methods = [
         ContrastiveMethod::None,
         ContrastiveMethod::Simcse,
         ContrastiveMethod::Swav,
         ContrastiveMethod::SwavDiff,
     ];
-    let mut acc = [0.0f32; 4];
-    let mut sep = [0.0f32; 4];
-    for seed in [1, 2, 3] {
+    let mut acc: Vec<PerSeed> = methods
+        .iter()
+        .map(|m| PerSeed::new(&format!("{m:?} accuracy")))
+        .collect();
+    let mut sep: Vec<PerSeed> = methods
+        .iter()
+        .map(|m| PerSeed::new(&format!("{m:?} separation")))
+        .collect();
+    for seed in CALIBRATION_SEEDS {
         for (m, &method) in methods.iter().enumerate() {
             let (r, _) = run(config(method, seed, 4000));
-            let (a, s) = (
-                r.validation_accuracy.expect("accuracy"),
-                r.feature_separation_auroc.expect("separation"),
+            acc[m].push(seed, f64::from(r.validation_accuracy.expect("accuracy")));
+            sep[m].push(
+                seed,
+                f64::from(r.feature_separation_auroc.expect("separation")),
             );
-            eprintln!("seed {seed} {method:?}: held-out accuracy {a:.4}, separation AUROC {s:.4}");
-            acc[m] += a / 3.0;
-            sep[m] += s / 3.0;
         }
     }
-    for (m, method) in methods.iter().enumerate() {
-        eprintln!(
-            "mean {method:?}: accuracy {:.4}, separation {:.4}",
-            acc[m], sep[m]
-        );
+    let mut checks = Vec::new();
+    for m in 1..methods.len() {
+        checks.push(acc[m].minus(&acc[0]).check_at_least(-0.01));
+        // CL-3, reported: separation minus the baseline's (not asserted; see the issue note).
+        let cl3 = sep[m].minus(&sep[0]);
+        eprintln!("CL-3 (reported) {}", cl3.row());
     }
-    for m in 1..4 {
-        assert!(
-            acc[m] >= acc[0] - 0.01,
-            "CL-2 {:?}: {} vs {}",
-            methods[m],
-            acc[m],
-            acc[0]
-        );
-        // CL-3 is reported above; the separation must still be a real probe result.
-        assert!(
-            sep[m] > 0.6 && sep[m] <= 1.0,
-            "{:?} separation {}",
-            methods[m],
-            sep[m]
-        );
+    all_hold(checks);
+}
+
+/// Fast tier: every contrastive method trains, keeps a useful accuracy and reports a real
+/// probe result.
+#[test]
+fn contrastive_methods_train_and_report_separation() {
+    for method in [
+        ContrastiveMethod::Simcse,
+        ContrastiveMethod::Swav,
+        ContrastiveMethod::SwavDiff,
+    ] {
+        let (r, losses) = run(config(method, 2, 800));
+        let acc = r.validation_accuracy.expect("accuracy");
+        let sep = r.feature_separation_auroc.expect("separation");
+        eprintln!("{method:?}: accuracy {acc:.3}, separation {sep:.3}");
+        assert!(losses.iter().all(|l| l.is_finite()));
+        assert!(acc > 0.6, "{method:?} accuracy {acc}");
+        assert!(sep > 0.5 && sep <= 1.0, "{method:?} separation {sep}");
     }
 }

@@ -1,10 +1,13 @@
-//! Real text (spec §8.3): the HH-RLHF harmless-base sample from ../shared/data. HH-1 (a tiny
-//! RM beats the shorter-wins baseline without leaking), HH-2 (strength views), HH-3 (injected
-//! flips are found by low μ with a cross-fitted ensemble).
+//! Real text (spec §8.3): the HH-RLHF harmless-base sample from ../shared/data. HH-1 (the text
+//! defaults beat the shorter-wins baseline without leaking), HH-2 (strength views), HH-3
+//! (injected flips are found by low μ with a cross-fitted ensemble). HH-1 and HH-3 over 5 seeds
+//! are the calibration tier; CI runs one of each.
 use rlhf_lab::compute::{BackendChoice, Compute};
-use rlhf_lab::experiment::strength_runner::StrengthReport;
+use rlhf_lab::experiment::strength::StrengthReport;
 use rlhf_lab::experiment::{DataSource, RmRunner, RmTrainConfig, StrengthConfig, StrengthRunner};
-use rlhf_lab::model::RewardModelConfig;
+
+mod common;
+use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
 fn hh_strength() -> StrengthConfig {
     let mut c = StrengthConfig::default();
@@ -22,45 +25,59 @@ fn run_strength(c: StrengthConfig) -> StrengthReport {
     r.report()
 }
 
-#[test]
-fn hh1_a_tiny_bag_of_words_rm_beats_shorter_wins_on_held_out_pairs() {
-    for seed in [0, 1, 2] {
-        let config = RmTrainConfig {
-            model: RewardModelConfig::bow_text(),
-            epochs: 2.0,
-            seed,
-            backend: BackendChoice::Cpu,
-            data: rlhf_lab::experiment::DataConfig {
-                source: DataSource::HhSample,
-                ..Default::default()
-            },
-            optimizer: rlhf_lab::experiment::OptimizerConfig {
-                lr: 3e-3,
-                ..Default::default()
-            },
+/// The defaults `train-rm --data <HH file>` uses, with `seed`.
+fn hh_rm(seed: u64) -> RmTrainConfig {
+    let mut config = RmTrainConfig {
+        seed,
+        backend: BackendChoice::Cpu,
+        data: rlhf_lab::experiment::DataConfig {
+            source: DataSource::HhSample,
             ..Default::default()
-        };
-        let mut runner = RmRunner::setup(config, Compute::cpu(), None).expect("setup");
-        while !runner.is_finished() {
-            pollster::block_on(runner.step()).expect("step");
-        }
-        let r = runner.report();
-        let acc = r.validation_accuracy.expect("accuracy");
-        eprintln!(
-            "seed {seed}: held-out {acc:.3}, shorter-wins {:.3}, train {:.3}",
-            r.baseline_accuracy,
-            r.train_accuracy.unwrap_or(f32::NAN)
-        );
-        assert!(
-            (0.56..=0.70).contains(&acc),
-            "HH-1 range (seed {seed}): {acc}"
-        );
-        assert!(
-            acc >= r.baseline_accuracy,
-            "HH-1 (seed {seed}): {acc} below shorter-wins {}",
-            r.baseline_accuracy
-        );
+        },
+        ..Default::default()
+    };
+    config.use_text_defaults();
+    config
+}
+
+fn train(config: RmTrainConfig) -> rlhf_lab::experiment::RmReport {
+    let mut runner = RmRunner::setup(config, Compute::cpu(), None).expect("setup");
+    while !runner.is_finished() {
+        pollster::block_on(runner.step()).expect("step");
     }
+    runner.report()
+}
+
+/// HH-1 over 5 seeds (each also changes the split), with the text defaults: held-out accuracy
+/// in [0.56, 0.70], at least 0.58 (the issue's bar for the defaults) and above shorter-wins.
+#[test]
+#[ignore = "calibration tier (scripts/calibrate.sh): HH-1 over 5 seeds, ~1 min"]
+fn cal_hh1_the_text_defaults_beat_shorter_wins_on_held_out_pairs() {
+    let mut acc = PerSeed::new("HH-1 held-out accuracy");
+    let mut baseline = PerSeed::new("shorter-wins");
+    for seed in CALIBRATION_SEEDS {
+        let r = train(hh_rm(seed));
+        acc.push(seed, f64::from(r.validation_accuracy.expect("accuracy")));
+        baseline.push(seed, f64::from(r.baseline_accuracy));
+    }
+    all_hold(vec![
+        acc.check_at_least(0.58),
+        acc.check_at_most(0.70),
+        acc.minus(&baseline).check_at_least(0.0),
+    ]);
+}
+
+/// Fast tier: one run of the text defaults learns something and does not leak.
+#[test]
+fn hh1_one_run_of_the_text_defaults_learns_without_leaking() {
+    let r = train(hh_rm(0));
+    let acc = r.validation_accuracy.expect("accuracy");
+    eprintln!(
+        "seed 0: held-out {acc:.3}, shorter-wins {:.3}",
+        r.baseline_accuracy
+    );
+    assert!((0.52..=0.75).contains(&acc), "{acc}");
+    assert!(r.train_accuracy.expect("train") > acc - 0.05);
 }
 
 #[test]
@@ -88,28 +105,52 @@ fn hh2_strength_views_on_real_text() {
     );
 }
 
+/// HH-3 over 5 seeds per ρ (the seed picks the injected flips, the split and the members).
 #[test]
-fn hh3_injected_flips_are_found_by_low_strength() {
+#[ignore = "calibration tier (scripts/calibrate.sh): HH-3 over 5 seeds and 2 flip rates, ~5 min"]
+fn cal_hh3_injected_flips_are_found_by_low_strength() {
+    let mut checks = Vec::new();
     for rho in [0.1, 0.2] {
-        let mut c = hh_strength();
-        c.rm.data.inject_flip_rate = rho;
-        c.models = 4;
-        c.cross_fit = 5;
-        let r = run_strength(c);
-        let auroc = r.auroc.expect("injected flips are the truth");
-        let precision = r.precision_bottom.expect("precision");
-        eprintln!(
-            "ρ = {rho}: AUROC {auroc:.3}, bottom-ρ precision {precision:.3} ({:.1}× lift), noise {:.3}",
-            precision / rho as f32,
-            r.true_noise_rate.unwrap_or(f32::NAN)
-        );
-        assert_eq!(r.truth_source.as_deref(), Some("injected flips"));
-        assert!(auroc >= 0.60, "HH-3 AUROC at ρ = {rho}: {auroc}");
-        assert!(
-            precision >= 1.4 * rho as f32,
-            "HH-3 precision at ρ = {rho}: {precision}"
-        );
+        let mut auroc = PerSeed::new(&format!("HH-3 ρ={rho} AUROC"));
+        let mut lift = PerSeed::new(&format!("HH-3 ρ={rho} bottom-ρ precision / ρ"));
+        for seed in CALIBRATION_SEEDS {
+            let mut c = hh_strength();
+            c.rm.data.inject_flip_rate = rho;
+            c.rm.seed = seed;
+            c.models = 4;
+            c.cross_fit = 5;
+            let r = run_strength(c);
+            assert_eq!(r.truth_source.as_deref(), Some("injected flips"));
+            auroc.push(
+                seed,
+                f64::from(r.auroc.expect("injected flips are the truth")),
+            );
+            lift.push(
+                seed,
+                f64::from(r.precision_bottom.expect("precision")) / rho,
+            );
+        }
+        checks.push(auroc.check_at_least(0.60));
+        checks.push(lift.check_at_least(1.4));
     }
+    all_hold(checks);
+}
+
+/// Fast tier: injected flips on real text become the truth the report scores against.
+#[test]
+fn hh3_injected_flips_are_the_truth_and_scored() {
+    let mut c = hh_strength();
+    c.rm.data.inject_flip_rate = 0.2;
+    c.models = 2;
+    let r = run_strength(c);
+    assert_eq!(r.truth_source.as_deref(), Some("injected flips"));
+    let noise = r.true_noise_rate.expect("noise");
+    assert!((noise - 0.2).abs() < 0.01, "{noise}");
+    let auroc = r.auroc.expect("auroc");
+    assert!(
+        auroc > 0.5,
+        "low μ finds injected flips better than chance: {auroc}"
+    );
 }
 
 /// Spearman rank correlation of two equally long samples (no ties expected in `x`).
@@ -136,7 +177,7 @@ fn spearman(x: &[f32], y: &[f32]) -> f32 {
 #[test]
 #[ignore = "report for the issue note (~3 min): HH-4 judge agreement by μ band"]
 fn hh4_judge_agreement_rises_with_strength() {
-    use rlhf_lab::experiment::rm_runner::TrainPlan;
+    use rlhf_lab::experiment::rm::TrainPlan;
     use std::sync::Arc;
     let mut strength =
         StrengthRunner::setup(hh_strength(), Compute::cpu(), None).expect("the HH sample loads");

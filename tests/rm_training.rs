@@ -3,7 +3,7 @@ mod common;
 
 use common::{cpu_runner, losses, run_to_end, small_config};
 use rlhf_lab::compute::{self, BackendChoice};
-use rlhf_lab::experiment::{Event, ExperimentError, RmRunner};
+use rlhf_lab::experiment::{Event, ExperimentError, KindEvent, RmEvent, RmRunner};
 
 #[test]
 fn runner_emits_started_steps_evals_and_done_in_order() {
@@ -23,7 +23,7 @@ fn runner_emits_started_steps_evals_and_done_in_order() {
     let steps: Vec<usize> = events
         .iter()
         .filter_map(|e| match e {
-            Event::RmStep { step, .. } => Some(*step),
+            Event::Kind(KindEvent::Rm(RmEvent::Step { step, .. })) => Some(*step),
             _ => None,
         })
         .collect();
@@ -31,12 +31,12 @@ fn runner_emits_started_steps_evals_and_done_in_order() {
     let evals: Vec<(usize, usize)> = events
         .iter()
         .filter_map(|e| match e {
-            Event::RmEval {
+            Event::Kind(KindEvent::Rm(RmEvent::Eval {
                 step,
                 chosen_rewards,
                 rejected_rewards,
                 ..
-            } => {
+            })) => {
                 assert_eq!(chosen_rewards.len(), rejected_rewards.len());
                 Some((*step, chosen_rewards.len()))
             }
@@ -45,7 +45,12 @@ fn runner_emits_started_steps_evals_and_done_in_order() {
         .collect();
     // Every 5 steps and at the end; every validation pair (20 % of 600) scored.
     assert_eq!(evals, vec![(5, 120), (10, 120), (12, 120)]);
-    assert!(matches!(events.last(), Some(Event::Done { step: 12, .. })));
+    let n = events.len();
+    assert!(matches!(
+        events[n - 2],
+        Event::Kind(KindEvent::Rm(RmEvent::Done { step: 12, .. }))
+    ));
+    assert!(matches!(events[n - 1], Event::Finished { .. }));
     // Nothing more after the end.
     assert!(pollster::block_on(runner.step()).unwrap().is_empty());
     let report = runner.report();
@@ -139,7 +144,9 @@ fn wgpu_backend_trains_and_agrees_with_cpu() {
     }
     let rewards = |events: &[Event]| {
         events.iter().rev().find_map(|e| match e {
-            Event::RmEval { chosen_rewards, .. } => Some(chosen_rewards.clone()),
+            Event::Kind(KindEvent::Rm(RmEvent::Eval { chosen_rewards, .. })) => {
+                Some(chosen_rewards.clone())
+            }
             _ => None,
         })
     };
@@ -152,7 +159,7 @@ fn wgpu_backend_trains_and_agrees_with_cpu() {
 
 #[test]
 fn flipped_targets_train_the_model_against_the_labels() {
-    use rlhf_lab::experiment::rm_runner::TrainPlan;
+    use rlhf_lab::experiment::rm::TrainPlan;
     use rlhf_lab::model::RewardModelConfig;
     use rlhf_lab::rm::denoise::PairTarget;
     let mut config = common::small_config(0, 3);

@@ -1,7 +1,10 @@
 //! The app panel driven headless with egui_kittest: click Train, watch steps advance.
 mod common;
 
-use egui_kittest::{Harness, kittest::Queryable};
+use egui_kittest::{
+    Harness,
+    kittest::{NodeT, Queryable},
+};
 use rlhf_lab::app::{RlhfApp, RunState};
 use rlhf_lab::compute::Compute;
 
@@ -82,10 +85,28 @@ fn train_button_runs_steps_that_reach_the_charts() {
             .next()
             .is_some()
     );
+    // The finished run handed out its model: the Save button is live and the bytes are a model
+    // file that scores like the run.
+    let bytes = h.model.clone().expect("the trained model");
+    let saved = rlhf_lab::model::saved::SavedRewardModel::from_bytes(&bytes).expect("a model file");
+    assert_eq!(saved.header.model, harness.state().config.model);
+    assert!(
+        !harness
+            .get_by_label("Save model…")
+            .accesskit_node()
+            .is_disabled()
+    );
     harness.get_by_label("Reset").click();
     settle(&mut harness);
     assert_eq!(harness.state().state, RunState::Idle);
     assert!(harness.state().history.loss.is_empty());
+    assert!(
+        harness
+            .get_by_label("Save model…")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing to save after Reset"
+    );
 }
 
 #[test]
@@ -173,4 +194,34 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
             .is_none(),
         "a finished run does not block the other tabs"
     );
+    // Hand the ensemble's μ over: the denoising run then trains no ensemble of its own.
+    harness.get_by_label("Preference strength").click();
+    settle(&mut harness);
+    let mu = harness.state().strength_view.mu.clone();
+    harness
+        .get_by_label("Use this μ in the Denoising tab")
+        .click();
+    settle(&mut harness);
+    assert_eq!(harness.state().tab, rlhf_lab::app::Tab::Denoise);
+    let handed = harness
+        .state()
+        .denoise_strength
+        .clone()
+        .expect("μ handed over");
+    assert_eq!(handed.mu, mu);
+    {
+        let a = harness.state_mut();
+        a.denoise.methods = vec![
+            rlhf_lab::experiment::Method::Baseline,
+            rlhf_lab::experiment::Method::Flip,
+        ];
+        a.denoise.seeds = 1;
+        a.denoise.rm.epochs = 1.0;
+    }
+    harness.get_by_label("Train").click();
+    run_until(&mut harness, "the methods", |a| a.state == RunState::Done);
+    let v = &harness.state().denoise_view;
+    assert_eq!(v.members, (0, 0), "no ensemble trained: {:?}", v.members);
+    assert_eq!(v.runs.len(), 2);
+    assert_eq!(harness.state().history.error, None);
 }

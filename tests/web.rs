@@ -1,5 +1,7 @@
-//! The real web build (`trunk build --release` → dist/) loaded in Debian's headless Chromium:
-//! the page trains the synthetic RM and its status marker shows the steps taken.
+//! The real web build (`trunk build --release` → dist/) loaded in Debian's headless Chromium,
+//! driven over WebDriver (chromedriver): the page trains the synthetic RM (WebGPU and CPU) and a
+//! strength ensemble; the test polls the page's status marker until it says done or error, in
+//! real time, and saves a screenshot of each finished page in the target folder.
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -88,77 +90,236 @@ fn chromium() -> PathBuf {
     );
 }
 
-/// Load `url` headless and return the DOM after the virtual-time budget.
-fn dump_dom(url: &str) -> String {
-    let profile = std::env::temp_dir().join(format!(
-        "rlhf-lab-chromium-{}-{}",
-        std::process::id(),
-        url.len()
-    ));
-    let mut child = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--enable-unsafe-webgpu",
-            "--enable-features=Vulkan",
-            "--use-angle=swiftshader",
-            "--use-webgpu-adapter=swiftshader",
-            "--enable-unsafe-swiftshader",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-            "--window-size=1200,800",
-            "--virtual-time-budget=150000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let mut out = String::new();
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let _ = stdout.read_to_string(&mut out);
-        out
-    });
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(400) {
-            let _ = child.kill();
-            panic!("chromium did not finish within 400 s for {url}");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let _ = std::fs::remove_dir_all(&profile);
-    reader.join().unwrap()
+/// Chromium's flags: headless, WebGPU on SwiftShader (no GPU here), a fixed window.
+const CHROMIUM_ARGS: [&str; 15] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-unsafe-webgpu",
+    "--enable-features=Vulkan",
+    "--use-angle=swiftshader",
+    "--use-webgpu-adapter=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--window-size=1200,800",
+];
+
+/// How long one page may take to finish its run, in real time.
+const PAGE_DEADLINE: Duration = Duration::from_secs(240);
+
+/// Debian's chromedriver on a free local port, spoken to over HTTP (the W3C WebDriver
+/// protocol): it loads the page in a real headless Chromium and lets the test poll the page.
+struct Driver {
+    child: std::process::Child,
+    port: u16,
 }
 
-/// `(data-step, data-backend, text)` of the status marker.
-fn status(dom: &str) -> (usize, String, String) {
-    let at = dom
-        .find("id=\"rlhf-status\"")
-        .unwrap_or_else(|| panic!("no status marker in:\n{dom}"));
-    let tag_end = at + dom[at..].find('>').unwrap();
-    let tag = &dom[at..tag_end];
-    let step = tag
-        .split("data-step=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let backend = tag
-        .split("data-backend=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or("")
-        .to_string();
-    let text_end = tag_end + dom[tag_end..].find('<').unwrap();
-    (step, backend, dom[tag_end + 1..text_end].to_string())
+impl Driver {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("chromedriver did not start ({e}): `apt-get install chromium-driver` (scripts/install-deps.sh does)")
+            });
+        let driver = Self { child, port };
+        let start = Instant::now();
+        while driver.call("GET", "/status", None).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromedriver did not answer in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        driver
+    }
+
+    /// One WebDriver call: the JSON `value` of the answer, or the error.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
+        // A call that never answers fails instead of hanging the test.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(180)))
+            .map_err(|e| e.to_string())?;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream
+            .write_all(head.as_bytes())
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(body.as_bytes())
+            .map_err(|e| e.to_string())?;
+        // chromedriver answers with a Content-Length but keeps the connection open whatever the
+        // request says: read exactly the body, never to the end of the stream.
+        let mut reader = BufReader::new(stream);
+        let (mut length, mut chunked) = (None, false);
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).map_err(|e| e.to_string())?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+                if name == "content-length" {
+                    length = value.parse::<usize>().ok();
+                } else if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
+                    chunked = true;
+                }
+            }
+        }
+        let payload = if chunked {
+            read_chunked(&mut reader)?
+        } else {
+            let mut body = vec![0u8; length.ok_or("no Content-Length")?];
+            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+            String::from_utf8_lossy(&body).into_owned()
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&payload).map_err(|e| format!("{e}: {payload}"))?;
+        if json["value"]["error"].is_string() {
+            return Err(format!("{method} {path}: {}", json["value"]));
+        }
+        Ok(json["value"].clone())
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The body of a chunked HTTP answer.
+fn read_chunked(reader: &mut impl BufRead) -> Result<String, String> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size).map_err(|e| e.to_string())?;
+        let n = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+        let mut chunk = vec![0u8; n + 2];
+        reader.read_exact(&mut chunk).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(String::from_utf8_lossy(&body).into_owned());
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A browser session on a driver.
+struct Session<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl<'a> Session<'a> {
+    fn new(driver: &'a Driver) -> Self {
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium(), "args": CHROMIUM_ARGS},
+        }}});
+        let value = driver
+            .call("POST", "/session", Some(caps))
+            .unwrap_or_else(|e| panic!("no Chromium session: {e}"));
+        let id = value["sessionId"].as_str().expect("session id").to_string();
+        Self { driver, id }
+    }
+
+    fn call(&self, method: &str, what: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let path = format!("/session/{}/{what}", self.id);
+        self.driver
+            .call(method, &path, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn goto(&self, url: &str) {
+        self.call("POST", "url", Some(serde_json::json!({ "url": url })));
+    }
+
+    /// `(data-step, data-backend, text)` of the page's status marker, once it has one.
+    fn status(&self) -> Option<(usize, String, String)> {
+        let script = "const e = document.getElementById('rlhf-status'); \
+                      return e ? [e.getAttribute('data-step') || '0', \
+                      e.getAttribute('data-backend') || '', e.textContent] : null;";
+        let v = self.call(
+            "POST",
+            "execute/sync",
+            Some(serde_json::json!({"script": script, "args": []})),
+        );
+        let a = v.as_array()?;
+        let field = |i: usize| a.get(i).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        Some((field(0).parse().unwrap_or(0), field(1), field(2)))
+    }
+
+    /// Poll the status marker until the run says done or error, within the deadline (saying
+    /// where it stands every 15 s).
+    fn wait_for_end(&self, what: &str) -> (usize, String, String) {
+        let start = Instant::now();
+        let mut said = 0;
+        loop {
+            let status = self.status();
+            if let Some(s) = &status
+                && (s.2.starts_with("done") || s.2.starts_with("error"))
+            {
+                return s.clone();
+            }
+            let elapsed = start.elapsed().as_secs();
+            if elapsed >= said + 15 {
+                said = elapsed;
+                eprintln!("{what}: {elapsed} s, status {status:?}");
+            }
+            assert!(
+                start.elapsed() < PAGE_DEADLINE,
+                "{what}: the page did not finish within {PAGE_DEADLINE:?}; status {:?}",
+                self.status()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// Save a PNG of the page in the tests' target folder; returns its path.
+    fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine;
+        let b64 = self.call("GET", "screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().expect("base64 screenshot"))
+            .expect("valid base64");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("web-{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .driver
+            .call("DELETE", &format!("/session/{}", self.id), None);
+    }
 }
 
 const RM_CONFIG: &str = r#"{"model":{"d_model":16,"layers":1,"heads":2,"ffn":32,"max_len":20,"dropout":0.0},"data":{"source":{"kind":"synthetic","pairs":200}},"steps":6,"batch_size":8,"eval_every":3}"#;
@@ -189,30 +350,36 @@ fn web_build_trains_in_headless_chromium() {
         dist().display()
     );
     let port = serve(dist());
+    let driver = Driver::start();
+    // One browser at a time: two at once starve each other's WebGPU emulation.
+    let session = Session::new(&driver);
+    eprintln!("chromedriver session {}", session.id);
     // `auto` must train on WebGPU (SwiftShader's adapter here); `cpu` on burn-flex in wasm.
     for (choice, expected) in [("auto", "wgpu"), ("cpu", "flex")] {
-        let dom = dump_dom(&url(port, choice, RM_CONFIG));
-        let (step, backend, text) = status(&dom);
+        session.goto(&url(port, choice, RM_CONFIG));
+        let (step, backend, text) = session.wait_for_end(choice);
+        let shot = session.screenshot(&format!("rm-{choice}"));
         assert!(
             !text.contains("error"),
             "{choice}: the page reported {text}"
         );
         assert_eq!(backend, expected, "{choice}: status {text}");
-        assert_eq!(step, 6, "{choice}: the run did not finish; status: {text}");
-        assert!(text.starts_with("done"), "{choice}: status {text}");
-        eprintln!("{choice}: {text} (step {step}, backend {backend})");
+        assert_eq!(step, 6, "{choice}: all 6 steps; status: {text}");
+        assert!(
+            text.contains("validation_accuracy="),
+            "{choice}: status {text}"
+        );
+        eprintln!(
+            "{choice}: {text} (step {step}, backend {backend}); screenshot {}",
+            shot.display()
+        );
     }
-    strength_ensemble_runs_from_the_url(port);
-}
-
-/// A two-model ensemble in the strength tab, from the URL (run after the training checks, in
-/// the same test: two headless browsers at once starve each other's WebGPU emulation).
-fn strength_ensemble_runs_from_the_url(port: u16) {
-    let dom = dump_dom(&url(port, "cpu", STRENGTH_CONFIG));
-    let (_, backend, text) = status(&dom);
+    // A two-model ensemble in the strength tab, from the URL.
+    session.goto(&url(port, "cpu", STRENGTH_CONFIG));
+    let (_, backend, text) = session.wait_for_end("strength");
+    let shot = session.screenshot("strength");
     assert!(!text.contains("error"), "the page reported {text}");
     assert_eq!(backend, "flex", "status {text}");
-    assert!(text.starts_with("strength done"), "status {text}");
     let auroc: f32 = text
         .split("auroc=")
         .nth(1)
@@ -220,5 +387,8 @@ fn strength_ensemble_runs_from_the_url(port: u16) {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("the synthetic world's truth gives an AUROC: {text}"));
     assert!((0.0..=1.0).contains(&auroc), "{text}");
-    eprintln!("strength in the browser: {text}");
+    eprintln!(
+        "strength in the browser: {text}; screenshot {}",
+        shot.display()
+    );
 }

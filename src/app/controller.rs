@@ -2,7 +2,8 @@
 //! the browser's event loop on the web. Both speak the same commands and hand back events.
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
-use crate::experiment::{AnyRunner, Event, ExperimentConfig};
+use crate::experiment::runner::step_reported;
+use crate::experiment::{AnyRunner, Artifacts, Event, ExperimentConfig};
 
 /// What the UI can ask of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,17 +63,29 @@ impl Pacer {
     }
 }
 
+/// What a run reads besides its config: a file picked in the browser, and what earlier runs
+/// handed over.
+#[derive(Clone, Debug, Default)]
+pub struct RunInputs {
+    /// The picked data file's bytes (browser).
+    pub upload: Option<Upload>,
+    /// Earlier runs' results (the strength tab's μ for the denoising tab).
+    pub artifacts: Artifacts,
+}
+
 /// Set up the runner (and its first events), turning set-up errors into an error event.
 fn setup(
     config: ExperimentConfig,
     compute: Compute,
-    upload: Option<Upload>,
+    inputs: RunInputs,
 ) -> Result<(AnyRunner, Vec<Event>), Box<Event>> {
-    AnyRunner::setup(config, compute, upload.as_ref()).map_err(|e| {
-        Box::new(Event::Error {
-            message: e.to_string(),
+    config
+        .build(compute, inputs.upload.as_ref(), &inputs.artifacts)
+        .map_err(|e| {
+            Box::new(Event::Error {
+                message: e.to_string(),
+            })
         })
-    })
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -92,7 +105,7 @@ mod imp {
         pub fn start(
             config: ExperimentConfig,
             compute: Compute,
-            upload: Option<Upload>,
+            inputs: RunInputs,
             first: Command,
             waker: Waker,
         ) -> Self {
@@ -101,7 +114,7 @@ mod imp {
             let _ = command_tx.send(first);
             std::thread::Builder::new()
                 .name("rlhf-lab-runner".into())
-                .spawn(move || worker(config, compute, upload, command_rx, event_tx, waker))
+                .spawn(move || worker(config, compute, inputs, command_rx, event_tx, waker))
                 .map_err(|e| log::error!("could not start the training thread: {e}"))
                 .ok();
             Self {
@@ -140,7 +153,7 @@ mod imp {
     fn worker(
         config: ExperimentConfig,
         compute: Compute,
-        upload: Option<Upload>,
+        inputs: RunInputs,
         commands: Receiver<Command>,
         events: Sender<Event>,
         waker: Waker,
@@ -150,7 +163,7 @@ mod imp {
             waker();
         };
         let set_up = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            setup(config, compute, upload)
+            setup(config, compute, inputs)
         }));
         let mut runner = match set_up {
             Ok(Ok((r, first))) => {
@@ -192,7 +205,7 @@ mod imp {
             }
             // A panic inside the backend (e.g. a lost GPU) must not take the UI down with it.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                pollster::block_on(runner.step())
+                pollster::block_on(step_reported(runner.as_mut()))
             }));
             match result {
                 Ok(Ok(evs)) => {
@@ -253,7 +266,7 @@ mod imp {
         pub fn start(
             config: ExperimentConfig,
             compute: Compute,
-            upload: Option<Upload>,
+            inputs: RunInputs,
             first: Command,
             waker: Waker,
         ) -> Self {
@@ -262,7 +275,7 @@ mod imp {
             let task = shared.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 sleep_ms(0).await;
-                let mut runner = match setup(config, compute, upload) {
+                let mut runner = match setup(config, compute, inputs) {
                     Ok((r, first)) => {
                         task.borrow_mut().events.extend(first);
                         waker();
@@ -288,7 +301,7 @@ mod imp {
                         sleep_ms(50).await;
                         continue;
                     }
-                    match runner.step().await {
+                    match step_reported(runner.as_mut()).await {
                         Ok(evs) => task.borrow_mut().events.extend(evs),
                         Err(e) => {
                             task.borrow_mut().events.push(Event::Error {

@@ -2,7 +2,7 @@
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
 use super::{RlhfApp, panel_common};
-use crate::experiment::denoise_runner::Method;
+use crate::experiment::denoise::Method;
 
 /// A stable colour per method.
 pub fn method_color(m: Method) -> egui::Color32 {
@@ -43,6 +43,21 @@ pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let fraction = view.progress.fraction();
     panel_common::banners_ui(app, ui);
     panel_common::controls_ui(app, ui, fraction, &status);
+    if let Some(m) = &app.denoise_strength {
+        let forget = ui
+            .horizontal(|ui| {
+                ui.label(format!(
+                    "μ of {} pairs from {}: no ensemble is trained",
+                    m.mu.len(),
+                    m.source
+                ));
+                ui.button("Train a new ensemble instead").clicked()
+            })
+            .inner;
+        if forget {
+            app.denoise_strength = None;
+        }
+    }
     ui.separator();
     let view = &app.denoise_view;
     let by_method = view.by_method();

@@ -1,7 +1,8 @@
 //! What the Denoising panel shows, folded from events (no egui here).
 use super::strength_view::JobProgress;
-use crate::experiment::Event;
-use crate::experiment::denoise_runner::{DenoiseReport, Method, MethodRun};
+use crate::experiment::denoise::DenoiseEvent;
+use crate::experiment::denoise::{DenoiseReport, Method, MethodRun};
+use crate::experiment::{Event, KindEvent, Phase, RmEvent, StrengthEvent};
 
 /// The panel's state.
 #[derive(Clone, Debug, Default)]
@@ -22,13 +23,13 @@ impl DenoiseView {
     /// Fold one event in.
     pub fn apply(&mut self, event: &Event) {
         if let Some(inner) = self.progress.apply(event) {
-            let is_method = !self.progress.label.starts_with("member");
+            let is_method = matches!(self.progress.phase, Some(Phase::Method { .. }));
             if let (
-                Event::RmEval {
+                Event::Kind(KindEvent::Rm(RmEvent::Eval {
                     step,
                     validation_accuracy,
                     ..
-                },
+                })),
                 true,
             ) = (inner, is_method)
             {
@@ -44,12 +45,16 @@ impl DenoiseView {
             }
             return;
         }
-        match event {
-            Event::StrengthUpdate {
+        match event.kind() {
+            Some(KindEvent::Strength(StrengthEvent::Update {
                 members, models, ..
-            } => self.members = (*members, *models),
-            Event::MethodDone { run } => self.runs.push(run.clone()),
-            Event::DenoiseDone { report } => self.report = Some(report.as_ref().clone()),
+            })) => self.members = (*members, *models),
+            Some(KindEvent::Denoise(DenoiseEvent::MethodDone { run })) => {
+                self.runs.push(run.clone());
+            }
+            Some(KindEvent::Denoise(DenoiseEvent::Done { report })) => {
+                self.report = Some(report.as_ref().clone());
+            }
             _ => {}
         }
     }
@@ -74,14 +79,17 @@ mod tests {
     #[test]
     fn view_groups_runs_by_method_and_tracks_live_curves() {
         let mut v = DenoiseView::default();
-        let run = |method, seed, acc| Event::MethodDone {
-            run: MethodRun {
-                method,
-                seed,
-                validation_accuracy: acc,
-                train_loss: None,
-                curve: vec![],
-            },
+        let run = |method, seed, acc| -> Event {
+            DenoiseEvent::MethodDone {
+                run: MethodRun {
+                    method,
+                    seed,
+                    validation_accuracy: acc,
+                    train_loss: None,
+                    curve: vec![],
+                },
+            }
+            .into()
         };
         v.apply(&run(Method::Baseline, 0, 0.8));
         v.apply(&run(Method::Flip, 0, 0.9));
@@ -96,15 +104,21 @@ mod tests {
         v.apply(&Event::Job {
             job: 0,
             jobs: 2,
-            label: "flip · seed 1".into(),
-            inner: Box::new(Event::RmEval {
-                step: 5,
-                validation_accuracy: 0.6,
-                validation_label_accuracy: 0.6,
-                validation_loss: 0.6,
-                chosen_rewards: vec![],
-                rejected_rewards: vec![],
-            }),
+            phase: Phase::Method {
+                method: Method::Flip,
+                seed: 0,
+            },
+            inner: Box::new(
+                RmEvent::Eval {
+                    step: 5,
+                    validation_accuracy: 0.6,
+                    validation_label_accuracy: 0.6,
+                    validation_loss: 0.6,
+                    chosen_rewards: vec![],
+                    rejected_rewards: vec![],
+                }
+                .into(),
+            ),
         });
         assert_eq!(v.live.len(), 1);
         assert_eq!(v.live[0].0, "flip · seed 1");

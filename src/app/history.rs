@@ -1,5 +1,5 @@
 //! What the UI remembers of a run: built only from events, so charts show real computation.
-use crate::experiment::Event;
+use crate::experiment::{Event, KindEvent, RmEvent};
 
 /// Held-out features of a finished run, projected to 2-D (PCA) for the scatter.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -35,42 +35,61 @@ pub struct RunHistory {
     pub chosen_rewards: Vec<f32>,
     /// Validation rewards of rejected responses at the last evaluation.
     pub rejected_rewards: Vec<f32>,
-    /// One-line description of backend and data, from the Started event.
-    pub summary: Option<String>,
+    /// Data and model, from the reward-model setup event.
+    pub setup: Option<String>,
+    /// Backend and adapter, from the Started event.
+    pub backend: Option<String>,
     /// Backend fallback or other notices.
     pub notices: Vec<String>,
     /// The error that stopped the run, if any.
     pub error: Option<String>,
     /// Final line, once done.
     pub done: Option<String>,
+    /// The trained model file, once the run hands it out.
+    pub model: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 impl RunHistory {
-    /// Fold one event in.
+    /// Fold one event in: the lifecycle and the reward-model payload (multi-run experiments
+    /// have their own views).
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Started {
                 backend,
                 adapter,
+                total_steps,
+                ..
+            } => {
+                self.total_steps = *total_steps;
+                self.backend = Some(format!("{backend} ({adapter})"));
+            }
+            Event::Notice { message } => self.notices.push(message.clone()),
+            Event::Error { message } => self.error = Some(message.clone()),
+            Event::Kind(KindEvent::Rm(rm)) => self.apply_rm(rm),
+            _ => {}
+        }
+    }
+
+    fn apply_rm(&mut self, event: &RmEvent) {
+        match event {
+            RmEvent::Setup {
                 data,
                 train_pairs,
                 validation_pairs,
                 params,
-                total_steps,
                 skipped_lines,
                 ..
             } => {
-                self.total_steps = *total_steps;
                 let skipped = if *skipped_lines > 0 {
                     format!(", {skipped_lines} bad lines skipped")
                 } else {
                     String::new()
                 };
-                self.summary = Some(format!(
-                    "{data}: {train_pairs} train / {validation_pairs} validation pairs{skipped} · {params} parameters · {backend} ({adapter})"
+                self.setup = Some(format!(
+                    "{data}: {train_pairs} train / {validation_pairs} validation pairs{skipped} · {params} parameters"
                 ));
             }
-            Event::RmStep {
+            RmEvent::Step {
                 step,
                 loss,
                 train_accuracy,
@@ -81,7 +100,7 @@ impl RunHistory {
                 self.train_accuracy
                     .push([*step as f64, f64::from(*train_accuracy)]);
             }
-            Event::RmEval {
+            RmEvent::Eval {
                 step,
                 validation_accuracy,
                 chosen_rewards,
@@ -93,7 +112,7 @@ impl RunHistory {
                 self.chosen_rewards = chosen_rewards.clone();
                 self.rejected_rewards = rejected_rewards.clone();
             }
-            Event::Done {
+            RmEvent::Done {
                 train_accuracy,
                 validation_accuracy,
                 wall_time_s,
@@ -104,17 +123,8 @@ impl RunHistory {
                     "done: validation accuracy {validation_accuracy:.3}, train accuracy {train_accuracy:.3}, {wall_time_s:.1} s, {train_pairs_per_s:.0} pairs/s"
                 ));
             }
-            Event::Notice { message } => self.notices.push(message.clone()),
-            Event::Error { message } => self.error = Some(message.clone()),
-            // Multi-run experiments have their own panels.
-            Event::Job { .. }
-            | Event::StrengthUpdate { .. }
-            | Event::BandDone { .. }
-            | Event::StrengthDone { .. }
-            | Event::MethodDone { .. }
-            | Event::DenoiseDone { .. }
-            | Event::Pairs { .. } => {}
-            Event::Features {
+            RmEvent::Model { bytes } => self.model = Some(bytes.clone()),
+            RmEvent::Features {
                 chosen,
                 rejected,
                 separation_auroc,
@@ -130,6 +140,16 @@ impl RunHistory {
                 });
             }
         }
+    }
+
+    /// One-line description of data, model and backend (reward-model runs; the other kinds
+    /// show their own).
+    pub fn summary(&self) -> Option<String> {
+        let setup = self.setup.as_ref()?;
+        Some(match &self.backend {
+            Some(b) => format!("{setup} · {b}"),
+            None => setup.clone(),
+        })
     }
 
     /// Fraction of steps done, for the progress bar.
@@ -180,28 +200,37 @@ mod tests {
     #[test]
     fn history_folds_events_in_order() {
         let mut h = RunHistory::default();
-        h.apply(&Event::RmStep {
-            step: 1,
-            loss: 0.7,
-            train_accuracy: 0.5,
-            lr: 1e-3,
-            contrastive_loss: None,
-        });
-        h.apply(&Event::RmStep {
-            step: 2,
-            loss: 0.6,
-            train_accuracy: 0.75,
-            lr: 1e-3,
-            contrastive_loss: None,
-        });
-        h.apply(&Event::RmEval {
-            step: 2,
-            validation_accuracy: 0.8,
-            validation_label_accuracy: 0.7,
-            validation_loss: 0.5,
-            chosen_rewards: vec![1.0, 2.0],
-            rejected_rewards: vec![0.0],
-        });
+        h.apply(
+            &RmEvent::Step {
+                step: 1,
+                loss: 0.7,
+                train_accuracy: 0.5,
+                lr: 1e-3,
+                contrastive_loss: None,
+            }
+            .into(),
+        );
+        h.apply(
+            &RmEvent::Step {
+                step: 2,
+                loss: 0.6,
+                train_accuracy: 0.75,
+                lr: 1e-3,
+                contrastive_loss: None,
+            }
+            .into(),
+        );
+        h.apply(
+            &RmEvent::Eval {
+                step: 2,
+                validation_accuracy: 0.8,
+                validation_label_accuracy: 0.7,
+                validation_loss: 0.5,
+                chosen_rewards: vec![1.0, 2.0],
+                rejected_rewards: vec![0.0],
+            }
+            .into(),
+        );
         assert_eq!(h.step, 2);
         assert_eq!(
             h.loss,

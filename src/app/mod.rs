@@ -4,6 +4,7 @@ pub mod controller;
 pub mod denoise_panel;
 pub mod denoise_view;
 pub mod history;
+pub mod model_io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod panel_common;
@@ -16,11 +17,13 @@ pub mod strength_view;
 use std::sync::{Arc, Mutex};
 
 use crate::compute::Compute;
+use crate::experiment::Artifacts;
 use crate::experiment::prepare::Upload;
+use crate::experiment::strength::io::StrengthMu;
 use crate::experiment::{
     DataSource, DenoiseConfig, Event, ExperimentConfig, RmTrainConfig, StrengthConfig,
 };
-use controller::{Command, RunController};
+use controller::{Command, RunController, RunInputs};
 use denoise_view::DenoiseView;
 use history::RunHistory;
 use strength_view::StrengthView;
@@ -143,6 +146,10 @@ pub struct RlhfApp {
     pub state: RunState,
     picked: Slot<Picked>,
     upload: Option<Upload>,
+    /// Saving the trained model and scoring with a loaded one.
+    pub model_io: model_io::ModelIo,
+    /// μ handed from the strength tab to the denoising tab (which then trains no ensemble).
+    pub denoise_strength: Option<StrengthMu>,
     /// Called for every event (the web build uses it for page markers).
     pub on_event: Option<EventHook>,
     /// Called when a run starts with its config (the web build writes it to the URL).
@@ -170,6 +177,8 @@ impl RlhfApp {
             state: RunState::Idle,
             picked: Arc::new(Mutex::new(None)),
             upload: None,
+            model_io: model_io::ModelIo::default(),
+            denoise_strength: None,
             on_event: None,
             on_start: None,
             autostart: false,
@@ -266,12 +275,16 @@ impl RlhfApp {
         if let Some(hook) = self.on_start.as_mut() {
             hook(&experiment);
         }
+        let inputs = RunInputs {
+            upload: self.upload.clone(),
+            artifacts: Artifacts {
+                strength: (self.tab == Tab::Denoise)
+                    .then(|| self.denoise_strength.clone())
+                    .flatten(),
+            },
+        };
         self.run = Some(RunController::start(
-            experiment,
-            compute,
-            self.upload.clone(),
-            first,
-            waker,
+            experiment, compute, inputs, first, waker,
         ));
         self.state = if first == Command::Run {
             RunState::Running
@@ -357,11 +370,7 @@ impl RlhfApp {
                 Tab::Denoise => self.denoise_view.apply(&event),
             }
             match &event {
-                Event::Done { .. } if self.run_tab == Tab::Rm => self.state = RunState::Done,
-                Event::StrengthDone { .. } if self.run_tab == Tab::Strength => {
-                    self.state = RunState::Done;
-                }
-                Event::DenoiseDone { .. } => self.state = RunState::Done,
+                Event::Finished { .. } => self.state = RunState::Done,
                 Event::Error { .. } => self.state = RunState::Failed,
                 _ => {}
             }

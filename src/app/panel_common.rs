@@ -17,7 +17,7 @@ pub fn banners_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     if app.run_tab != app.tab {
         return;
     }
-    if let Some(s) = &app.history.summary {
+    if let Some(s) = app.history.summary() {
         ui.label(s);
     }
     if let Some(d) = &app.history.done {

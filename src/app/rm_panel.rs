@@ -25,6 +25,7 @@ pub fn rm_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         };
         panel_common::banners_ui(app, ui);
         panel_common::controls_ui(app, ui, fraction, &status);
+        super::model_io::model_io_ui(app, ui);
         ui.separator();
         let h = ((ui.available_height() - 40.0) / 3.0).max(80.0);
         egui::ScrollArea::vertical().show(ui, |ui| {

@@ -4,7 +4,7 @@ use crate::data::synthetic::SyntheticConfig;
 use crate::experiment::DataSource;
 
 use super::{RlhfApp, Tab};
-use crate::experiment::denoise_runner::{Method, TrainSubset};
+use crate::experiment::denoise::{Method, TrainSubset};
 use crate::model::{Arch, RewardModelConfig};
 use crate::rm::denoise::{FlipRule, SmoothScope};
 

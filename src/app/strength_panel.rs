@@ -3,7 +3,8 @@
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
 
 use super::strength_view::StrengthView;
-use super::{RlhfApp, panel_common};
+use super::{RlhfApp, Tab, panel_common};
+use crate::experiment::strength::io::StrengthMu;
 
 const MU: egui::Color32 = egui::Color32::from_rgb(90, 160, 240);
 const SIGMA: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
@@ -262,6 +263,26 @@ fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
 }
 
 /// The central panel of the strength tab.
+/// Hand the finished ensemble's μ to the denoising tab, which then trains no ensemble of its own.
+fn handoff_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    let view = &app.strength_view;
+    if view.report.is_none() || app.run_tab != Tab::Strength {
+        return;
+    }
+    let hand = ui
+        .button("Use this μ in the Denoising tab")
+        .on_hover_text("The denoising methods then use this ensemble's μ instead of training a new ensemble (same data needed)");
+    if hand.clicked() {
+        app.denoise_strength = Some(StrengthMu {
+            index: view.pairs.iter().map(|p| p.index).collect(),
+            mu: view.mu.clone(),
+            source: "the strength tab's ensemble".into(),
+        });
+        app.tab = Tab::Denoise;
+    }
+}
+
+/// The central panel of the preference-strength tab.
 pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.heading("Preference strength: an ensemble votes on every pair");
     let view = &app.strength_view;
@@ -280,6 +301,7 @@ pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let fraction = view.progress.fraction();
     panel_common::banners_ui(app, ui);
     panel_common::controls_ui(app, ui, fraction, &status);
+    handoff_ui(app, ui);
     ui.separator();
     let view = &app.strength_view;
     if view.mu.is_empty() {

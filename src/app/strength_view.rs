@@ -1,9 +1,9 @@
 //! What the Preference-strength panel shows, folded from events (no egui here): the pairs,
 //! μ and σ as the ensemble grows, band-alone results and the final report, plus the derived
 //! views (training-pair statistics, groups, PR curve, extreme pairs).
-use crate::experiment::Event;
-use crate::experiment::events::PairView;
-use crate::experiment::strength_runner::{BandResult, StrengthReport};
+use crate::experiment::strength::PairView;
+use crate::experiment::strength::{BandResult, StrengthReport};
+use crate::experiment::{Event, KindEvent, Phase, RmEvent, StrengthEvent};
 use crate::rm::strength::{PreferenceStrength, auroc, pr_curve};
 
 /// Progress of the current run inside a multi-run experiment.
@@ -13,7 +13,9 @@ pub struct JobProgress {
     pub job: usize,
     /// Runs in this phase.
     pub jobs: usize,
-    /// Its name.
+    /// What the run is.
+    pub phase: Option<Phase>,
+    /// Its name ([`Phase::label`]).
     pub label: String,
     /// Its steps done.
     pub step: usize,
@@ -27,23 +29,24 @@ impl JobProgress {
         let Event::Job {
             job,
             jobs,
-            label,
+            phase,
             inner,
         } = event
         else {
             return None;
         };
-        if *job != self.job || *label != self.label {
+        if *job != self.job || self.phase.as_ref() != Some(phase) {
             *self = JobProgress {
                 job: *job,
                 jobs: *jobs,
-                label: label.clone(),
+                phase: Some(phase.clone()),
+                label: phase.label(),
                 ..Default::default()
             };
         }
         match inner.as_ref() {
             Event::Started { total_steps, .. } => self.steps = *total_steps,
-            Event::RmStep { step, .. } => self.step = *step,
+            Event::Kind(KindEvent::Rm(RmEvent::Step { step, .. })) => self.step = *step,
             _ => {}
         }
         Some(inner)
@@ -100,23 +103,27 @@ impl StrengthView {
     /// Fold one event in.
     pub fn apply(&mut self, event: &Event) {
         if let Some(inner) = self.progress.apply(event) {
-            if let Event::RmEval {
-                step,
-                validation_accuracy,
-                ..
-            } = inner
-                && self.progress.label.starts_with("band")
+            if let (
+                Event::Kind(KindEvent::Rm(RmEvent::Eval {
+                    step,
+                    validation_accuracy,
+                    ..
+                })),
+                Some(Phase::Band { band, .. }),
+            ) = (inner, &self.progress.phase)
             {
-                let job = self.progress.job;
-                if self.band_curves.len() <= job {
-                    self.band_curves.resize(job + 1, Vec::new());
+                if self.band_curves.len() <= *band {
+                    self.band_curves.resize(band + 1, Vec::new());
                 }
-                self.band_curves[job].push([*step as f64, f64::from(*validation_accuracy)]);
+                self.band_curves[*band].push([*step as f64, f64::from(*validation_accuracy)]);
             }
             return;
         }
+        let Some(KindEvent::Strength(event)) = event.kind() else {
+            return;
+        };
         match event {
-            Event::Pairs {
+            StrengthEvent::Pairs {
                 pairs,
                 mislabeled,
                 truth_source,
@@ -131,7 +138,7 @@ impl StrengthView {
                 self.mislabeled = mislabeled.clone();
                 self.truth_source = truth_source.clone();
             }
-            Event::StrengthUpdate {
+            StrengthEvent::Update {
                 members,
                 models,
                 mu,
@@ -142,9 +149,8 @@ impl StrengthView {
                 self.sigma = sigma.clone();
                 self.derive();
             }
-            Event::BandDone { result } => self.bands.push(result.clone()),
-            Event::StrengthDone { report } => self.report = Some(report.as_ref().clone()),
-            _ => {}
+            StrengthEvent::BandDone { result } => self.bands.push(result.clone()),
+            StrengthEvent::Done { report } => self.report = Some(report.as_ref().clone()),
         }
     }
 
@@ -223,17 +229,23 @@ mod tests {
     #[test]
     fn view_folds_pairs_strength_and_bands() {
         let mut v = StrengthView::default();
-        v.apply(&Event::Pairs {
-            pairs: vec![pair(0, true), pair(1, true), pair(2, false)],
-            mislabeled: Some(vec![true, false, false]),
-            truth_source: Some("gold reward".into()),
-        });
-        v.apply(&Event::StrengthUpdate {
-            members: 2,
-            models: 10,
-            mu: vec![-1.0, 2.0, 0.5],
-            sigma: vec![0.3, 0.1, 0.2],
-        });
+        v.apply(
+            &StrengthEvent::Pairs {
+                pairs: vec![pair(0, true), pair(1, true), pair(2, false)],
+                mislabeled: Some(vec![true, false, false]),
+                truth_source: Some("gold reward".into()),
+            }
+            .into(),
+        );
+        v.apply(
+            &StrengthEvent::Update {
+                members: 2,
+                models: 10,
+                mu: vec![-1.0, 2.0, 0.5],
+                sigma: vec![0.3, 0.1, 0.2],
+            }
+            .into(),
+        );
         assert_eq!(v.members, (2, 10));
         assert_eq!(v.train_mu(), vec![-1.0, 2.0]);
         assert_eq!(v.auroc, Some(1.0));
@@ -243,17 +255,20 @@ mod tests {
         let band = |inner: Event| Event::Job {
             job: 0,
             jobs: 10,
-            label: "band 1/10".into(),
+            phase: Phase::Band { band: 0, bands: 10 },
             inner: Box::new(inner),
         };
-        v.apply(&band(Event::RmEval {
-            step: 10,
-            validation_accuracy: 0.3,
-            validation_label_accuracy: 0.3,
-            validation_loss: 0.7,
-            chosen_rewards: vec![],
-            rejected_rewards: vec![],
-        }));
+        v.apply(&band(
+            RmEvent::Eval {
+                step: 10,
+                validation_accuracy: 0.3,
+                validation_label_accuracy: 0.3,
+                validation_loss: 0.7,
+                chosen_rewards: vec![],
+                rejected_rewards: vec![],
+            }
+            .into(),
+        ));
         assert_eq!(v.band_curves, vec![vec![[10.0, 0.30000001192092896]]]);
         assert_eq!(v.progress.label, "band 1/10");
     }

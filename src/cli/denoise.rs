@@ -1,5 +1,7 @@
 //! `rlhf-lab denoise`: baseline vs flip / smoothing / margin and their combinations, several
 //! seeds each; writes DIR/denoise.csv, DIR/report.json and DIR/curves.csv.
+use crate::experiment::denoise::DenoiseEvent;
+use crate::experiment::{KindEvent, StrengthEvent};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -7,8 +9,8 @@ use clap::Args;
 use super::strength::parse_flip;
 use super::{DataArgs, apply_data_args, drive, load_config};
 use crate::compute::{self, BackendChoice};
-use crate::experiment::denoise_runner::{DenoiseReport, TrainSubset, runs_csv};
-use crate::experiment::strength_io::{StrengthRow, parse_csv};
+use crate::experiment::denoise::{DenoiseReport, TrainSubset, runs_csv};
+use crate::experiment::strength::io::{StrengthMu, StrengthRow, parse_csv};
 use crate::experiment::{DenoiseConfig, DenoiseRunner, Event, Method};
 use crate::rm::denoise::SmoothScope;
 
@@ -141,19 +143,19 @@ fn load_strength(dir: &std::path::Path) -> Result<(Vec<StrengthRow>, String), St
 }
 
 fn print_progress(event: &Event) {
-    if let Event::MethodDone { run } = event {
-        eprintln!(
+    match event.kind() {
+        Some(KindEvent::Denoise(DenoiseEvent::MethodDone { run })) => eprintln!(
             "{} · seed {}: validation accuracy {:.4}",
             run.method.name(),
             run.seed + 1,
             run.validation_accuracy
-        );
-    } else if let Event::StrengthUpdate {
-        members, models, ..
-    } = event
-        && members == models
-    {
-        eprintln!("ensemble of {models} done; training the methods");
+        ),
+        Some(KindEvent::Strength(StrengthEvent::Update {
+            members, models, ..
+        })) if members == models => {
+            eprintln!("ensemble of {models} done; training the methods");
+        }
+        _ => {}
     }
 }
 
@@ -185,24 +187,20 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
         None,
         strength
             .as_ref()
-            .map(|(rows, name)| (rows.as_slice(), name.as_str())),
+            .map(|(rows, name)| StrengthMu::from_rows(rows, name))
+            .as_ref(),
     )
     .map_err(|e| e.to_string())?;
-    drive(
-        &mut runner,
-        args.json,
-        |r| pollster::block_on(r.step()),
-        DenoiseRunner::is_finished,
-        print_progress,
-        |r, _| match &args.out {
+    drive(&mut runner, args.json, print_progress, |r, _| {
+        match &args.out {
             Some(dir) => {
                 save(&r.report(), dir)?;
                 eprintln!("partial results saved in {}", dir.display());
                 Ok(())
             }
             None => Ok(()),
-        },
-    )?;
+        }
+    })?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         save(&report, dir)?;
@@ -215,10 +213,7 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
 
 fn save(report: &DenoiseReport, dir: &std::path::Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("could not write {}: {e}", path.display()))
-    };
+    let write = |name: &str, text: &str| super::write_file(&dir.join(name), text.as_bytes());
     write("denoise.csv", &runs_csv(report))?;
     let mut curves = String::from("method,seed,step,validation_accuracy\n");
     for r in &report.runs {

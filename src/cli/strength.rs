@@ -1,5 +1,6 @@
 //! `rlhf-lab strength` (ensemble preference strength) and `rlhf-lab export` (TRL pairs with the
 //! strength-based flip and a margin column).
+use crate::experiment::{KindEvent, RmEvent, StrengthEvent};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -7,7 +8,7 @@ use clap::Args;
 use super::{DataArgs, apply_data_args, drive, load_config};
 use crate::compute::{self, BackendChoice};
 use crate::experiment::prepare::load_pairs;
-use crate::experiment::strength_io::{export_trl, parse_csv, to_csv};
+use crate::experiment::strength::io::{export_trl, parse_csv, to_csv};
 use crate::experiment::{Event, StrengthConfig, StrengthRunner};
 use crate::rm::denoise::{DenoiseSpec, FlipRule};
 
@@ -88,29 +89,30 @@ fn build(args: &StrengthArgs) -> Result<StrengthConfig, String> {
 
 fn print_progress(event: &Event) {
     match event {
-        Event::Job { inner, label, .. } => match inner.as_ref() {
+        Event::Job { inner, phase, .. } => match inner.as_ref() {
             Event::Started {
                 notice: Some(n), ..
             } => eprintln!("notice: {n}"),
-            Event::Done {
+            Event::Kind(KindEvent::Rm(RmEvent::Done {
                 validation_accuracy,
                 wall_time_s,
                 ..
-            } => eprintln!(
-                "{label}: validation accuracy {validation_accuracy:.3} ({wall_time_s:.1} s)"
+            })) => eprintln!(
+                "{}: validation accuracy {validation_accuracy:.3} ({wall_time_s:.1} s)",
+                phase.label()
             ),
             _ => {}
         },
-        Event::StrengthUpdate {
+        Event::Kind(KindEvent::Strength(StrengthEvent::Update {
             members,
             models,
             mu,
             ..
-        } => {
+        })) => {
             let neg = mu.iter().filter(|&&m| m < 0.0).count() as f32 / mu.len().max(1) as f32;
             eprintln!("ensemble {members}/{models}: fraction of pairs with μ < 0 = {neg:.3}");
         }
-        Event::BandDone { result } => eprintln!(
+        Event::Kind(KindEvent::Strength(StrengthEvent::BandDone { result })) => eprintln!(
             "band {}: mean μ {:.2}, band-alone validation accuracy {:.3}",
             result.band + 1,
             result.mean_mu,
@@ -125,21 +127,16 @@ pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
     let config = build(&args)?;
     let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
     let mut runner = StrengthRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
-    drive(
-        &mut runner,
-        args.json,
-        |r| pollster::block_on(r.step()),
-        StrengthRunner::is_finished,
-        print_progress,
-        |r, _| match &args.out {
+    drive(&mut runner, args.json, print_progress, |r, _| {
+        match &args.out {
             Some(dir) => {
                 save(r, dir)?;
                 eprintln!("partial results saved in {}", dir.display());
                 Ok(())
             }
             None => Ok(()),
-        },
-    )?;
+        }
+    })?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         save(&runner, dir)?;
@@ -160,7 +157,7 @@ pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("could not write {}: {e}", path.display()))
+    super::write_file(path, text.as_bytes())
 }
 
 fn save(runner: &StrengthRunner, dir: &Path) -> Result<(), String> {

@@ -51,6 +51,9 @@ pub enum ExperimentError {
         "the compute device failed: {0}. Switch to the CPU backend (--backend cpu) and start again"
     )]
     Device(String),
+    /// A saved model could not be written, read or used.
+    #[error("model: {0}")]
+    Model(String),
     /// Writing results failed.
     #[error("could not write {path}: {message}")]
     Output {

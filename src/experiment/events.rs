@@ -1,20 +1,17 @@
 //! Typed events: the one stream that feeds the UI's charts, the CLI's JSON lines and the tests.
+//!
+//! Two layers. The run lifecycle — [`Event::Started`], [`Event::Progress`], [`Event::Notice`],
+//! [`Event::Error`], [`Event::Finished`] and [`Event::Job`] (an event of one run inside a
+//! multi-run experiment, with its typed [`Phase`]) — is what every consumer understands. Each
+//! experiment's own payload travels as [`Event::Kind`] and only its views read it.
+//!
+//! As JSON lines: `{"event":"started",…}`, `{"event":"progress","done":3,"total":600}`,
+//! `{"event":"job","job":0,"jobs":10,"phase":{"phase":"member","member":0,"fold":null},"inner":{…}}`,
+//! and payloads as `{"event":"rm","rm":"step",…}` (kind, then the kind's own tag).
 use serde::{Deserialize, Serialize};
 
-/// One pair as the app shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PairView {
-    /// Input index.
-    pub index: usize,
-    /// Prompt text.
-    pub prompt: String,
-    /// Chosen response.
-    pub chosen: String,
-    /// Rejected response.
-    pub rejected: String,
-    /// In the training split.
-    pub train: bool,
-}
+pub use super::kinds::{KindEvent, Phase};
+use crate::compute::Compute;
 
 /// Something a runner reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,124 +25,15 @@ pub enum Event {
         adapter: String,
         /// Why the backend differs from the request, if it does.
         notice: Option<String>,
-        /// Data source label.
-        data: String,
-        /// Pairs used for training.
-        train_pairs: usize,
-        /// Pairs held out.
-        validation_pairs: usize,
-        /// Malformed lines skipped while loading.
-        skipped_lines: usize,
-        /// Tokenizer vocabulary size.
-        vocab_size: usize,
-        /// Trainable parameters.
-        params: usize,
-        /// Steps the run will take.
+        /// Units of work planned (optimizer steps over all jobs).
         total_steps: usize,
     },
-    /// One optimizer step of reward-model training.
-    RmStep {
-        /// 1-based step number.
-        step: usize,
-        /// Mean loss of the batch.
-        loss: f32,
-        /// Fraction of batch pairs with r_c > r_r.
-        train_accuracy: f32,
-        /// Learning rate used.
-        lr: f64,
-        /// The contrastive term (before β), in contrastive runs.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        contrastive_loss: Option<f32>,
-    },
-    /// Held-out pooled features at the end of a run (at most 400 pairs), for the app's 2-D
-    /// projection, and how well a linear probe separates chosen from rejected.
-    Features {
-        /// Features of chosen responses.
-        chosen: Vec<Vec<f32>>,
-        /// Features of rejected responses.
-        rejected: Vec<Vec<f32>>,
-        /// Linear-probe AUROC over all held-out pairs.
-        separation_auroc: Option<f32>,
-    },
-    /// Validation after a step.
-    RmEval {
-        /// Step after which it was measured.
-        step: usize,
-        /// Accuracy against the gold labels (synthetic world) or the held-out labels (real data).
-        validation_accuracy: f32,
-        /// Accuracy against the (possibly noisy) dataset labels.
-        validation_label_accuracy: f32,
-        /// Mean validation loss against the dataset labels.
-        validation_loss: f32,
-        /// Reward of every validation chosen response.
-        chosen_rewards: Vec<f32>,
-        /// Reward of every validation rejected response.
-        rejected_rewards: Vec<f32>,
-    },
-    /// The run finished all its steps.
-    Done {
-        /// Steps taken.
-        step: usize,
-        /// Accuracy on the whole training set at the end.
-        train_accuracy: f32,
-        /// Final validation accuracy (gold for the synthetic world).
-        validation_accuracy: f32,
-        /// Seconds of training (without final scoring).
-        wall_time_s: f64,
-        /// Training throughput.
-        train_pairs_per_s: f64,
-    },
-    /// The pairs of a multi-run experiment (once, before its first step), parallel to the
-    /// positions that μ and σ use.
-    Pairs {
-        /// Every pair.
-        pairs: Vec<PairView>,
-        /// Known mislabels, where known.
-        mislabeled: Option<Vec<bool>>,
-        /// Where they come from.
-        truth_source: Option<String>,
-    },
-    /// An event of one run inside a multi-run experiment (ensemble member, band, method).
-    Job {
-        /// 0-based run index.
-        job: usize,
-        /// Runs in this phase.
-        jobs: usize,
-        /// The run's name.
-        label: String,
-        /// What the run reported.
-        inner: Box<Event>,
-    },
-    /// Preference strength over the members done so far (≥ 2), every input position.
-    StrengthUpdate {
-        /// Members finished.
-        members: usize,
-        /// Ensemble size.
-        models: usize,
-        /// μ per pair (input positions).
-        mu: Vec<f32>,
-        /// σ per pair.
-        sigma: Vec<f32>,
-    },
-    /// A band-alone retraining run finished (Fig 4).
-    BandDone {
-        /// Its result.
-        result: super::strength_runner::BandResult,
-    },
-    /// The strength experiment finished.
-    StrengthDone {
-        /// Everything it found.
-        report: Box<super::strength_runner::StrengthReport>,
-    },
-    /// A denoising method run finished.
-    MethodDone {
-        /// Its result.
-        run: super::denoise_runner::MethodRun,
-    },
-    /// The method comparison finished.
-    DenoiseDone {
-        /// Everything it found.
-        report: Box<super::denoise_runner::DenoiseReport>,
+    /// Work done so far, after a step (the drivers add it; see [`super::runner::step_reported`]).
+    Progress {
+        /// Units done.
+        done: usize,
+        /// Units planned.
+        total: usize,
     },
     /// Something the user should see (not an error).
     Notice {
@@ -157,4 +45,56 @@ pub enum Event {
         /// What went wrong and how to fix it.
         message: String,
     },
+    /// The run finished all its work.
+    Finished {
+        /// Seconds of training.
+        wall_time_s: f64,
+        /// One line of `key=value` results (what a status bar shows).
+        summary: String,
+    },
+    /// An event of one run inside a multi-run experiment (ensemble member, band, method).
+    Job {
+        /// 0-based run index.
+        job: usize,
+        /// Runs in this phase.
+        jobs: usize,
+        /// What the run is.
+        phase: Phase,
+        /// What the run reported.
+        inner: Box<Event>,
+    },
+    /// An experiment's own payload.
+    #[serde(untagged)]
+    Kind(KindEvent),
+}
+
+impl Event {
+    /// The lifecycle's first event for a run on `compute` that plans `total_steps` units.
+    pub fn started(compute: &Compute, total_steps: usize) -> Self {
+        Self::Started {
+            backend: compute.backend_name().into(),
+            adapter: compute.adapter.clone(),
+            notice: compute.notice.clone(),
+            total_steps,
+        }
+    }
+
+    /// A run's closing payload (its report), then the lifecycle's `Finished` with `summary`.
+    pub fn closing(done: impl Into<Event>, wall_time_s: f64, summary: String) -> [Event; 2] {
+        [
+            done.into(),
+            Self::Finished {
+                wall_time_s,
+                summary,
+            },
+        ]
+    }
+
+    /// The payload of a `Kind` event.
+    pub fn kind(&self) -> Option<&KindEvent> {
+        match self {
+            Self::Kind(k) => Some(k),
+            _ => None,
+        }
+    }
 }

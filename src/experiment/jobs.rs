@@ -3,18 +3,17 @@
 //! through it, so every one of them is the same [`RmRunner`] loop.
 use std::sync::Arc;
 
-use super::config::RmTrainConfig;
 use super::error::ExperimentError;
-use super::events::Event;
+use super::events::{Event, Phase};
 use super::prepare::PreparedData;
-use super::rm_runner::{RmRunner, TrainPlan};
+use super::rm::{RmRunner, RmTrainConfig, TrainPlan};
 use crate::compute::Compute;
 
 /// One run of the queue.
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// What the UI and logs call it ("member 3 / fold 2", "band 4", "flip · seed 1").
-    pub label: String,
+    /// What the run is (member, band, method); the UI and logs name it by this.
+    pub phase: Phase,
     /// Its training config (seed, epochs, model).
     pub config: RmTrainConfig,
     /// Its positions and loss targets.
@@ -114,14 +113,14 @@ impl JobQueue {
         };
         let job = *job;
         let inner = runner.step().await?;
-        let label = &self.jobs[job].label;
+        let phase = &self.jobs[job].phase;
         let events = inner
             .into_iter()
             .filter(|e| !matches!(e, Event::Notice { .. }) || job == 0)
             .map(|e| Event::Job {
                 job,
                 jobs: self.jobs.len(),
-                label: label.clone(),
+                phase: phase.clone(),
                 inner: Box::new(e),
             })
             .collect();

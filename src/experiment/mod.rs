@@ -1,24 +1,23 @@
-//! Experiments: serde configs, step-wise runners, typed events and reports.
-pub mod any_runner;
-pub mod bench;
+//! Experiments: serde configs, step-wise runners, typed events and reports. Shared pieces at
+//! this level (data preparation, the runner interface, events, the job queue); one folder per
+//! experiment kind; `kinds.rs` registers the kinds.
 pub mod config;
-pub mod denoise_runner;
+pub mod denoise;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod kinds;
 pub mod metrics;
 pub mod prepare;
-pub mod report;
-pub mod rm_runner;
-pub mod rm_step;
-pub mod strength_io;
-pub mod strength_runner;
+pub mod rm;
+pub mod runner;
+pub mod strength;
 
-pub use any_runner::{AnyRunner, ExperimentConfig};
-pub use config::{DataConfig, DataSource, OptimizerConfig, RmTrainConfig};
-pub use denoise_runner::{DenoiseConfig, DenoiseRunner, Method};
+pub use config::{DataConfig, DataSource, OptimizerConfig};
+pub use denoise::{DenoiseConfig, DenoiseRunner, Method};
 pub use error::ExperimentError;
 pub use events::Event;
-pub use report::RmReport;
-pub use rm_runner::RmRunner;
-pub use strength_runner::{StrengthConfig, StrengthRunner};
+pub use kinds::{AnyRunner, Artifacts, ExperimentConfig, KindEvent, Phase};
+pub use rm::{RmEvent, RmReport, RmRunner, RmTrainConfig};
+pub use runner::{Progress, Runner};
+pub use strength::{StrengthConfig, StrengthEvent, StrengthRunner};

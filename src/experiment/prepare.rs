@@ -186,6 +186,18 @@ pub fn prepare(
     seed: u64,
     upload: Option<&Upload>,
 ) -> Result<PreparedData, ExperimentError> {
+    prepare_with_tokenizer(config, max_len, seed, upload, None)
+}
+
+/// [`prepare`], encoding with `tokenizer` when given (a saved model's) instead of building one
+/// from the data.
+pub fn prepare_with_tokenizer(
+    config: &DataConfig,
+    max_len: usize,
+    seed: u64,
+    upload: Option<&Upload>,
+    tokenizer: Option<TextTokenizer>,
+) -> Result<PreparedData, ExperimentError> {
     let (mut pairs, skipped_lines) = load_pairs(config, upload)?;
     let injected = (config.inject_flip_rate > 0.0)
         .then(|| inject_flips(&mut pairs, config.inject_flip_rate, seed));
@@ -198,12 +210,13 @@ pub fn prepare(
         )));
     }
     let split = train_validation_split(pairs.len(), config.validation_fraction, seed);
-    let tokenizer = match &config.source {
-        DataSource::Synthetic(s) => {
+    let tokenizer = match (tokenizer, &config.source) {
+        (Some(t), _) => t,
+        (None, DataSource::Synthetic(s)) => {
             let world = crate::data::synthetic::World::new(s);
             TextTokenizer::word_level(&world.vocabulary())?
         }
-        _ => {
+        (None, _) => {
             // Train the BPE on the training split only, so validation text stays unseen.
             let texts = split.train.iter().flat_map(|&i| {
                 let p = &pairs[i];

@@ -1,6 +1,10 @@
-//! Neural networks: the reward model (later: policy LM, value head).
+//! Neural networks: the transformer trunk and its heads, the reward model (transformer or bag of
+//! words), seeded initialisation, and saving/loading.
 pub mod bow;
+pub mod heads;
+pub mod init;
 pub mod reward;
-pub mod transformer;
+pub mod saved;
+pub mod trunk;
 
 pub use reward::{Arch, RewardModel, RewardModelConfig};

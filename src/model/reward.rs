@@ -8,7 +8,8 @@ use burn::{
 use serde::{Deserialize, Serialize};
 
 use super::bow::BowBody;
-use super::transformer::TransformerBody;
+use super::heads::last_token;
+use super::trunk::{TransformerTrunk, TrunkShape};
 use crate::data::encode::PaddedBatch;
 
 /// Which feature extractor the reward model uses.
@@ -151,28 +152,59 @@ impl RewardModelConfig {
         Ok(())
     }
 
-    /// Build the model on `device` (seed the device first for reproducible weights).
-    pub fn init(&self, vocab_size: usize, device: &Device) -> RewardModel {
-        self.init_with_prototypes(vocab_size, 0, device)
+    /// The transformer trunk's shape for a vocabulary of `vocab_size` tokens.
+    pub fn trunk_shape(&self, vocab_size: usize) -> TrunkShape {
+        TrunkShape {
+            vocab_size,
+            d_model: self.d_model,
+            layers: self.layers,
+            heads: self.heads,
+            ffn: self.ffn,
+            max_len: self.max_len,
+            dropout: self.dropout,
+        }
     }
 
-    /// Build the model with `prototypes` learnable SwAV prototypes (0 = none).
+    /// Width of the pooled feature the reward head reads.
+    pub fn feature_width(&self) -> usize {
+        match self.arch {
+            Arch::Transformer => self.d_model,
+            Arch::Bow => self.ffn,
+        }
+    }
+
+    /// Build the model with weights drawn from `seed` (the same on every backend), with
+    /// `prototypes` learnable SwAV prototypes (0 = none), on `device`.
+    pub fn init_seeded(
+        &self,
+        vocab_size: usize,
+        prototypes: usize,
+        seed: u64,
+        device: &Device,
+    ) -> RewardModel {
+        super::init::seeded(seed, device, |cpu| {
+            self.init_with_prototypes(vocab_size, prototypes, cpu)
+        })
+    }
+
+    /// Build the model with `prototypes` learnable SwAV prototypes (0 = none), unseeded: weights
+    /// come from `device`'s generator as it stands (see [`Self::init_seeded`]).
     pub fn init_with_prototypes(
         &self,
         vocab_size: usize,
         prototypes: usize,
         device: &Device,
     ) -> RewardModel {
-        let (transformer, bow, feature) = match self.arch {
+        let feature = self.feature_width();
+        let (trunk, bow) = match self.arch {
             Arch::Transformer => (
-                Some(TransformerBody::new(self, vocab_size, device)),
+                Some(TransformerTrunk::new(&self.trunk_shape(vocab_size), device)),
                 None,
-                self.d_model,
             ),
-            Arch::Bow => (None, Some(BowBody::new(self, vocab_size, device)), self.ffn),
+            Arch::Bow => (None, Some(BowBody::new(self, vocab_size, device))),
         };
         RewardModel {
-            transformer,
+            trunk,
             bow,
             head: LinearConfig::new(feature, 1).with_bias(false).init(device),
             prototypes: (prototypes > 0).then(|| {
@@ -184,10 +216,11 @@ impl RewardModelConfig {
     }
 }
 
-/// The reward model: exactly one feature extractor and a bias-free linear head.
+/// The reward model: exactly one feature extractor (the transformer trunk read out at the last
+/// real token, or a bag of words) and a bias-free linear head.
 #[derive(Module, Debug)]
 pub struct RewardModel {
-    transformer: Option<TransformerBody>,
+    trunk: Option<TransformerTrunk>,
     bow: Option<BowBody>,
     head: Linear,
     /// SwAV prototypes c_1..c_K as the columns of a `[feature, K]` weight (contrastive runs).
@@ -205,7 +238,7 @@ pub struct RewardOutput {
 impl RewardModel {
     /// The device the weights live on.
     pub fn device(&self) -> Device {
-        self.head.weight.val().device()
+        self.head.weight.lazy_device()
     }
 
     /// The SwAV prototypes as rows, `[K, feature]`, when the model has them.
@@ -216,8 +249,8 @@ impl RewardModel {
     /// Score a right-padded batch (see [`PaddedBatch`]); rows need a length ≥ 1.
     pub fn forward(&self, batch: &PaddedBatch) -> RewardOutput {
         let device = self.device();
-        let features = match (&self.transformer, &self.bow) {
-            (Some(t), _) => t.forward(batch, &device),
+        let features = match (&self.trunk, &self.bow) {
+            (Some(t), _) => last_token(t.forward(batch, &device).hidden, batch, &device),
             (None, Some(b)) => b.forward(batch, &device),
             (None, None) => unreachable!("RewardModelConfig::init always builds one body"),
         };

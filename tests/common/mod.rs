@@ -1,8 +1,11 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
+pub mod stats;
 use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::data::synthetic::SyntheticConfig;
-use rlhf_lab::experiment::{DataConfig, DataSource, Event, RmRunner, RmTrainConfig};
+use rlhf_lab::experiment::{
+    DataConfig, DataSource, Event, KindEvent, RmEvent, RmRunner, RmTrainConfig,
+};
 use rlhf_lab::model::RewardModelConfig;
 
 /// A small, fast synthetic run on the CPU.
@@ -52,7 +55,7 @@ pub fn losses(events: &[Event]) -> Vec<f32> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::RmStep { loss, .. } => Some(*loss),
+            Event::Kind(KindEvent::Rm(RmEvent::Step { loss, .. })) => Some(*loss),
             _ => None,
         })
         .collect()

@@ -3,255 +3,18 @@
 //! are scored on validation (against gold for the synthetic world, held-out labels otherwise).
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use super::config::RmTrainConfig;
-use super::error::ExperimentError;
-use super::events::Event;
-use super::jobs::{Job, JobQueue};
-use super::prepare::{PreparedData, Upload, prepare};
-use super::rm_runner::TrainPlan;
-use super::strength_io::{StrengthRow, mu_by_position};
-use super::strength_runner::{StrengthConfig, StrengthRunner};
+use super::config::{DenoiseConfig, Method, TrainSubset};
+use super::event::DenoiseEvent;
+use super::report::{DenoiseReport, MethodRun, MethodSummary};
 use crate::compute::Compute;
-use crate::rm::denoise::{DenoiseSpec, FlipRule, PairTarget, SmoothScope};
-
-/// A reward-model training method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// Plain Bradley–Terry.
-    Baseline,
-    /// Flip the low-strength pairs.
-    Flip,
-    /// Label smoothing.
-    Smooth,
-    /// Adaptive margin on all pairs.
-    Margin,
-    /// Flip + margin.
-    FlipMargin,
-    /// Smoothing (on μ < 0 by default) + margin on all pairs.
-    SmoothMargin,
-    /// Flip exactly the pairs known to be mislabeled (needs ground truth): the ceiling.
-    Oracle,
-}
-
-impl Method {
-    /// Every method, in the order of the paper's figures.
-    pub const ALL: [Method; 7] = [
-        Method::Baseline,
-        Method::Flip,
-        Method::Smooth,
-        Method::Margin,
-        Method::FlipMargin,
-        Method::SmoothMargin,
-        Method::Oracle,
-    ];
-
-    /// Its CLI name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Baseline => "baseline",
-            Method::Flip => "flip",
-            Method::Smooth => "smooth",
-            Method::Margin => "margin",
-            Method::FlipMargin => "flip+margin",
-            Method::SmoothMargin => "smooth+margin",
-            Method::Oracle => "oracle",
-        }
-    }
-
-    /// Parse a comma-separated list (`baseline,flip,flip+margin`).
-    pub fn parse_list(arg: &str) -> Result<Vec<Method>, String> {
-        arg.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                Method::ALL
-                    .into_iter()
-                    .find(|m| m.name() == s)
-                    .ok_or_else(|| {
-                        format!(
-                            "unknown method '{s}': use {}",
-                            Method::ALL.map(Method::name).join(", ")
-                        )
-                    })
-            })
-            .collect()
-    }
-}
-
-/// Which training pairs the methods train on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "subset", rename_all = "snake_case")]
-pub enum TrainSubset {
-    /// All training pairs.
-    #[default]
-    All,
-    /// Only the strongest `fraction` by μ (the top-band overfit experiment, Fig 6).
-    Top {
-        /// Fraction in (0, 1].
-        fraction: f64,
-    },
-}
-
-/// A method comparison: the config of `denoise` and of the app's Denoising panel.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DenoiseConfig {
-    /// The ensemble that measures μ (band retraining is skipped here).
-    pub strength: StrengthConfig,
-    /// Training of every method run (seeds are `seed + s`).
-    pub rm: RmTrainConfig,
-    /// Methods to compare.
-    pub methods: Vec<Method>,
-    /// Seeds per method (≥ 1; report figures with ≥ 3).
-    pub seeds: usize,
-    /// The flip rule of Flip and Flip+Margin.
-    pub flip: FlipRule,
-    /// Label-smoothing α of Smooth and Smooth+Margin.
-    pub smoothing: f64,
-    /// Where smoothing applies.
-    pub smoothing_scope: SmoothScope,
-    /// Margin scale λ of the margin methods.
-    pub margin_scale: f64,
-    /// Use max(μ, 0) as the margin.
-    pub margin_clamp: bool,
-    /// Which training pairs the methods see.
-    pub subset: TrainSubset,
-}
-
-impl Default for DenoiseConfig {
-    fn default() -> Self {
-        let strength = StrengthConfig {
-            band_retrain: false,
-            ..StrengthConfig::default()
-        };
-        Self {
-            rm: RmTrainConfig {
-                eval_every: 50,
-                ..strength.rm.clone()
-            },
-            strength,
-            // Every method but the oracle, which needs ground truth.
-            methods: Method::ALL
-                .into_iter()
-                .filter(|m| *m != Method::Oracle)
-                .collect(),
-            seeds: 3,
-            flip: FlipRule::Bottom { fraction: 0.2 },
-            smoothing: 0.9,
-            smoothing_scope: SmoothScope::MuNegative,
-            margin_scale: 1.0,
-            margin_clamp: false,
-            subset: TrainSubset::All,
-        }
-    }
-}
-
-impl DenoiseConfig {
-    /// The recipe of one method.
-    pub fn spec(&self, method: Method) -> DenoiseSpec {
-        let margin = DenoiseSpec {
-            margin_scale: self.margin_scale,
-            margin_clamp: self.margin_clamp,
-            ..Default::default()
-        };
-        let smooth = DenoiseSpec {
-            smoothing: self.smoothing,
-            smoothing_scope: self.smoothing_scope,
-            ..Default::default()
-        };
-        match method {
-            Method::Baseline | Method::Oracle => DenoiseSpec::default(),
-            Method::Flip => DenoiseSpec {
-                flip: self.flip,
-                ..Default::default()
-            },
-            Method::Smooth => smooth,
-            Method::Margin => margin,
-            Method::FlipMargin => DenoiseSpec {
-                flip: self.flip,
-                ..margin
-            },
-            Method::SmoothMargin => DenoiseSpec {
-                smoothing: self.smoothing,
-                smoothing_scope: self.smoothing_scope,
-                ..margin
-            },
-        }
-    }
-
-    /// Check everything a user can set.
-    pub fn validate(&self) -> Result<(), String> {
-        self.strength.validate()?;
-        self.rm.validate()?;
-        if self.methods.is_empty() {
-            return Err("methods is empty: name at least one, e.g. baseline,flip".into());
-        }
-        if self.seeds == 0 {
-            return Err("seeds = 0: train each method at least once (3 for figures)".into());
-        }
-        if let TrainSubset::Top { fraction } = self.subset
-            && !(fraction > 0.0 && fraction <= 1.0)
-        {
-            return Err(format!("subset fraction = {fraction}: must be in (0, 1]"));
-        }
-        for m in &self.methods {
-            self.spec(*m).validate()?;
-        }
-        Ok(())
-    }
-}
-
-/// One trained method run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MethodRun {
-    /// The method.
-    pub method: Method,
-    /// Seed offset (0-based).
-    pub seed: usize,
-    /// Final validation accuracy.
-    pub validation_accuracy: f32,
-    /// Loss over its training pairs at the end (with its own targets).
-    pub train_loss: Option<f32>,
-    /// Validation accuracy over steps.
-    pub curve: Vec<(usize, f32)>,
-}
-
-/// Mean and spread of one method over seeds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MethodSummary {
-    /// The method.
-    pub method: Method,
-    /// Mean validation accuracy over seeds.
-    pub mean_accuracy: f32,
-    /// Population std over seeds.
-    pub std_accuracy: f32,
-    /// Mean final training-set loss.
-    pub mean_train_loss: Option<f32>,
-    /// Seeds run.
-    pub seeds: usize,
-}
-
-/// What `denoise` writes (`report.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DenoiseReport {
-    /// The exact config.
-    pub config: DenoiseConfig,
-    /// Data label.
-    pub data: String,
-    /// `gold` (synthetic world) or `labels` (held-out labels).
-    pub validation_target: String,
-    /// Fraction of training pairs with μ < 0 (`None` when no method needed μ).
-    pub frac_mu_negative: Option<f32>,
-    /// Pairs each method trained on.
-    pub train_pairs: usize,
-    /// Every run.
-    pub runs: Vec<MethodRun>,
-    /// Per method, in config order.
-    pub summary: Vec<MethodSummary>,
-}
+use crate::experiment::error::ExperimentError;
+use crate::experiment::events::{Event, KindEvent, Phase};
+use crate::experiment::jobs::{Job, JobQueue};
+use crate::experiment::prepare::{PreparedData, Upload, prepare};
+use crate::experiment::rm::{RmTrainConfig, TrainPlan};
+use crate::experiment::strength::io::{StrengthMu, mu_by_position};
+use crate::experiment::strength::{StrengthConfig, StrengthEvent, StrengthRunner};
+use crate::rm::denoise::{DenoiseSpec, PairTarget};
 
 enum Stage {
     Strength(Box<StrengthRunner>),
@@ -269,17 +32,19 @@ pub struct DenoiseRunner {
     job_method: Vec<(Method, usize)>,
     runs: Vec<MethodRun>,
     train_pairs: usize,
+    started: bool,
+    wall_time_s: f64,
     finished: bool,
 }
 
 impl DenoiseRunner {
-    /// Load the data and set up. `strength` (the rows of a `strength.csv` and its name, matched
-    /// to the pairs by input index) skips the ensemble when given.
+    /// Load the data and set up. `strength` (μ by input index, from a `strength.csv` or a
+    /// strength run) skips the ensemble when given.
     pub fn setup(
         config: DenoiseConfig,
         compute: Compute,
         upload: Option<&Upload>,
-        strength: Option<(&[StrengthRow], &str)>,
+        strength: Option<&StrengthMu>,
     ) -> Result<Self, ExperimentError> {
         config.validate().map_err(ExperimentError::Config)?;
         // Both models read the same encoded pairs: encode for the shorter of the two, so a
@@ -297,7 +62,7 @@ impl DenoiseRunner {
             upload,
         )?;
         let mu = strength
-            .map(|(rows, source)| mu_by_position(&data.pairs, rows, source))
+            .map(|m| mu_by_position(&data.pairs, m))
             .transpose()
             .map_err(ExperimentError::Config)?;
         Self::new(config, compute, Arc::new(data), mu)
@@ -327,6 +92,8 @@ impl DenoiseRunner {
             job_method: Vec::new(),
             runs: Vec::new(),
             train_pairs: 0,
+            started: false,
+            wall_time_s: 0.0,
             finished: false,
             config,
             compute,
@@ -441,7 +208,7 @@ impl DenoiseRunner {
             let targets = self.targets(method, &train)?;
             for s in 0..self.config.seeds {
                 jobs.push(Job {
-                    label: format!("{} · seed {}", method.name(), s + 1),
+                    phase: Phase::Method { method, seed: s },
                     config: RmTrainConfig {
                         // Apart from the ensemble's member seeds (seed + 1 + 1000·m + k), so no
                         // method run reproduces a model that measured μ.
@@ -469,13 +236,28 @@ impl DenoiseRunner {
     /// One step of the current run.
     pub async fn step(&mut self) -> Result<Vec<Event>, ExperimentError> {
         let mut events = Vec::new();
+        if !self.started && !self.finished {
+            self.started = true;
+            let total_steps = crate::experiment::runner::Runner::progress(self).total;
+            events.push(Event::started(&self.compute, total_steps));
+        }
         match &mut self.stage {
             Stage::Done => {}
             Stage::Strength(runner) => {
                 // The ensemble is a phase of this run: its own end is not the run's end.
-                events = runner.step().await?;
-                events.retain(|e| !matches!(e, Event::StrengthDone { .. }));
+                // Its lifecycle and report are the ensemble's, not this run's.
+                let mut inner = runner.step().await?;
+                inner.retain(|e| {
+                    !matches!(
+                        e,
+                        Event::Started { .. }
+                            | Event::Finished { .. }
+                            | Event::Kind(KindEvent::Strength(StrengthEvent::Done { .. }))
+                    )
+                });
+                events.extend(inner);
                 if runner.is_finished() {
+                    self.wall_time_s += runner.report().wall_time_s;
                     let mu = runner.strength().map(|s| s.mu.clone()).ok_or_else(|| {
                         ExperimentError::Config("the ensemble gave no strength".into())
                     })?;
@@ -485,11 +267,12 @@ impl DenoiseRunner {
             }
             Stage::Methods(queue) => {
                 let (ev, finished) = queue.step().await?;
-                events = ev;
+                events.extend(ev);
                 let all_done = queue.is_finished();
                 if let Some(done) = finished {
                     let (method, seed) = self.job_method[done.job];
                     let report = done.runner.report();
+                    self.wall_time_s += report.wall_time_s;
                     let run = MethodRun {
                         method,
                         seed,
@@ -498,14 +281,17 @@ impl DenoiseRunner {
                         curve: report.validation_curve,
                     };
                     self.runs.push(run.clone());
-                    events.push(Event::MethodDone { run });
+                    events.push(DenoiseEvent::MethodDone { run }.into());
                 }
                 if all_done {
                     self.stage = Stage::Done;
                     self.finished = true;
-                    events.push(Event::DenoiseDone {
-                        report: Box::new(self.report()),
-                    });
+                    let report = self.report();
+                    let summary = report.summary();
+                    let done = DenoiseEvent::Done {
+                        report: Box::new(report),
+                    };
+                    events.extend(Event::closing(done, self.wall_time_s, summary));
                 }
             }
         }
@@ -559,17 +345,26 @@ impl DenoiseRunner {
     }
 }
 
-/// `denoise.csv`: one row per method and seed.
-pub fn runs_csv(report: &DenoiseReport) -> String {
-    let mut out = String::from("method,seed,validation_accuracy,train_loss\n");
-    for r in &report.runs {
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            r.method.name(),
-            r.seed,
-            r.validation_accuracy,
-            r.train_loss.map_or(String::new(), |l| l.to_string())
-        ));
+impl crate::experiment::runner::Runner for DenoiseRunner {
+    fn step(&mut self) -> crate::experiment::runner::StepFuture<'_> {
+        Box::pin(DenoiseRunner::step(self))
     }
-    out
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Steps of the current phase (the ensemble, then the method runs).
+    fn progress(&self) -> crate::experiment::runner::Progress {
+        let (done, total) = match &self.stage {
+            Stage::Done => (1, 1),
+            Stage::Strength(runner) => runner.progress(),
+            Stage::Methods(queue) => queue.progress(),
+        };
+        crate::experiment::runner::Progress { done, total }
+    }
+
+    fn report_json(&self) -> serde_json::Value {
+        crate::experiment::runner::report_value(&self.report())
+    }
 }

@@ -63,9 +63,9 @@ impl RmReport {
     pub fn write(
         &self,
         dir: &std::path::Path,
-    ) -> Result<std::path::PathBuf, super::error::ExperimentError> {
+    ) -> Result<std::path::PathBuf, crate::experiment::error::ExperimentError> {
         let out = |e: &dyn std::fmt::Display, p: &std::path::Path| {
-            super::error::ExperimentError::Output {
+            crate::experiment::error::ExperimentError::Output {
                 path: p.display().to_string(),
                 message: e.to_string(),
             }

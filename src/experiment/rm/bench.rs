@@ -8,13 +8,12 @@ use burn::module::Module;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::config::OptimizerConfig;
-use super::error::ExperimentError;
-use super::rm_runner::init_reward_model;
-use super::rm_step::{PairBatch, adamw, read_floats, train_step};
+use super::step::{PairBatch, adamw, read_floats, train_step};
 use crate::compute::Compute;
 use crate::data::encode::EncodedPair;
 use crate::data::rng::Rng;
+use crate::experiment::config::OptimizerConfig;
+use crate::experiment::error::ExperimentError;
 use crate::model::RewardModelConfig;
 
 /// The workload's fixed shape.
@@ -93,7 +92,7 @@ pub async fn run_rm_bench(
     spec: &RmBenchSpec,
 ) -> Result<RmBenchResult, ExperimentError> {
     let device = compute.train_device();
-    let mut model = init_reward_model(&spec.model, spec.vocab, 0, 0, &device);
+    let mut model = spec.model.init_seeded(spec.vocab, 0, 0, &device);
     let optimizer = OptimizerConfig {
         lr: 1e-4,
         weight_decay: 0.01,

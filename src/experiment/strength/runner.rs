@@ -4,160 +4,19 @@
 //! retrained on each band by μ and scored on validation (Fig 4). One step-wise runner.
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use super::config::RmTrainConfig;
-use super::error::ExperimentError;
-use super::events::Event;
-use super::jobs::{FinishedJob, Job, JobQueue};
-use super::prepare::{PreparedData, Upload, prepare};
-use super::rm_runner::TrainPlan;
+use super::config::StrengthConfig;
+use super::event::StrengthEvent;
+use super::report::{BandResult, StrengthReport, StrengthTable};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
-use crate::model::RewardModelConfig;
+use crate::experiment::error::ExperimentError;
+use crate::experiment::events::{Event, Phase};
+use crate::experiment::jobs::{FinishedJob, Job, JobQueue};
+use crate::experiment::prepare::{PreparedData, Upload, prepare};
+use crate::experiment::rm::{RmTrainConfig, TrainPlan};
 use crate::rm::strength::{PreferenceStrength, auroc, precision_recall_bottom};
 
-/// An ensemble strength experiment: the config of `strength` and of the app's panel.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StrengthConfig {
-    /// Data, model and training of every member (members differ in seed and shuffle only).
-    pub rm: RmTrainConfig,
-    /// Ensemble size M (≥ 2; the paper uses 10).
-    pub models: usize,
-    /// 0 or 1: members train on all training pairs and score them in-sample (the paper).
-    /// K ≥ 2: K-fold cross-fitting, each training pair scored by models that never saw it.
-    pub cross_fit: usize,
-    /// Bands by μ for band retraining and the band column of `strength.csv`.
-    pub bands: usize,
-    /// Groups by μ for the σ-by-group chart (Fig 2).
-    pub groups: usize,
-    /// Retrain a fresh reward model on each band alone and score it on validation (Fig 4).
-    pub band_retrain: bool,
-    /// Epochs of each band-alone run.
-    pub band_epochs: f64,
-}
-
-impl Default for StrengthConfig {
-    fn default() -> Self {
-        Self {
-            rm: RmTrainConfig {
-                model: RewardModelConfig::bow(),
-                epochs: 5.0,
-                eval_every: 1_000_000,
-                optimizer: super::config::OptimizerConfig {
-                    lr: 3e-3,
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            models: 10,
-            cross_fit: 0,
-            bands: 10,
-            groups: 20,
-            band_retrain: true,
-            band_epochs: 5.0,
-        }
-    }
-}
-
-impl StrengthConfig {
-    /// Check everything a user can set.
-    pub fn validate(&self) -> Result<(), String> {
-        self.rm.validate()?;
-        if self.models < 2 {
-            return Err(crate::rm::strength::StrengthError::TooFewModels(self.models).to_string());
-        }
-        if self.models > 100 {
-            return Err(format!("models = {}: at most 100", self.models));
-        }
-        if self.cross_fit == 1 || self.cross_fit > 50 {
-            return Err(format!(
-                "cross_fit = {}: use 0 (in-sample) or 2 to 50 folds",
-                self.cross_fit
-            ));
-        }
-        if !(2..=100).contains(&self.bands) || !(2..=100).contains(&self.groups) {
-            return Err(format!(
-                "bands = {}, groups = {}: each must be 2 to 100",
-                self.bands, self.groups
-            ));
-        }
-        if self.band_retrain && !(self.band_epochs.is_finite() && self.band_epochs > 0.0) {
-            return Err(format!("band_epochs = {}: must be > 0", self.band_epochs));
-        }
-        Ok(())
-    }
-}
-
-/// One band-alone retraining result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BandResult {
-    /// 0-based band (0 = lowest μ).
-    pub band: usize,
-    /// Mean μ of the band's training pairs.
-    pub mean_mu: f32,
-    /// Validation accuracy of the model trained on this band alone.
-    pub validation_accuracy: f32,
-    /// Its loss on its own band at the end.
-    pub train_loss: Option<f32>,
-    /// Validation accuracy over steps.
-    pub curve: Vec<(usize, f32)>,
-}
-
-/// What a strength run found (`report.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StrengthReport {
-    /// The exact config.
-    pub config: StrengthConfig,
-    /// Data label.
-    pub data: String,
-    /// Pairs scored (all input pairs).
-    pub pairs: usize,
-    /// Training pairs (the ones the statistics below describe).
-    pub train_pairs: usize,
-    /// Fraction of training pairs with μ < 0 (null in a partial report).
-    pub frac_mu_negative: f32,
-    /// 20 groups of training pairs sorted by μ: (mean μ, mean σ).
-    pub groups: Vec<(f32, f32)>,
-    /// Where the ground truth comes from, if any.
-    pub truth_source: Option<String>,
-    /// Fraction of training pairs known to be mislabeled.
-    pub true_noise_rate: Option<f32>,
-    /// AUROC of −μ for "mislabeled" over training pairs.
-    pub auroc: Option<f32>,
-    /// Precision of the bottom-ρ fraction by μ (ρ = true noise rate).
-    pub precision_bottom: Option<f32>,
-    /// Recall of the bottom-ρ fraction by μ.
-    pub recall_bottom: Option<f32>,
-    /// Precision of {μ < 0}.
-    pub precision_mu_negative: Option<f32>,
-    /// Recall of {μ < 0}.
-    pub recall_mu_negative: Option<f32>,
-    /// Held-out accuracy of the ensemble mean (μ > 0 on validation pairs).
-    pub ensemble_validation_accuracy: f32,
-    /// Band-alone retraining, lowest band first (empty when not asked for).
-    pub band_results: Vec<BandResult>,
-    /// Seconds of training over all runs.
-    pub wall_time_s: f64,
-}
-
-/// Per-pair results in input order (`strength.csv`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct StrengthTable {
-    /// The input index of each pair.
-    pub index: Vec<usize>,
-    /// μ per pair.
-    pub mu: Vec<f32>,
-    /// σ per pair.
-    pub sigma: Vec<f32>,
-    /// Band by μ among training pairs; validation pairs get the band their μ falls in.
-    pub band: Vec<usize>,
-    /// Whether the pair was in the training split.
-    pub train: Vec<bool>,
-}
-
-enum Phase {
+enum Stage {
     Ensemble,
     Bands,
     Done,
@@ -168,7 +27,8 @@ pub struct StrengthRunner {
     config: StrengthConfig,
     compute: Compute,
     data: Arc<PreparedData>,
-    phase: Phase,
+    stage: Stage,
+    started: bool,
     queue: JobQueue,
     /// Positions each job scores, parallel to the queue's jobs.
     scored: Vec<Vec<usize>>,
@@ -251,18 +111,11 @@ impl StrengthRunner {
                     score.extend(&validation);
                     (fit, score)
                 };
-                let label = if folds == 1 {
-                    format!("member {}/{}", m + 1, config.models)
-                } else {
-                    format!(
-                        "member {}/{} · fold {}/{folds}",
-                        m + 1,
-                        config.models,
-                        k + 1
-                    )
-                };
                 jobs.push(Job {
-                    label,
+                    phase: Phase::Member {
+                        member: m,
+                        fold: (folds > 1).then_some(k),
+                    },
                     config: RmTrainConfig {
                         seed: member_seed(config.rm.seed, m, k),
                         ..config.rm.clone()
@@ -288,7 +141,8 @@ impl StrengthRunner {
             band_results: Vec::new(),
             wall_time_s: 0.0,
             finished: false,
-            phase: Phase::Ensemble,
+            stage: Stage::Ensemble,
+            started: false,
             config,
             compute,
             data,
@@ -325,26 +179,35 @@ impl StrengthRunner {
         if self.finished {
             return Ok(Vec::new());
         }
-        let (mut events, finished) = self.queue.step().await?;
+        let mut events = Vec::new();
+        if !self.started {
+            self.started = true;
+            events.push(Event::started(&self.compute, self.queue.progress().1));
+        }
+        let (job_events, finished) = self.queue.step().await?;
+        events.extend(job_events);
         if let Some(done) = finished {
             self.wall_time_s += done.runner.report().wall_time_s;
-            match self.phase {
-                Phase::Ensemble => events.extend(self.member_done(done).await?),
-                Phase::Bands => events.extend(self.band_done(done)),
-                Phase::Done => {}
+            match self.stage {
+                Stage::Ensemble => events.extend(self.member_done(done).await?),
+                Stage::Bands => events.extend(self.band_done(done)),
+                Stage::Done => {}
             }
         }
         if self.queue.is_finished() {
-            match self.phase {
-                Phase::Ensemble if self.config.band_retrain => self.start_bands()?,
-                Phase::Ensemble | Phase::Bands => {
-                    self.phase = Phase::Done;
+            match self.stage {
+                Stage::Ensemble if self.config.band_retrain => self.start_bands()?,
+                Stage::Ensemble | Stage::Bands => {
+                    self.stage = Stage::Done;
                     self.finished = true;
-                    events.push(Event::StrengthDone {
-                        report: Box::new(self.report()),
-                    });
+                    let report = self.report();
+                    let summary = report.summary();
+                    let done = StrengthEvent::Done {
+                        report: Box::new(report),
+                    };
+                    events.extend(Event::closing(done, self.wall_time_s, summary));
                 }
-                Phase::Done => {}
+                Stage::Done => {}
             }
         }
         Ok(events)
@@ -377,12 +240,13 @@ impl StrengthRunner {
             .collect();
         let strength = PreferenceStrength::from_gaps(&gaps)
             .map_err(|e| ExperimentError::Config(e.to_string()))?;
-        let event = Event::StrengthUpdate {
+        let event = StrengthEvent::Update {
             members: self.members_done,
             models: self.config.models,
             mu: strength.mu.clone(),
             sigma: strength.sigma.clone(),
-        };
+        }
+        .into();
         self.strength = Some(strength);
         Ok(vec![event])
     }
@@ -410,7 +274,10 @@ impl StrengthRunner {
             .into_iter()
             .enumerate()
             .map(|(b, positions)| Job {
-                label: format!("band {}/{}", b + 1, self.config.bands),
+                phase: Phase::Band {
+                    band: b,
+                    bands: self.config.bands,
+                },
                 config: RmTrainConfig {
                     epochs: self.config.band_epochs,
                     steps: 0,
@@ -427,7 +294,7 @@ impl StrengthRunner {
             })
             .collect();
         self.queue = JobQueue::new(self.compute.clone(), Arc::clone(&self.data), jobs);
-        self.phase = Phase::Bands;
+        self.stage = Stage::Bands;
         Ok(())
     }
 
@@ -445,7 +312,7 @@ impl StrengthRunner {
             curve: report.validation_curve,
         };
         self.band_results.push(result.clone());
-        vec![Event::BandDone { result }]
+        vec![StrengthEvent::BandDone { result }.into()]
     }
 
     /// Per-pair table in input order.
@@ -545,7 +412,7 @@ impl StrengthRunner {
             let gaps: Vec<f32> = val.iter().map(|&p| s.mu[p]).collect();
             let pairs: Vec<_> = val.iter().map(|&p| &self.data.pairs[p]).collect();
             let gold = self.data.has_gold();
-            super::metrics::pairwise_accuracy(&pairs, &gaps, gold)
+            crate::experiment::metrics::pairwise_accuracy(&pairs, &gaps, gold)
         } else {
             f32::NAN
         };
@@ -576,6 +443,25 @@ impl StrengthRunner {
             band_results: self.band_results.clone(),
             wall_time_s: self.wall_time_s,
         }
+    }
+}
+
+impl crate::experiment::runner::Runner for StrengthRunner {
+    fn step(&mut self) -> crate::experiment::runner::StepFuture<'_> {
+        Box::pin(StrengthRunner::step(self))
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn progress(&self) -> crate::experiment::runner::Progress {
+        let (done, total) = StrengthRunner::progress(self);
+        crate::experiment::runner::Progress { done, total }
+    }
+
+    fn report_json(&self) -> serde_json::Value {
+        crate::experiment::runner::report_value(&self.report())
     }
 }
 
@@ -613,7 +499,7 @@ mod tests {
                 assert!(
                     !job.plan.train.contains(p),
                     "{}: scores its own pair {p}",
-                    job.label
+                    job.phase.label()
                 );
                 if r.data.split.train.contains(p) {
                     scored_train[*p] += 1;

@@ -4,9 +4,9 @@ use burn::optim::{
 };
 use burn::tensor::{Tensor, TensorData};
 
-use super::config::OptimizerConfig;
-use super::error::ExperimentError;
 use crate::data::encode::{EncodedPair, PaddedBatch, pad_pairs};
+use crate::experiment::config::OptimizerConfig;
+use crate::experiment::error::ExperimentError;
 use crate::model::RewardModel;
 use crate::rm::contrastive::{
     ContrastiveConfig, ContrastiveMethod, instances, simcse_loss, swav_loss,

@@ -1,7 +1,7 @@
 //! Step-wise reward-model training: `step()` does one optimizer step (plus evaluation when due)
 //! and returns the events it produced. Natively a worker thread loops over it; in the browser an
 //! async task awaits it between frames. Device-agnostic: the backend is a runtime `Device`.
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
@@ -9,58 +9,28 @@ use burn::tensor::Device;
 use web_time::Instant;
 
 use super::config::RmTrainConfig;
-use super::error::ExperimentError;
-use super::events::Event;
-use super::metrics::{pairwise_accuracy, shorter_wins_accuracy};
-use super::prepare::{PreparedData, Upload, prepare};
+use super::event::RmEvent;
 use super::report::RmReport;
-use super::rm_step::{PairBatch, adamw, score_features, score_pairs, train_step};
+use super::step::{PairBatch, adamw, score_features, score_pairs, train_step};
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
-use crate::data::encode::pad_sequences;
 use crate::data::rng::Rng;
+use crate::experiment::error::ExperimentError;
+use crate::experiment::events::Event;
+use crate::experiment::metrics::{pairwise_accuracy, shorter_wins_accuracy};
+use crate::experiment::prepare::{PreparedData, Upload, prepare};
 use crate::model::RewardModel;
 use crate::rm::denoise::PairTarget;
 use crate::rm::loss::{mean_bt_loss, preference_loss_value};
 use crate::rm::probe::linear_probe_auroc;
 
-/// burn-flex keeps one global random generator; holding this while seeding and initialising
-/// weights keeps concurrent runs in one process from interleaving their draws.
-static INIT_LOCK: Mutex<()> = Mutex::new(());
-
-/// Pairs scored per forward pass during evaluation.
-const EVAL_BATCH_PAIRS: usize = 64;
+/// Pairs scored per forward pass during evaluation (and by a saved model's scoring, so both
+/// group pairs alike).
+pub const EVAL_BATCH_PAIRS: usize = 64;
 
 /// Held-out pairs whose features the Features event carries (the probe uses all of them).
 const FEATURE_EVENT_PAIRS: usize = 400;
-
-/// Build a reward model with seeded weights: always initialised on the CPU and then moved, so
-/// the same seed gives the same starting weights on every backend.
-pub fn init_reward_model(
-    config: &crate::model::RewardModelConfig,
-    vocab_size: usize,
-    prototypes: usize,
-    seed: u64,
-    device: &Device,
-) -> RewardModel {
-    let _guard = INIT_LOCK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let cpu = Device::flex();
-    cpu.seed(seed);
-    let model = config.init_with_prototypes(vocab_size, prototypes, &cpu);
-    // Parameters are initialised lazily, on first use and on whatever device they live on by
-    // then; a forward pass here draws every one of them from the seeded CPU generator.
-    let _ = model.forward(&pad_sequences(&[&[0, 0]], 0));
-    let _ = model.prototypes();
-    let model = model.to_device(device);
-    if device.is_autodiff() {
-        model.train()
-    } else {
-        model
-    }
-}
 
 /// What a run trains on and validates on (positions into the prepared pairs), and the loss
 /// target of each pair.
@@ -72,7 +42,8 @@ pub struct TrainPlan {
     pub validation: Vec<usize>,
     /// One target per prepared pair (indexed by position); empty means plain Bradley–Terry.
     pub targets: Vec<PairTarget>,
-    /// Measure held-out features at the end (single runs; ensembles and sweeps skip it).
+    /// A single run (not an ensemble member, band or method seed): measure held-out features
+    /// at the end and hand out the trained model ([`RmEvent::Model`]).
     pub measure_features: bool,
 }
 
@@ -198,8 +169,7 @@ impl RmRunner {
         plan.check(data.pairs.len())?;
         let device = compute.train_device();
         device.seed(config.seed);
-        let model = init_reward_model(
-            &config.model,
+        let model = config.model.init_seeded(
             data.tokenizer.vocab_size(),
             config.contrastive.model_prototypes(),
             config.seed,
@@ -258,6 +228,38 @@ impl RmRunner {
     /// The current model.
     pub fn model(&self) -> &RewardModel {
         &self.model
+    }
+
+    /// The current model as the bytes of a model file (weights, shape, tokenizer, config).
+    pub fn model_file(&self) -> Result<Vec<u8>, ExperimentError> {
+        let tokenizer = &self.data.tokenizer;
+        super::score::save_reward_model(
+            &self.model,
+            &self.config,
+            tokenizer.to_json()?,
+            tokenizer.vocab_size(),
+        )
+    }
+
+    /// The trained model for the app to save, or a notice why it cannot be had here.
+    fn model_event(&self) -> Event {
+        // Reading weights back is synchronous in burn's record API, which WebGPU in a browser
+        // tab cannot do.
+        if cfg!(target_arch = "wasm32") && self.compute.backend_name() == "wgpu" {
+            return Event::Notice {
+                message: "saving a model trained on WebGPU in the browser is not possible yet;                           train with the CPU backend (?backend=cpu) to save it"
+                    .into(),
+            };
+        }
+        match self.model_file() {
+            Ok(bytes) => RmEvent::Model {
+                bytes: Arc::new(bytes),
+            }
+            .into(),
+            Err(e) => Event::Notice {
+                message: format!("the trained model could not be serialised: {e}"),
+            },
+        }
     }
 
     /// Optimizer steps taken.
@@ -327,19 +329,19 @@ impl RmRunner {
         batch
     }
 
-    fn started_event(&self) -> Event {
-        Event::Started {
-            backend: self.compute.backend_name().into(),
-            adapter: self.compute.adapter.clone(),
-            notice: self.compute.notice.clone(),
-            data: self.data.label.clone(),
-            train_pairs: self.plan.train.len(),
-            validation_pairs: self.plan.validation.len(),
-            skipped_lines: self.data.skipped_lines,
-            vocab_size: self.data.tokenizer.vocab_size(),
-            params: self.model.num_params(),
-            total_steps: self.total_steps,
-        }
+    fn started_events(&self) -> [Event; 2] {
+        [
+            Event::started(&self.compute, self.total_steps),
+            RmEvent::Setup {
+                data: self.data.label.clone(),
+                train_pairs: self.plan.train.len(),
+                validation_pairs: self.plan.validation.len(),
+                skipped_lines: self.data.skipped_lines,
+                vocab_size: self.data.tokenizer.vocab_size(),
+                params: self.model.num_params(),
+            }
+            .into(),
+        ]
     }
 
     /// Score a set of positions with the current model (no dropout, no gradients), in the
@@ -380,14 +382,15 @@ impl RmRunner {
             label_accuracy,
             loss,
         });
-        Ok(Event::RmEval {
+        Ok(RmEvent::Eval {
             step: self.step,
             validation_accuracy: accuracy,
             validation_label_accuracy: label_accuracy,
             validation_loss: loss,
             chosen_rewards: chosen,
             rejected_rewards: rejected,
-        })
+        }
+        .into())
     }
 
     /// Do one bounded slice of work and report what happened.
@@ -398,7 +401,7 @@ impl RmRunner {
         }
         if !self.started {
             self.started = true;
-            events.push(self.started_event());
+            events.extend(self.started_events());
             if let Some(notice) = &self.compute.notice {
                 events.push(Event::Notice {
                     message: notice.clone(),
@@ -436,13 +439,16 @@ impl RmRunner {
         self.step += 1;
         self.last_loss = outcome.loss;
         let correct = outcome.gaps.iter().filter(|&&g| g > 0.0).count();
-        events.push(Event::RmStep {
-            step: self.step,
-            loss: outcome.loss,
-            train_accuracy: correct as f32 / outcome.gaps.len().max(1) as f32,
-            lr,
-            contrastive_loss: outcome.contrastive_loss,
-        });
+        events.push(
+            RmEvent::Step {
+                step: self.step,
+                loss: outcome.loss,
+                train_accuracy: correct as f32 / outcome.gaps.len().max(1) as f32,
+                lr,
+                contrastive_loss: outcome.contrastive_loss,
+            }
+            .into(),
+        );
         let last = self.step >= self.total_steps;
         if self.step.is_multiple_of(self.config.eval_every) || last {
             events.push(self.evaluate().await?);
@@ -470,17 +476,19 @@ impl RmRunner {
         self.feature_separation = separation;
         chosen.truncate(FEATURE_EVENT_PAIRS);
         rejected.truncate(FEATURE_EVENT_PAIRS);
-        Ok(Event::Features {
+        Ok(RmEvent::Features {
             chosen,
             rejected,
             separation_auroc: separation,
-        })
+        }
+        .into())
     }
 
     async fn finish(&mut self) -> Result<Vec<Event>, ExperimentError> {
         let mut events = Vec::new();
         if self.plan.measure_features {
             events.push(self.features().await?);
+            events.push(self.model_event());
         }
         let positions = self.plan.train.clone();
         let gaps = self.score_gaps(&positions).await?;
@@ -498,13 +506,19 @@ impl RmRunner {
             .sum();
         self.final_train_loss = (total / positions.len().max(1) as f64) as f32;
         self.finished = true;
-        events.push(Event::Done {
+        let validation_accuracy = self.last_eval.as_ref().map_or(f32::NAN, |e| e.accuracy);
+        let done = RmEvent::Done {
             step: self.step,
             train_accuracy: self.final_train_accuracy,
-            validation_accuracy: self.last_eval.as_ref().map_or(f32::NAN, |e| e.accuracy),
+            validation_accuracy,
             wall_time_s: self.train_seconds,
             train_pairs_per_s: self.train_pairs_per_s(),
-        });
+        };
+        let summary = format!(
+            "validation_accuracy={validation_accuracy:.3} train_accuracy={:.3}",
+            self.final_train_accuracy
+        );
+        events.extend(Event::closing(done, self.train_seconds, summary));
         Ok(events)
     }
 
@@ -546,5 +560,26 @@ impl RmRunner {
             skipped_lines: self.data.skipped_lines,
             validation_curve: self.curve.clone(),
         }
+    }
+}
+
+impl crate::experiment::runner::Runner for RmRunner {
+    fn step(&mut self) -> crate::experiment::runner::StepFuture<'_> {
+        Box::pin(RmRunner::step(self))
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn progress(&self) -> crate::experiment::runner::Progress {
+        crate::experiment::runner::Progress {
+            done: self.step,
+            total: self.total_steps,
+        }
+    }
+
+    fn report_json(&self) -> serde_json::Value {
+        crate::experiment::runner::report_value(&self.report())
     }
 }

@@ -2,7 +2,7 @@
 //! export (prompt/chosen/rejected with the flip applied and a `margin` column).
 use std::collections::HashMap;
 
-use super::strength_runner::StrengthTable;
+use super::report::StrengthTable;
 use crate::data::PreferencePair;
 use crate::rm::denoise::DenoiseSpec;
 
@@ -81,21 +81,45 @@ pub fn parse_csv(text: &str, source: &str) -> Result<Vec<StrengthRow>, String> {
     Ok(rows)
 }
 
-/// μ of every pair, in the order of `pairs`, from strength rows matched by input index. A
-/// pair without a row is an error naming it and `source`, never a silent zero.
-pub fn mu_by_position(
-    pairs: &[PreferencePair],
-    rows: &[StrengthRow],
-    source: &str,
-) -> Result<Vec<f32>, String> {
-    let by_index: HashMap<usize, f32> = rows.iter().map(|r| (r.index, r.mu)).collect();
+/// μ per input index, and where it came from: what a strength run hands to a denoising run
+/// (read from a `strength.csv`, or straight from a strength run in the app).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrengthMu {
+    /// Input index of each pair.
+    pub index: Vec<usize>,
+    /// μ of each pair.
+    pub mu: Vec<f32>,
+    /// Where it came from, for messages (a file name, "the strength tab").
+    pub source: String,
+}
+
+impl StrengthMu {
+    /// From the rows of a `strength.csv`.
+    pub fn from_rows(rows: &[StrengthRow], source: &str) -> Self {
+        Self {
+            index: rows.iter().map(|r| r.index).collect(),
+            mu: rows.iter().map(|r| r.mu).collect(),
+            source: source.into(),
+        }
+    }
+}
+
+/// μ of every pair, in the order of `pairs`, matched by input index. A pair without a μ is an
+/// error naming it and the source, never a silent zero.
+pub fn mu_by_position(pairs: &[PreferencePair], strength: &StrengthMu) -> Result<Vec<f32>, String> {
+    let by_index: HashMap<usize, f32> = strength
+        .index
+        .iter()
+        .copied()
+        .zip(strength.mu.iter().copied())
+        .collect();
     pairs
         .iter()
         .map(|p| {
             by_index.get(&p.index).copied().ok_or_else(|| {
                 format!(
-                    "pair {} has no row in {source}: the data and the strength run differ; rerun `strength` on this data",
-                    p.index
+                    "pair {} has no row in {}: the data and the strength run differ; rerun `strength` on this data",
+                    p.index, strength.source
                 )
             })
         })
@@ -110,7 +134,7 @@ pub fn export_trl(
     rows: &[StrengthRow],
     spec: &DenoiseSpec,
 ) -> Result<(String, usize), String> {
-    let mu = mu_by_position(pairs, rows, "strength.csv")?;
+    let mu = mu_by_position(pairs, &StrengthMu::from_rows(rows, "strength.csv"))?;
     let index: Vec<usize> = pairs.iter().map(|p| p.index).collect();
     let targets = spec.targets(&mu, &index)?;
     let mut out = String::new();

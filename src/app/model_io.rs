@@ -1,0 +1,149 @@
+//! Save the trained reward model, and load a saved one to score the current data — the same
+//! model file as `train-rm --out` writes and `score` reads, natively and in the browser.
+use std::sync::Arc;
+
+use super::{RlhfApp, Slot, take_slot};
+use crate::compute::Compute;
+use crate::experiment::RmTrainConfig;
+use crate::experiment::prepare::Upload;
+use crate::experiment::rm::score::{ScoreSplit, ScoreSummary, score_with_saved};
+use crate::model::saved::{MODEL_FILE, SavedRewardModel};
+
+/// What loading and scoring gave: the summary, or what went wrong.
+pub type ScoreOutcome = Result<ScoreSummary, String>;
+
+/// Run `work` off the UI: on a thread natively.
+#[cfg(not(target_arch = "wasm32"))]
+fn spawn(work: impl std::future::Future<Output = ()> + 'static + Send) {
+    std::thread::spawn(move || pollster::block_on(work));
+}
+
+/// Run `work` off the UI: as a task on the page in the browser.
+#[cfg(target_arch = "wasm32")]
+fn spawn(work: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(work);
+}
+
+fn put<T>(slot: &Slot<T>, value: T) {
+    match slot.lock() {
+        Ok(mut g) => *g = Some(value),
+        Err(poisoned) => *poisoned.into_inner() = Some(value),
+    }
+}
+
+/// Ask where to save `bytes` (natively a save dialog; in the browser a download).
+fn save(bytes: Arc<Vec<u8>>, saved: Slot<String>, ctx: egui::Context) {
+    spawn(async move {
+        let dialog = rfd::AsyncFileDialog::new()
+            .set_file_name(MODEL_FILE)
+            .set_title("Save the trained reward model");
+        let message = match dialog.save_file().await {
+            Some(file) => match file.write(&bytes).await {
+                Ok(()) => format!("saved the model ({} bytes)", bytes.len()),
+                Err(e) => format!("could not save the model: {e}"),
+            },
+            None => "saving cancelled".into(),
+        };
+        put(&saved, message);
+        ctx.request_repaint();
+    });
+}
+
+/// Pick a model file, then score `config`'s data (split as `config`'s seed splits it) with it.
+fn load_and_score(
+    config: RmTrainConfig,
+    compute: Compute,
+    upload: Option<Upload>,
+    out: Slot<ScoreOutcome>,
+    ctx: egui::Context,
+) {
+    spawn(async move {
+        let dialog = rfd::AsyncFileDialog::new()
+            .add_filter("rlhf-lab model", &["bin"])
+            .set_title("Load a saved reward model");
+        let Some(file) = dialog.pick_file().await else {
+            return;
+        };
+        let name = file.file_name();
+        let bytes = file.read().await;
+        let outcome = match SavedRewardModel::from_bytes(&bytes) {
+            Err(e) => Err(format!("{name}: {e}")),
+            Ok(saved) => score_with_saved(
+                &saved,
+                &config.data,
+                config.seed,
+                ScoreSplit::Validation,
+                &compute,
+                upload.as_ref(),
+            )
+            .await
+            .map(|scored| scored.summary)
+            .map_err(|e| format!("{name}: {e}")),
+        };
+        put(&out, outcome);
+        ctx.request_repaint();
+    });
+}
+
+/// The Save / Load buttons of the reward-model tab and what they last did.
+pub fn model_io_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    if let Some(m) = take_slot(&app.model_io.saved) {
+        app.model_io.message = Some(m);
+    }
+    if let Some(s) = take_slot(&app.model_io.scored) {
+        app.model_io.score = Some(s);
+    }
+    ui.horizontal(|ui| {
+        let model = app.history.model.clone();
+        let save_button = ui
+            .add_enabled(model.is_some(), egui::Button::new("Save model…"))
+            .on_hover_text("The trained model as one file (weights, tokenizer, config): score it later with `rlhf-lab score --model FILE`, or load it here")
+            .on_disabled_hover_text("Train a model first: it is handed out when the run finishes");
+        if save_button.clicked()
+            && let Some(bytes) = model
+        {
+            save(bytes, app.model_io.saved.clone(), ui.ctx().clone());
+        }
+        let compute = app.compute().cloned();
+        let load_button = ui
+            .add_enabled(compute.is_some(), egui::Button::new("Load model & score…"))
+            .on_hover_text("Score the held-out pairs of the data chosen on the left with a saved model");
+        if load_button.clicked()
+            && let Some(compute) = compute
+        {
+            load_and_score(
+                app.config.clone(),
+                compute,
+                app.upload.clone(),
+                app.model_io.scored.clone(),
+                ui.ctx().clone(),
+            );
+        }
+    });
+    if let Some(m) = &app.model_io.message {
+        ui.label(m);
+    }
+    match &app.model_io.score {
+        Some(Ok(s)) => {
+            ui.label(format!(
+                "loaded model on {}: held-out accuracy {:.3} vs {} over {} pairs (shorter-wins {:.3}), {}",
+                s.data, s.accuracy, s.target, s.pairs, s.baseline_accuracy, s.backend
+            ));
+        }
+        Some(Err(e)) => {
+            ui.colored_label(egui::Color32::from_rgb(240, 90, 80), format!("error: {e}"));
+        }
+        None => {}
+    }
+}
+
+/// The state behind the buttons.
+#[derive(Default)]
+pub struct ModelIo {
+    saved: Slot<String>,
+    scored: Slot<ScoreOutcome>,
+    /// What the last save did.
+    pub message: Option<String>,
+    /// What the last load-and-score gave.
+    pub score: Option<ScoreOutcome>,
+}

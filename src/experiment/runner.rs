@@ -1,0 +1,70 @@
+//! The one interface every experiment runs through: a step-wise state machine that the app's
+//! worker thread, the browser's async task, the CLI and the tests all drive the same way.
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ExperimentError;
+use super::events::Event;
+
+/// What one step yields: the events it produced, or the error that stopped the run (everything
+/// before it stays valid).
+pub type StepResult = Result<Vec<Event>, ExperimentError>;
+
+/// A step in flight. Boxed so that any runner can sit behind `dyn Runner`; not `Send`, since a
+/// runner stays on the thread (or browser task) that created it.
+pub type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + 'a>>;
+
+/// How far a run has come, in its own units of work (optimizer steps over all its jobs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Units done.
+    pub done: usize,
+    /// Units planned (may grow as later phases are planned).
+    pub total: usize,
+}
+
+impl Progress {
+    /// Done as a fraction of the total, in [0, 1].
+    pub fn fraction(&self) -> f32 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.done as f32 / self.total as f32).min(1.0)
+        }
+    }
+}
+
+/// A step-wise experiment run.
+pub trait Runner {
+    /// Do one bounded slice of work (one optimizer step, one rollout batch) and report it.
+    fn step(&mut self) -> StepFuture<'_>;
+    /// True once every step and the final measurements are done.
+    fn is_finished(&self) -> bool;
+    /// Work done and planned.
+    fn progress(&self) -> Progress;
+    /// The report so far (complete once finished), as the JSON `report.json` holds.
+    fn report_json(&self) -> serde_json::Value;
+}
+
+/// Serialise a report for [`Runner::report_json`]; a report that cannot be written says so.
+pub fn report_value<T: Serialize>(report: &T) -> serde_json::Value {
+    serde_json::to_value(report)
+        .unwrap_or_else(|e| serde_json::json!({ "error": format!("report not serialisable: {e}") }))
+}
+
+/// One step followed by a [`Event::Progress`] of where the run now stands: what every driver
+/// (the app's worker and browser task, the CLI) calls, so progress is reported the same way for
+/// every kind.
+pub async fn step_reported<R: Runner + ?Sized>(runner: &mut R) -> StepResult {
+    let mut events = runner.step().await?;
+    let Progress { done, total } = runner.progress();
+    // Before the run's `Finished`, so that stays the last word.
+    let at = events
+        .iter()
+        .position(|e| matches!(e, Event::Finished { .. }))
+        .unwrap_or(events.len());
+    events.insert(at, Event::Progress { done, total });
+    Ok(events)
+}

@@ -1,0 +1,112 @@
+//! The shared transformer trunk: token + learned position embeddings, pre-LN causal blocks and a
+//! final LayerNorm, giving a hidden state at every position. Heads read it: the reward head at
+//! the last real token ([`super::heads::last_token`]), an LM head at every position (the policy),
+//! a value head at every position (the critic).
+use burn::{
+    module::Module,
+    nn::{
+        Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig,
+        attention::generate_autoregressive_mask,
+        transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
+    },
+    tensor::{Bool, Device, Int, Tensor, TensorData},
+};
+
+use crate::data::encode::PaddedBatch;
+
+/// Shape of a trunk. The vocabulary size comes from the tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrunkShape {
+    /// Token ids `0..vocab_size`.
+    pub vocab_size: usize,
+    /// Width of the residual stream.
+    pub d_model: usize,
+    /// Transformer blocks.
+    pub layers: usize,
+    /// Attention heads per block (divides `d_model`).
+    pub heads: usize,
+    /// Hidden width of each feed-forward sublayer.
+    pub ffn: usize,
+    /// Longest sequence, in tokens (learned positions up to it).
+    pub max_len: usize,
+    /// Dropout in the embeddings and blocks.
+    pub dropout: f64,
+}
+
+/// Pre-LN causal transformer trunk.
+#[derive(Module, Debug)]
+pub struct TransformerTrunk {
+    token_embedding: Embedding,
+    position_embedding: Embedding,
+    embedding_dropout: Dropout,
+    encoder: TransformerEncoder,
+    final_norm: LayerNorm,
+}
+
+/// What the trunk gives for a right-padded batch.
+pub struct TrunkOutput {
+    /// Hidden state after the final LayerNorm, `[rows, seq, d_model]`. Attention is causal, so
+    /// position `t` depends on tokens `0..=t` only and padding never reaches a real token.
+    pub hidden: Tensor<3>,
+    /// `[rows, seq]`: true at real tokens, false at padding.
+    pub real: Tensor<2, Bool>,
+}
+
+impl TransformerTrunk {
+    /// Build on `device` (seed the device first: see [`super::init::seeded`]).
+    pub fn new(shape: &TrunkShape, device: &Device) -> Self {
+        Self {
+            token_embedding: EmbeddingConfig::new(shape.vocab_size, shape.d_model).init(device),
+            position_embedding: EmbeddingConfig::new(shape.max_len, shape.d_model).init(device),
+            embedding_dropout: DropoutConfig::new(shape.dropout).init(),
+            encoder: TransformerEncoderConfig::new(
+                shape.d_model,
+                shape.ffn,
+                shape.heads,
+                shape.layers,
+            )
+            .with_dropout(shape.dropout)
+            .with_norm_first(true)
+            .init(device),
+            final_norm: LayerNormConfig::new(shape.d_model).init(device),
+        }
+    }
+
+    /// The token embedding table `[vocab_size, d_model]` (an LM head can tie its weights to it).
+    pub fn token_embedding(&self) -> Tensor<2> {
+        self.token_embedding.weight.val()
+    }
+
+    /// Hidden states of a right-padded batch.
+    pub fn forward(&self, batch: &PaddedBatch, device: &Device) -> TrunkOutput {
+        let (rows, seq) = (batch.rows, batch.seq_len);
+        let ids: Vec<i64> = batch.ids.iter().map(|&x| i64::from(x)).collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, seq]), device);
+        let positions = Tensor::<1, Int>::arange(0..seq as i64, device)
+            .reshape([1, seq])
+            .repeat_dim(0, rows);
+        let x = self.token_embedding.forward(ids) + self.position_embedding.forward(positions);
+        let x = self.embedding_dropout.forward(x);
+        let mask = generate_autoregressive_mask(rows, seq, device);
+        let x = self
+            .encoder
+            .forward(TransformerEncoderInput::new(x).mask_attn(mask));
+        let hidden = self.final_norm.forward(x);
+        TrunkOutput {
+            hidden,
+            real: real_mask(batch, device),
+        }
+    }
+}
+
+/// `[rows, seq]`: true where a row has a real token.
+pub fn real_mask(batch: &PaddedBatch, device: &Device) -> Tensor<2, Bool> {
+    let (rows, seq) = (batch.rows, batch.seq_len);
+    let mut real = vec![false; rows * seq];
+    for (r, &len) in batch.lengths.iter().enumerate().take(rows) {
+        for s in 0..len.min(seq) {
+            real[r * seq + s] = true;
+        }
+    }
+    Tensor::<2, Bool>::from_data(TensorData::new(real, [rows, seq]), device)
+}
