@@ -16,6 +16,6 @@ cargo nextest run --locked --profile calibration --run-ignored only \
   --success-output final --failure-output final \
   -E 'test(/^cal_/) | test(/^hh4_/)' 2>&1 | tee "$out/log.txt"
 status=${PIPESTATUS[0]}
-grep -E '^\| ' "$out/log.txt" | awk '!seen[$0]++' > "$out/table.md"
+grep -E '^[[:space:]]*\| ' "$out/log.txt" | sed 's/^[[:space:]]*//' | awk '!seen[$0]++' > "$out/table.md"
 echo "table: $out/table.md ($(wc -l < "$out/table.md") rows); nextest exit $status"
 exit "$status"

@@ -55,26 +55,67 @@ pub enum Tab {
     Denoise,
 }
 
+/// One tab of the app: its names, its settings (below the shared dataset settings) and its
+/// central panel. A new tab is one file with these two functions, a [`Tab`] variant and one
+/// entry in [`TABS`] (plus its view and config fields here).
+pub struct TabSpec {
+    /// Which tab.
+    pub tab: Tab,
+    /// Its name on the command line (`gui --tab NAME`).
+    pub name: &'static str,
+    /// Its title in the tab bar.
+    pub title: &'static str,
+    /// Its own settings.
+    pub settings_ui: fn(&mut RlhfApp, &mut egui::Ui),
+    /// Its central panel.
+    pub central_ui: fn(&mut RlhfApp, &mut egui::Ui),
+}
+
+/// Every tab, in tab-bar order.
+pub const TABS: [TabSpec; 3] = [
+    TabSpec {
+        tab: Tab::Rm,
+        name: "rm",
+        title: "Reward model",
+        settings_ui: settings::rm_settings_ui,
+        central_ui: rm_panel::rm_panel_ui,
+    },
+    TabSpec {
+        tab: Tab::Strength,
+        name: "strength",
+        title: "Preference strength",
+        settings_ui: settings::strength_ui,
+        central_ui: strength_panel::strength_panel_ui,
+    },
+    TabSpec {
+        tab: Tab::Denoise,
+        name: "denoise",
+        title: "Denoising",
+        settings_ui: settings::denoise_ui,
+        central_ui: denoise_panel::denoise_panel_ui,
+    },
+];
+
 impl Tab {
+    /// Its entry in [`TABS`].
+    pub fn spec(self) -> &'static TabSpec {
+        TABS.iter().find(|s| s.tab == self).unwrap_or(&TABS[0])
+    }
+
     /// Parse a CLI value.
     pub fn from_arg(arg: &str) -> Result<Self, String> {
-        match arg {
-            "rm" => Ok(Tab::Rm),
-            "strength" => Ok(Tab::Strength),
-            "denoise" => Ok(Tab::Denoise),
-            other => Err(format!(
-                "unknown tab '{other}': use rm, strength or denoise"
-            )),
-        }
+        TABS.iter()
+            .find(|s| s.name == arg)
+            .map(|s| s.tab)
+            .ok_or_else(|| {
+                let names: Vec<&str> = TABS.iter().map(|s| s.name).collect();
+                format!("unknown tab '{arg}': use {}", names.join(", "))
+            })
     }
 
     /// The tab's title.
     pub fn title(self) -> &'static str {
-        match self {
-            Tab::Rm => "Reward model",
-            Tab::Strength => "Preference strength",
-            Tab::Denoise => "Denoising",
-        }
+        self.spec().title
     }
 }
 
@@ -423,8 +464,8 @@ impl RlhfApp {
         }
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
-                for tab in [Tab::Rm, Tab::Strength, Tab::Denoise] {
-                    ui.selectable_value(&mut self.tab, tab, tab.title());
+                for spec in &TABS {
+                    ui.selectable_value(&mut self.tab, spec.tab, spec.title);
                 }
             });
         });
@@ -432,11 +473,8 @@ impl RlhfApp {
             .resizable(true)
             .default_size(270.0)
             .show(ui, |ui| settings::settings_ui(self, ui));
-        egui::CentralPanel::default().show(ui, |ui| match self.tab {
-            Tab::Rm => rm_panel::rm_panel_ui(self, ui),
-            Tab::Strength => strength_panel::strength_panel_ui(self, ui),
-            Tab::Denoise => denoise_panel::denoise_panel_ui(self, ui),
-        });
+        let central = self.tab.spec().central_ui;
+        egui::CentralPanel::default().show(ui, |ui| central(self, ui));
         if self.state == RunState::Running {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
@@ -453,5 +491,25 @@ impl eframe::App for RlhfApp {
         eframe::set_value(storage, "rm_config", &self.config);
         eframe::set_value(storage, "strength_config", &self.strength);
         eframe::set_value(storage, "denoise_config", &self.denoise);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tab_has_one_entry_and_its_cli_name_round_trips() {
+        for (i, spec) in TABS.iter().enumerate() {
+            assert_eq!(spec.tab.spec().name, spec.name);
+            assert_eq!(Tab::from_arg(spec.name), Ok(spec.tab));
+            assert!(
+                TABS[i + 1..]
+                    .iter()
+                    .all(|o| o.tab != spec.tab && o.name != spec.name)
+            );
+        }
+        let err = Tab::from_arg("ppo").unwrap_err();
+        assert!(err.contains("rm, strength, denoise"), "{err}");
     }
 }

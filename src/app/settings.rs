@@ -3,7 +3,7 @@
 use crate::data::synthetic::SyntheticConfig;
 use crate::experiment::DataSource;
 
-use super::{RlhfApp, Tab};
+use super::RlhfApp;
 use crate::experiment::denoise::{Method, TrainSubset};
 use crate::model::{Arch, RewardModelConfig};
 use crate::rm::denoise::{FlipRule, SmoothScope};
@@ -168,7 +168,8 @@ fn arch_ui(model: &mut RewardModelConfig, ui: &mut egui::Ui, id: &str) {
     }
 }
 
-fn strength_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+/// The strength tab's settings: the ensemble.
+pub fn strength_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let c = &mut app.strength;
     ui.strong("Ensemble");
     ui.add(egui::Slider::new(&mut c.models, 2..=20).text("models M"));
@@ -192,7 +193,8 @@ fn strength_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.add(egui::DragValue::new(&mut app.config.seed).prefix("seed "));
 }
 
-fn denoise_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+/// The denoising tab's settings: methods, flips, smoothing, margin.
+pub fn denoise_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let c = &mut app.denoise;
     ui.strong("Methods");
     for m in Method::ALL {
@@ -260,6 +262,15 @@ fn denoise_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     ui.add(egui::DragValue::new(&mut app.config.seed).prefix("seed "));
 }
 
+/// The reward-model tab's settings: model, contrastive loss, training.
+pub fn rm_settings_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+    model_ui(app, ui);
+    ui.separator();
+    contrastive_ui(app, ui);
+    ui.separator();
+    training_ui(app, ui);
+}
+
 /// The settings column; disabled while a run is in progress.
 pub fn settings_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
     let editable = app.settings_editable();
@@ -267,17 +278,7 @@ pub fn settings_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         egui::ScrollArea::vertical().show(ui, |ui| {
             dataset_ui(app, ui);
             ui.separator();
-            match app.tab {
-                Tab::Rm => {
-                    model_ui(app, ui);
-                    ui.separator();
-                    contrastive_ui(app, ui);
-                    ui.separator();
-                    training_ui(app, ui);
-                }
-                Tab::Strength => strength_ui(app, ui),
-                Tab::Denoise => denoise_ui(app, ui),
-            }
+            (app.tab.spec().settings_ui)(app, ui);
         });
     });
     if let Err(e) = app.experiment_config().validate() {

@@ -75,8 +75,14 @@ pub(crate) fn run_score(args: ScoreArgs) -> Result<(), String> {
         println!("{json}");
     } else {
         eprintln!(
-            "{}: {} pairs ({:?}), accuracy {:.4} vs {} (shorter-wins baseline {:.4}) on {}",
-            s.data, s.pairs, s.split, s.accuracy, s.target, s.baseline_accuracy, s.backend
+            "{}: {} pairs ({}), accuracy {:.4} vs {} (shorter-wins baseline {:.4}) on {}",
+            s.data,
+            s.pairs,
+            s.split.name(),
+            s.accuracy,
+            s.target,
+            s.baseline_accuracy,
+            s.backend
         );
     }
     Ok(())

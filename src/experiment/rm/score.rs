@@ -29,6 +29,15 @@ pub enum ScoreSplit {
 }
 
 impl ScoreSplit {
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Train => "train",
+            Self::Validation => "validation",
+        }
+    }
+
     /// Parse a CLI value.
     pub fn from_arg(arg: &str) -> Result<Self, String> {
         match arg {
