@@ -10,7 +10,9 @@
 //! and payloads as `{"event":"rm","rm":"step",…}` (kind, then the kind's own tag).
 use serde::{Deserialize, Serialize};
 
-pub use super::kinds::{KindEvent, Phase};
+use super::denoise::{DenoiseEvent, Method};
+use super::rm::RmEvent;
+use super::strength::StrengthEvent;
 use crate::compute::Compute;
 
 /// Something a runner reports.
@@ -96,5 +98,120 @@ impl Event {
             Self::Kind(k) => Some(k),
             _ => None,
         }
+    }
+}
+
+/// Each kind's own events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum KindEvent {
+    /// Reward-model training.
+    Rm(RmEvent),
+    /// Preference strength.
+    Strength(StrengthEvent),
+    /// Denoising comparison.
+    Denoise(DenoiseEvent),
+}
+
+impl From<RmEvent> for Event {
+    fn from(e: RmEvent) -> Self {
+        Self::Kind(KindEvent::Rm(e))
+    }
+}
+
+impl From<StrengthEvent> for Event {
+    fn from(e: StrengthEvent) -> Self {
+        Self::Kind(KindEvent::Strength(e))
+    }
+}
+
+impl From<DenoiseEvent> for Event {
+    fn from(e: DenoiseEvent) -> Self {
+        Self::Kind(KindEvent::Denoise(e))
+    }
+}
+
+/// What one run inside a multi-run experiment is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    /// An ensemble member (0-based), with its fold when cross-fitted.
+    Member {
+        /// Member index.
+        member: usize,
+        /// Fold index (cross-fitting only).
+        fold: Option<usize>,
+    },
+    /// A band-alone retraining run (0-based band, 0 = lowest μ).
+    Band {
+        /// Band index.
+        band: usize,
+        /// Number of bands.
+        bands: usize,
+    },
+    /// A denoising method run.
+    Method {
+        /// The method.
+        method: Method,
+        /// Its seed (0-based).
+        seed: usize,
+    },
+}
+
+impl Phase {
+    /// How the UI and logs name the run ("member 3 / fold 2", "band 4/10", "flip · seed 1").
+    pub fn label(&self) -> String {
+        match self {
+            Self::Member { member, fold: None } => format!("member {}", member + 1),
+            Self::Member {
+                member,
+                fold: Some(f),
+            } => format!("member {} / fold {}", member + 1, f + 1),
+            Self::Band { band, bands } => format!("band {}/{bands}", band + 1),
+            Self::Method { method, seed } => format!("{} · seed {}", method.name(), seed + 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_as_lifecycle_and_kind_payloads() {
+        let step: Event = RmEvent::Step {
+            step: 3,
+            loss: 0.5,
+            train_accuracy: 0.75,
+            lr: 1e-3,
+            contrastive_loss: None,
+        }
+        .into();
+        let json = serde_json::to_value(&step).unwrap();
+        assert_eq!(json["event"], "rm");
+        assert_eq!(json["rm"], "step");
+        assert_eq!(json["step"], 3);
+        let job = Event::Job {
+            job: 1,
+            jobs: 4,
+            phase: Phase::Method {
+                method: Method::Flip,
+                seed: 0,
+            },
+            inner: Box::new(step.clone()),
+        };
+        let progress = Event::Progress { done: 2, total: 9 };
+        for e in [step, job, progress] {
+            let text = serde_json::to_string(&e).unwrap();
+            assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), e, "{text}");
+        }
+        assert_eq!(
+            Phase::Member {
+                member: 2,
+                fold: Some(0)
+            }
+            .label(),
+            "member 3 / fold 1"
+        );
     }
 }

@@ -12,8 +12,22 @@ use burn::{
     tensor::{Device, Int, Tensor, TensorData, activation::tanh},
 };
 
-use super::reward::RewardModelConfig;
 use crate::data::encode::PaddedBatch;
+
+/// Shape of a bag of words. The vocabulary size comes from the tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BowShape {
+    /// Token ids `0..vocab_size`.
+    pub vocab_size: usize,
+    /// Embedding width.
+    pub d_model: usize,
+    /// Width of the tanh layer (the pooled feature).
+    pub ffn: usize,
+    /// Hashed-bigram buckets (0 = unigrams only).
+    pub bigram_buckets: usize,
+    /// Dropout on the features.
+    pub dropout: f64,
+}
 
 /// Bag-of-words feature extractor.
 #[derive(Module, Debug)]
@@ -79,8 +93,8 @@ fn bags(batch: &PaddedBatch, buckets: usize) -> Bags {
 
 impl BowBody {
     /// Build on `device`: `d_model` is the embedding width and `ffn` the hidden width.
-    pub fn new(config: &RewardModelConfig, vocab_size: usize, device: &Device) -> Self {
-        let d = config.d_model;
+    pub fn new(shape: &BowShape, device: &Device) -> Self {
+        let (config, vocab_size, d) = (shape, shape.vocab_size, shape.d_model);
         Self {
             unigram: EmbeddingConfig::new(vocab_size, d).init(device),
             bigram: (config.bigram_buckets > 0)

@@ -7,7 +7,7 @@ use burn::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::bow::BowBody;
+use super::bow::{BowBody, BowShape};
 use super::heads::last_token;
 use super::trunk::{TransformerTrunk, TrunkShape};
 use crate::data::encode::PaddedBatch;
@@ -165,6 +165,17 @@ impl RewardModelConfig {
         }
     }
 
+    /// The bag of words' shape for a vocabulary of `vocab_size` tokens.
+    pub fn bow_shape(&self, vocab_size: usize) -> BowShape {
+        BowShape {
+            vocab_size,
+            d_model: self.d_model,
+            ffn: self.ffn,
+            bigram_buckets: self.bigram_buckets,
+            dropout: self.dropout,
+        }
+    }
+
     /// Width of the pooled feature the reward head reads.
     pub fn feature_width(&self) -> usize {
         match self.arch {
@@ -201,7 +212,10 @@ impl RewardModelConfig {
                 Some(TransformerTrunk::new(&self.trunk_shape(vocab_size), device)),
                 None,
             ),
-            Arch::Bow => (None, Some(BowBody::new(self, vocab_size, device))),
+            Arch::Bow => (
+                None,
+                Some(BowBody::new(&self.bow_shape(vocab_size), device)),
+            ),
         };
         RewardModel {
             trunk,

@@ -11,7 +11,7 @@ use web_time::Instant;
 use super::config::RmTrainConfig;
 use super::event::RmEvent;
 use super::report::RmReport;
-use super::step::{PairBatch, adamw, score_features, score_pairs, train_step};
+use super::step::{EVAL_BATCH_PAIRS, PairBatch, adamw, score_features, score_pairs, train_step};
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
@@ -24,10 +24,6 @@ use crate::model::RewardModel;
 use crate::rm::denoise::PairTarget;
 use crate::rm::loss::{mean_bt_loss, preference_loss_value};
 use crate::rm::probe::linear_probe_auroc;
-
-/// Pairs scored per forward pass during evaluation (and by a saved model's scoring, so both
-/// group pairs alike).
-pub const EVAL_BATCH_PAIRS: usize = 64;
 
 /// Held-out pairs whose features the Features event carries (the probe uses all of them).
 const FEATURE_EVENT_PAIRS: usize = 400;

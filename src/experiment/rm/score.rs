@@ -154,7 +154,7 @@ pub async fn score_with_saved(
         &model,
         &encoded,
         prepared.tokenizer.pad_id(),
-        super::runner::EVAL_BATCH_PAIRS,
+        super::step::EVAL_BATCH_PAIRS,
     )
     .await?;
     let gaps: Vec<f32> = chosen.iter().zip(&rejected).map(|(c, r)| c - r).collect();

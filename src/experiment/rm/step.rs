@@ -13,6 +13,10 @@ use crate::rm::contrastive::{
 };
 use crate::rm::loss::{preference_loss, preference_loss_value};
 
+/// Pairs scored per forward pass during evaluation (and by a saved model's scoring, so both
+/// group pairs alike).
+pub const EVAL_BATCH_PAIRS: usize = 64;
+
 /// A padded batch of pairs: rows `0..pairs` are chosen, `pairs..2·pairs` rejected, with the
 /// per-pair loss targets (margin and label smoothing; zero for plain Bradley–Terry).
 pub struct PairBatch {
