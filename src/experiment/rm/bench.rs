@@ -113,6 +113,7 @@ pub async fn run_rm_bench(
             &batch,
             optimizer.lr,
             &Default::default(),
+            crate::model::init::step_seed(0, i),
         )
         .await?
         .model;

@@ -164,7 +164,6 @@ impl RmRunner {
         config.validate().map_err(ExperimentError::Config)?;
         plan.check(data.pairs.len())?;
         let device = compute.train_device();
-        device.seed(config.seed);
         let model = config.model.init_seeded(
             data.tokenizer.vocab_size(),
             config.contrastive.model_prototypes(),
@@ -415,6 +414,7 @@ impl RmRunner {
                 &batch,
                 lr,
                 &self.config.contrastive,
+                crate::model::init::step_seed(self.config.seed, self.step),
             )
             .await?
         };

@@ -138,6 +138,7 @@ pub async fn train_step(
     batch: &PairBatch,
     lr: f64,
     contrastive: &ContrastiveConfig,
+    draw_seed: u64,
 ) -> Result<StepOutcome, ExperimentError> {
     let device = model.device();
     let upload = |v: &Option<Vec<f32>>| {
@@ -146,16 +147,24 @@ pub async fn train_step(
     };
     let n = batch.pairs;
     let view = |out: crate::model::reward::RewardOutput| (batch.gaps_of(out.rewards), out.features);
-    let (gaps, features_s) = view(model.forward(&batch.padded));
     let rm_loss =
         |g: Tensor<1>| preference_loss(g, upload(&batch.margins), upload(&batch.smoothing)).mean();
-    let (loss, cl) = if contrastive.active() {
-        let (gaps_t, features_t) = view(model.forward(&batch.padded));
-        let cl = contrastive_term(model, features_s, features_t, n, contrastive);
-        let loss = (rm_loss(gaps.clone()) + rm_loss(gaps_t)) / 2.0 + cl.clone() * contrastive.beta;
-        (loss, Some(cl))
-    } else {
-        (rm_loss(gaps.clone()), None)
+    // The forward passes draw the dropout masks: from this step's own seed, with the
+    // generator held, so the draws do not depend on other runs in the process.
+    let (gaps, loss, cl) = {
+        let _draws = crate::model::init::generator_lock();
+        device.seed(draw_seed);
+        let (gaps, features_s) = view(model.forward(&batch.padded));
+        if contrastive.active() {
+            let (gaps_t, features_t) = view(model.forward(&batch.padded));
+            let cl = contrastive_term(model, features_s, features_t, n, contrastive);
+            let loss =
+                (rm_loss(gaps.clone()) + rm_loss(gaps_t)) / 2.0 + cl.clone() * contrastive.beta;
+            (gaps, loss, Some(cl))
+        } else {
+            let loss = rm_loss(gaps.clone());
+            (gaps, loss, None)
+        }
     };
     // One readback per step: the gaps (plus, in contrastive runs, the contrastive term and the
     // whole loss, so a NaN anywhere in it stops the update); the reward loss is the same
