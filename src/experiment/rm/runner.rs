@@ -129,6 +129,8 @@ pub struct RmRunner {
     final_train_loss: f32,
     feature_separation: Option<f32>,
     use_gold: bool,
+    /// The model file a finished single run handed out.
+    handed_out: Option<Arc<Vec<u8>>>,
 }
 
 impl RmRunner {
@@ -189,6 +191,7 @@ impl RmRunner {
             final_train_loss: f32::NAN,
             feature_separation: None,
             use_gold,
+            handed_out: None,
             config,
             compute,
             device,
@@ -225,8 +228,12 @@ impl RmRunner {
         &self.model
     }
 
-    /// The current model as the bytes of a model file (weights, shape, tokenizer, config).
-    pub fn model_file(&self) -> Result<Vec<u8>, ExperimentError> {
+    /// The current model as the bytes of a model file (weights, shape, tokenizer, config); a
+    /// finished run returns the bytes it already handed out.
+    pub fn model_file(&self) -> Result<Arc<Vec<u8>>, ExperimentError> {
+        if let Some(bytes) = &self.handed_out {
+            return Ok(Arc::clone(bytes));
+        }
         let tokenizer = &self.data.tokenizer;
         super::score::save_reward_model(
             &self.model,
@@ -234,23 +241,26 @@ impl RmRunner {
             tokenizer.to_json()?,
             tokenizer.vocab_size(),
         )
+        .map(Arc::new)
     }
 
-    /// The trained model for the app to save, or a notice why it cannot be had here.
-    fn model_event(&self) -> Event {
+    /// The trained model for the app to save (kept for [`Self::model_file`]), or a notice why
+    /// it cannot be had here.
+    fn model_event(&mut self) -> Event {
         // Reading weights back is synchronous in burn's record API, which WebGPU in a browser
         // tab cannot do.
         if cfg!(target_arch = "wasm32") && self.compute.backend_name() == "wgpu" {
             return Event::Notice {
-                message: "saving a model trained on WebGPU in the browser is not possible yet;                           train with the CPU backend (?backend=cpu) to save it"
+                message: "saving a model trained on WebGPU in the browser is not possible yet; \
+                          train with the CPU backend (?backend=cpu) to save it"
                     .into(),
             };
         }
         match self.model_file() {
-            Ok(bytes) => RmEvent::Model {
-                bytes: Arc::new(bytes),
+            Ok(bytes) => {
+                self.handed_out = Some(Arc::clone(&bytes));
+                RmEvent::Model { bytes }.into()
             }
-            .into(),
             Err(e) => Event::Notice {
                 message: format!("the trained model could not be serialised: {e}"),
             },
