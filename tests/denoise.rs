@@ -182,3 +182,84 @@ fn a_small_method_comparison_reports_every_method_and_the_smoothing_floor() {
         "hard labels overfit below the floor: {hard} vs {soft}"
     );
 }
+
+/// Fast tier: a pipeline runs a strength ensemble, then a denoising comparison that takes the
+/// ensemble's μ from it and trains no ensemble of its own; stage events arrive wrapped, with one
+/// lifecycle for the whole pipeline.
+#[test]
+fn a_pipeline_hands_the_strength_stage_mu_to_the_denoise_stage() {
+    use rlhf_lab::experiment::pipeline::{Pipeline, StageBuilder};
+    use rlhf_lab::experiment::{Event, KindEvent, Phase, Runner, StrengthEvent, StrengthRunner};
+    let mut c = config(0.25, 4);
+    if let DataSource::Synthetic(s) = &mut c.strength.rm.data.source {
+        s.pairs = 600;
+    }
+    c.rm.data = c.strength.rm.data.clone();
+    c.strength.models = 2;
+    c.strength.band_retrain = false;
+    c.methods = vec![Method::Baseline, Method::Flip];
+    c.flip = FlipRule::Bottom { fraction: 0.2 };
+    c.seeds = 1;
+    let strength_config = c.strength.clone();
+    let strength: StageBuilder = Box::new(move |_| {
+        Ok(Box::new(StrengthRunner::setup(
+            strength_config,
+            Compute::cpu(),
+            None,
+        )?))
+    });
+    let denoise: StageBuilder = Box::new(move |artifacts| {
+        let mu = artifacts
+            .strength
+            .as_ref()
+            .expect("μ from the strength stage");
+        Ok(Box::new(DenoiseRunner::setup(
+            c,
+            Compute::cpu(),
+            None,
+            Some(mu),
+        )?))
+    });
+    let mut p = Pipeline::new(
+        Compute::cpu(),
+        vec![("strength".into(), strength), ("denoise".into(), denoise)],
+    );
+    let mut events = Vec::new();
+    while !p.is_finished() {
+        events.extend(pollster::block_on(p.step()).expect("step"));
+    }
+    let top: Vec<&Event> = events
+        .iter()
+        .filter(|e| !matches!(e, Event::Job { .. }))
+        .collect();
+    assert!(matches!(top.first(), Some(Event::Started { .. })));
+    assert!(matches!(top.last(), Some(Event::Finished { .. })));
+    assert_eq!(top.len(), 2, "one lifecycle for the pipeline: {top:?}");
+    let updates_in = |stage: usize| {
+        events
+            .iter()
+            .filter(|e| match e {
+                Event::Job {
+                    phase: Phase::Stage { stage: s, .. },
+                    inner,
+                    ..
+                } => {
+                    *s == stage
+                        && matches!(
+                            inner.as_ref(),
+                            Event::Kind(KindEvent::Strength(StrengthEvent::Update { .. }))
+                        )
+                }
+                _ => false,
+            })
+            .count()
+    };
+    assert_eq!(updates_in(0), 1, "two members: one strength update");
+    assert_eq!(updates_in(1), 0, "the denoise stage trained no ensemble");
+    let report: DenoiseReport =
+        serde_json::from_value(p.report_json()).expect("the last stage's report");
+    assert_eq!(report.runs.len(), 2);
+    assert!(report.frac_mu_negative.is_some(), "μ reached the methods");
+    let progress = p.progress();
+    assert_eq!((progress.done, progress.total), (2000, 2000));
+}

@@ -149,6 +149,13 @@ pub enum Phase {
         /// Number of bands.
         bands: usize,
     },
+    /// A stage of a pipeline (0-based), named.
+    Stage {
+        /// Stage index.
+        stage: usize,
+        /// What the stage is ("strength", "denoise", later "sft", "ppo").
+        name: String,
+    },
     /// A denoising method run.
     Method {
         /// The method.
@@ -168,6 +175,7 @@ impl Phase {
                 fold: Some(f),
             } => format!("member {} / fold {}", member + 1, f + 1),
             Self::Band { band, bands } => format!("band {}/{bands}", band + 1),
+            Self::Stage { stage, name } => format!("stage {}: {name}", stage + 1),
             Self::Method { method, seed } => format!("{} · seed {}", method.name(), seed + 1),
         }
     }

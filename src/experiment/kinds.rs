@@ -8,8 +8,7 @@ use super::error::ExperimentError;
 use super::events::Event;
 use super::prepare::{PreparedData, Upload};
 use super::rm::{RmRunner, RmTrainConfig};
-use super::runner::Runner;
-use super::strength::io::StrengthMu;
+use super::runner::{AnyRunner, Artifacts};
 use super::strength::{PairView, StrengthConfig, StrengthEvent, StrengthRunner};
 use crate::compute::Compute;
 
@@ -76,17 +75,6 @@ impl ExperimentConfig {
         })
     }
 }
-
-/// What one run hands to the next (the strength tab's μ to the denoising tab; later trained
-/// weights from stage to stage).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Artifacts {
-    /// μ by input index: a denoising run uses it instead of training its own ensemble.
-    pub strength: Option<StrengthMu>,
-}
-
-/// A running experiment of any kind: what [`ExperimentConfig::build`] returns.
-pub type AnyRunner = Box<dyn Runner>;
 
 /// The pairs a multi-run experiment works on, for tables and hover text in the app.
 fn pairs_event(data: &PreparedData) -> Event {

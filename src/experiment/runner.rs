@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ExperimentError;
 use super::events::Event;
+use super::strength::io::StrengthMu;
 
 /// What one step yields: the events it produced, or the error that stopped the run (everything
 /// before it stays valid).
@@ -36,6 +37,26 @@ impl Progress {
     }
 }
 
+/// What one run hands to the next (the strength tab's μ to the denoising tab; later trained
+/// weights from stage to stage).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Artifacts {
+    /// μ by input index: a denoising run uses it instead of training its own ensemble.
+    pub strength: Option<StrengthMu>,
+}
+
+impl Artifacts {
+    /// Take what `newer` holds, keeping what it does not.
+    pub fn merge(&mut self, newer: Artifacts) {
+        if newer.strength.is_some() {
+            self.strength = newer.strength;
+        }
+    }
+}
+
+/// A running experiment of any kind: what [`super::kinds::ExperimentConfig::build`] returns.
+pub type AnyRunner = Box<dyn Runner>;
+
 /// A step-wise experiment run.
 pub trait Runner {
     /// Do one bounded slice of work (one optimizer step, one rollout batch) and report it.
@@ -46,6 +67,10 @@ pub trait Runner {
     fn progress(&self) -> Progress;
     /// The report so far (complete once finished), as the JSON `report.json` holds.
     fn report_json(&self) -> serde_json::Value;
+    /// What this run leaves for the runs after it (once finished).
+    fn artifacts(&self) -> Artifacts {
+        Artifacts::default()
+    }
 }
 
 /// Serialise a report for [`Runner::report_json`]; a report that cannot be written says so.

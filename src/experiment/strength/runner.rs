@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::config::StrengthConfig;
 use super::event::StrengthEvent;
+use super::io::StrengthMu;
 use super::report::{BandResult, StrengthReport, StrengthTable};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
@@ -462,6 +463,17 @@ impl crate::experiment::runner::Runner for StrengthRunner {
 
     fn report_json(&self) -> serde_json::Value {
         crate::experiment::runner::report_value(&self.report())
+    }
+
+    /// μ of every pair by input index, once the ensemble has it.
+    fn artifacts(&self) -> crate::experiment::runner::Artifacts {
+        crate::experiment::runner::Artifacts {
+            strength: self.strength.as_ref().map(|s| StrengthMu {
+                index: self.data.pairs.iter().map(|p| p.index).collect(),
+                mu: s.mu.clone(),
+                source: format!("the strength run on {}", self.data.label),
+            }),
+        }
     }
 }
 
