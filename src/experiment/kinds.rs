@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::denoise::{DenoiseConfig, DenoiseRunner};
 use super::error::ExperimentError;
 use super::events::Event;
-use super::prepare::{PreparedData, Upload};
+use super::prepare::Upload;
 use super::rm::{RmRunner, RmTrainConfig};
 use super::runner::{AnyRunner, Artifacts};
-use super::strength::{PairView, StrengthConfig, StrengthEvent, StrengthRunner};
+use super::strength::{StrengthConfig, StrengthEvent, StrengthRunner};
 use crate::compute::Compute;
 
 /// The config of any experiment (what the app starts and the URL carries).
@@ -64,41 +64,16 @@ impl ExperimentConfig {
             Self::Rm(c) => (Box::new(RmRunner::setup(c, compute, upload)?), Vec::new()),
             Self::Strength(c) => {
                 let r = StrengthRunner::setup(c, compute, upload)?;
-                let ev = vec![pairs_event(r.data())];
+                let ev = vec![StrengthEvent::pairs_of(r.data()).into()];
                 (Box::new(r), ev)
             }
             Self::Denoise(c) => {
                 let r = DenoiseRunner::setup(c, compute, upload, artifacts.strength.as_ref())?;
-                let ev = vec![pairs_event(r.data())];
+                let ev = vec![StrengthEvent::pairs_of(r.data()).into()];
                 (Box::new(r), ev)
             }
         })
     }
-}
-
-/// The pairs a multi-run experiment works on, for tables and hover text in the app.
-fn pairs_event(data: &PreparedData) -> Event {
-    let mut train = vec![false; data.pairs.len()];
-    for &p in &data.split.train {
-        train[p] = true;
-    }
-    StrengthEvent::Pairs {
-        pairs: data
-            .pairs
-            .iter()
-            .zip(&train)
-            .map(|(p, &t)| PairView {
-                index: p.index,
-                prompt: p.prompt.clone(),
-                chosen: p.chosen.clone(),
-                rejected: p.rejected.clone(),
-                train: t,
-            })
-            .collect(),
-        mislabeled: data.mislabeled.clone(),
-        truth_source: data.truth_source.clone(),
-    }
-    .into()
 }
 
 #[cfg(test)]

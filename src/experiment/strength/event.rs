@@ -2,6 +2,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::report::{BandResult, StrengthReport};
+use crate::experiment::prepare::PreparedData;
 
 /// One pair as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,4 +54,30 @@ pub enum StrengthEvent {
         /// Everything it found.
         report: Box<StrengthReport>,
     },
+}
+
+impl StrengthEvent {
+    /// The pairs a multi-run experiment works on (for the app's tables and hover text).
+    pub fn pairs_of(data: &PreparedData) -> Self {
+        let mut train = vec![false; data.pairs.len()];
+        for &p in &data.split.train {
+            train[p] = true;
+        }
+        Self::Pairs {
+            pairs: data
+                .pairs
+                .iter()
+                .zip(&train)
+                .map(|(p, &t)| PairView {
+                    index: p.index,
+                    prompt: p.prompt.clone(),
+                    chosen: p.chosen.clone(),
+                    rejected: p.rejected.clone(),
+                    train: t,
+                })
+                .collect(),
+            mislabeled: data.mislabeled.clone(),
+            truth_source: data.truth_source.clone(),
+        }
+    }
 }
