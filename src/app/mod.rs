@@ -138,6 +138,26 @@ pub fn take_slot<T>(slot: &Slot<T>) -> Option<T> {
     }
 }
 
+/// Fill a slot (a poisoned lock still takes the value).
+pub fn put_slot<T>(slot: &Slot<T>, value: T) {
+    match slot.lock() {
+        Ok(mut g) => *g = Some(value),
+        Err(poisoned) => *poisoned.into_inner() = Some(value),
+    }
+}
+
+/// Run `work` off the UI: on a thread natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn spawn_work(work: impl std::future::Future<Output = ()> + 'static + Send) {
+    std::thread::spawn(move || pollster::block_on(work));
+}
+
+/// Run `work` off the UI: as a task on the page in the browser.
+#[cfg(target_arch = "wasm32")]
+pub fn spawn_work(work: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(work);
+}
+
 /// A hook called with every event of the run.
 pub type EventHook = Box<dyn FnMut(&Event)>;
 
@@ -427,26 +447,18 @@ impl RlhfApp {
         let dialog = rfd::AsyncFileDialog::new()
             .add_filter("JSONL", &["jsonl", "gz", "json"])
             .set_title("Open preference pairs (JSONL or JSONL.gz)");
-        #[cfg(not(target_arch = "wasm32"))]
-        std::thread::spawn(move || {
-            if let Some(f) = pollster::block_on(dialog.pick_file()) {
-                let path = f.path().display().to_string();
-                if let Ok(mut g) = slot.lock() {
-                    *g = Some(Picked::Path(path));
-                }
-            }
-        });
-        #[cfg(target_arch = "wasm32")]
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(f) = dialog.pick_file().await {
-                let up = Upload {
-                    name: f.file_name(),
-                    bytes: f.read().await,
-                };
-                if let Ok(mut g) = slot.lock() {
-                    *g = Some(Picked::Bytes(up));
-                }
-            }
+        spawn_work(async move {
+            let Some(f) = dialog.pick_file().await else {
+                return;
+            };
+            #[cfg(not(target_arch = "wasm32"))]
+            let picked = Picked::Path(f.path().display().to_string());
+            #[cfg(target_arch = "wasm32")]
+            let picked = Picked::Bytes(Upload {
+                name: f.file_name(),
+                bytes: f.read().await,
+            });
+            put_slot(&slot, picked);
         });
     }
 

@@ -2,7 +2,7 @@
 //! model file as `train-rm --out` writes and `score` reads, natively and in the browser.
 use std::sync::Arc;
 
-use super::{RlhfApp, Slot, take_slot};
+use super::{RlhfApp, Slot, put_slot, spawn_work, take_slot};
 use crate::compute::Compute;
 use crate::experiment::RmTrainConfig;
 use crate::experiment::prepare::Upload;
@@ -12,28 +12,9 @@ use crate::model::saved::{MODEL_FILE, SavedRewardModel};
 /// What loading and scoring gave: the summary, or what went wrong.
 pub type ScoreOutcome = Result<ScoreSummary, String>;
 
-/// Run `work` off the UI: on a thread natively.
-#[cfg(not(target_arch = "wasm32"))]
-fn spawn(work: impl std::future::Future<Output = ()> + 'static + Send) {
-    std::thread::spawn(move || pollster::block_on(work));
-}
-
-/// Run `work` off the UI: as a task on the page in the browser.
-#[cfg(target_arch = "wasm32")]
-fn spawn(work: impl std::future::Future<Output = ()> + 'static) {
-    wasm_bindgen_futures::spawn_local(work);
-}
-
-fn put<T>(slot: &Slot<T>, value: T) {
-    match slot.lock() {
-        Ok(mut g) => *g = Some(value),
-        Err(poisoned) => *poisoned.into_inner() = Some(value),
-    }
-}
-
 /// Ask where to save `bytes` (natively a save dialog; in the browser a download).
 fn save(bytes: Arc<Vec<u8>>, saved: Slot<String>, ctx: egui::Context) {
-    spawn(async move {
+    spawn_work(async move {
         let dialog = rfd::AsyncFileDialog::new()
             .set_file_name(MODEL_FILE)
             .set_title("Save the trained reward model");
@@ -44,7 +25,7 @@ fn save(bytes: Arc<Vec<u8>>, saved: Slot<String>, ctx: egui::Context) {
             },
             None => "saving cancelled".into(),
         };
-        put(&saved, message);
+        put_slot(&saved, message);
         ctx.request_repaint();
     });
 }
@@ -57,7 +38,7 @@ fn load_and_score(
     out: Slot<ScoreOutcome>,
     ctx: egui::Context,
 ) {
-    spawn(async move {
+    spawn_work(async move {
         let dialog = rfd::AsyncFileDialog::new()
             .add_filter("rlhf-lab model", &["bin"])
             .set_title("Load a saved reward model");
@@ -80,7 +61,7 @@ fn load_and_score(
             .map(|scored| scored.summary)
             .map_err(|e| format!("{name}: {e}")),
         };
-        put(&out, outcome);
+        put_slot(&out, outcome);
         ctx.request_repaint();
     });
 }
