@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::app::RlhfApp;
 use crate::compute::{BackendChoice, init_web};
-use crate::experiment::{Event, ExperimentConfig, RmTrainConfig};
+use crate::experiment::{Event, ExperimentConfig, RmTrainConfig, Run, RunConfig};
 
 /// Query parameters of the page, decoded.
 fn query_params() -> Vec<(String, String)> {
@@ -81,7 +81,7 @@ fn event_marker(event: &Event) {
 }
 
 /// Put the config in the address bar so the page can be shared or reloaded as it is.
-fn write_config_to_url(config: &ExperimentConfig) {
+fn write_config_to_url(config: &RunConfig) {
     let Ok(json) = serde_json::to_string(config) else {
         return;
     };
@@ -105,9 +105,12 @@ fn has_webgpu() -> bool {
 }
 
 /// The default browser config: the synthetic world, sized for a tab.
-fn web_default_config() -> RmTrainConfig {
-    let mut config = RmTrainConfig {
-        eval_every: 25,
+fn web_default_config() -> RunConfig {
+    let mut config = Run {
+        experiment: ExperimentConfig::Rm(RmTrainConfig {
+            eval_every: 25,
+            ..Default::default()
+        }),
         ..Default::default()
     };
     if let crate::experiment::DataSource::Synthetic(s) = &mut config.data.source {
@@ -121,25 +124,38 @@ pub fn start() {
     console_error_panic_hook::set_once();
     let params = query_params();
     let mut app = RlhfApp::new(web_default_config(), None);
+    let mut autostart = param(&params, "autostart").is_some_and(|v| v != "0");
     if let Some(json) = param(&params, "config") {
-        match ExperimentConfig::from_json(json) {
-            Ok(c) => app.load_experiment(c),
-            Err(e) => mark(
-                &format!("error: the config in the URL is not valid ({e}); using defaults"),
-                0,
-            ),
+        match RunConfig::parse(json) {
+            Ok(p) => {
+                app.load_config(p.config);
+                app.shell.notes.extend(p.note);
+            }
+            Err(e) => {
+                // A bad link never starts a default run in its place.
+                autostart = false;
+                let message =
+                    format!("the config in the URL is not valid ({e}); showing the defaults");
+                mark(&format!("error: {message}"), 0);
+                app.shell.notes.push(message);
+            }
         }
     }
-    if let Some(b) = param(&params, "backend").and_then(|b| b.parse::<BackendChoice>().ok()) {
-        app.config.backend = b;
+    match param(&params, "backend").map(|b| b.parse::<BackendChoice>()) {
+        Some(Ok(b)) => app.shell.run.backend = b,
+        Some(Err(e)) => {
+            autostart = false;
+            let message = format!("backend in the URL: {e}");
+            mark(&format!("error: {message}"), 0);
+            app.shell.notes.push(message);
+        }
+        None => {}
     }
-    let autostart = param(&params, "autostart").is_some_and(|v| v != "0");
-    let config = app.config.clone();
-    app.autostart = autostart;
-    app.on_event = Some(Box::new(event_marker));
-    app.on_start = Some(Box::new(write_config_to_url));
-    let slot = app.compute.clone();
-    let backend = config.backend;
+    app.shell.autostart = autostart;
+    app.shell.on_event = Some(Box::new(event_marker));
+    app.shell.on_start = Some(Box::new(write_config_to_url));
+    let slot = app.shell.compute.clone();
+    let backend = app.shell.run.backend;
     wasm_bindgen_futures::spawn_local(async move {
         let compute = init_web(backend, has_webgpu()).await;
         mark(

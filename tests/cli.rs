@@ -236,7 +236,7 @@ fn synthetic_flags_on_real_data_and_bad_config_are_errors() {
     let stderr = text(&out).1;
     assert!(!out.status.success());
     assert!(
-        stderr.contains("bad.json") && stderr.contains("line 1"),
+        stderr.contains("bad.json") && stderr.contains("field steps: invalid type"),
         "{stderr}"
     );
     let out = bin()
@@ -292,12 +292,12 @@ fn train_rm_takes_a_contrastive_loss_and_reports_feature_separation() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("run/report.json")).unwrap())
             .unwrap();
-    let c = &report["config"]["contrastive"];
+    let c = &report["config"]["experiment"]["contrastive"];
     assert_eq!(c["method"], "swav");
     assert_eq!(c["prototypes"], 8);
     assert_eq!(c["beta"], 0.1, "the paper's SwAV β");
     assert_eq!(
-        report["config"]["model"]["dropout"], 0.05,
+        report["config"]["experiment"]["model"]["dropout"], 0.05,
         "a model without dropout gets the paper's 0.05 for its views"
     );
     let sep = report["feature_separation_auroc"]
@@ -370,7 +370,7 @@ fn train_rm_takes_a_contrastive_loss_and_reports_feature_separation() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("beta0/report.json")).unwrap())
             .unwrap();
-    assert_eq!(report["config"]["model"]["dropout"], 0.0);
+    assert_eq!(report["config"]["experiment"]["model"]["dropout"], 0.0);
 }
 
 /// `score --json` summary of a run directory.

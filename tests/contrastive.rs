@@ -8,24 +8,27 @@ use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
 use rlhf_lab::compute::Compute;
 use rlhf_lab::data::synthetic::SyntheticConfig;
-use rlhf_lab::experiment::{DataSource, RmReport, RmRunner, RmTrainConfig};
+use rlhf_lab::experiment::{DataSource, RmReport, RmRunner, RmTrainConfig, Run};
 use rlhf_lab::model::RewardModelConfig;
 use rlhf_lab::rm::contrastive::{ContrastiveConfig, ContrastiveMethod};
 
-fn config(method: ContrastiveMethod, seed: u64, pairs: usize) -> RmTrainConfig {
-    let mut c = RmTrainConfig {
-        model: RewardModelConfig {
-            dropout: 0.05,
-            ..RewardModelConfig::bow()
-        },
-        epochs: 5.0,
+fn config(method: ContrastiveMethod, seed: u64, pairs: usize) -> Run<RmTrainConfig> {
+    let mut c = Run {
         seed,
-        contrastive: ContrastiveConfig::preset(method),
-        optimizer: rlhf_lab::experiment::OptimizerConfig {
-            lr: 3e-3,
+        backend: rlhf_lab::compute::BackendChoice::Cpu,
+        experiment: RmTrainConfig {
+            model: RewardModelConfig {
+                dropout: 0.05,
+                ..RewardModelConfig::bow()
+            },
+            epochs: 5.0,
+            contrastive: ContrastiveConfig::preset(method),
+            optimizer: rlhf_lab::experiment::OptimizerConfig {
+                lr: 3e-3,
+                ..Default::default()
+            },
             ..Default::default()
         },
-        backend: rlhf_lab::compute::BackendChoice::Cpu,
         ..Default::default()
     };
     c.data.source = DataSource::Synthetic(SyntheticConfig {
@@ -36,7 +39,7 @@ fn config(method: ContrastiveMethod, seed: u64, pairs: usize) -> RmTrainConfig {
     c
 }
 
-fn run(c: RmTrainConfig) -> (RmReport, Vec<f32>) {
+fn run(c: Run<RmTrainConfig>) -> (RmReport, Vec<f32>) {
     let mut r = RmRunner::setup(c, Compute::cpu(), None).expect("setup");
     let events = common::run_to_end(&mut r);
     (r.report(), common::losses(&events))
@@ -45,11 +48,11 @@ fn run(c: RmTrainConfig) -> (RmReport, Vec<f32>) {
 #[test]
 fn cl1_beta_zero_is_the_baseline_bit_for_bit() {
     let mut base = config(ContrastiveMethod::None, 4, 400);
-    base.steps = 12;
+    base.experiment.steps = 12;
     let (_, expected) = run(base.clone());
     for method in [ContrastiveMethod::Simcse, ContrastiveMethod::Swav] {
         let mut c = base.clone();
-        c.contrastive = ContrastiveConfig {
+        c.experiment.contrastive = ContrastiveConfig {
             beta: 0.0,
             ..ContrastiveConfig::preset(method)
         };
@@ -58,7 +61,7 @@ fn cl1_beta_zero_is_the_baseline_bit_for_bit() {
     }
     // And β > 0 does change training.
     let mut c = base;
-    c.contrastive = ContrastiveConfig::preset(ContrastiveMethod::Simcse);
+    c.experiment.contrastive = ContrastiveConfig::preset(ContrastiveMethod::Simcse);
     let (_, got) = run(c);
     assert_ne!(got, expected);
 }
@@ -66,7 +69,7 @@ fn cl1_beta_zero_is_the_baseline_bit_for_bit() {
 #[test]
 fn swav_trains_its_prototypes_and_needs_dropout() {
     let mut c = config(ContrastiveMethod::Swav, 1, 300);
-    c.steps = 5;
+    c.experiment.steps = 5;
     let mut r = RmRunner::setup(c.clone(), Compute::cpu(), None).unwrap();
     let before = r.model().prototypes().expect("SwAV builds prototypes");
     assert_eq!(
@@ -121,8 +124,8 @@ fn swav_trains_its_prototypes_and_needs_dropout() {
         "two dropout views differ"
     );
     // Two identical views would make the contrastive task trivial: dropout is required.
-    c.model.dropout = 0.0;
-    let err = c.validate().unwrap_err();
+    c.experiment.model.dropout = 0.0;
+    let err = c.experiment.validate().unwrap_err();
     assert!(err.contains("dropout"), "{err}");
 }
 

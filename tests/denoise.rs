@@ -5,31 +5,28 @@
 use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::data::synthetic::SyntheticConfig;
 use rlhf_lab::experiment::denoise::{DenoiseReport, TrainSubset};
-use rlhf_lab::experiment::{DataSource, DenoiseConfig, DenoiseRunner, Method};
+use rlhf_lab::experiment::{DataSource, DenoiseConfig, DenoiseRunner, Method, Run};
 use rlhf_lab::rm::denoise::{FlipRule, SmoothScope};
 
 mod common;
 use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
-fn config(rho: f64, seed: u64) -> DenoiseConfig {
-    let mut c = DenoiseConfig::default();
-    c.strength.rm.data.source = DataSource::Synthetic(SyntheticConfig {
+fn config(rho: f64, seed: u64) -> Run<DenoiseConfig> {
+    let mut c = Run::<DenoiseConfig>::default();
+    c.data.source = DataSource::Synthetic(SyntheticConfig {
         pairs: 5_000,
         flip_rate: rho,
         temperature: 0.0,
         seed,
         ..Default::default()
     });
-    c.strength.rm.seed = seed;
-    c.strength.rm.backend = BackendChoice::Cpu;
-    c.rm.data = c.strength.rm.data.clone();
-    c.rm.seed = seed;
-    c.rm.backend = BackendChoice::Cpu;
-    c.seeds = 3;
+    c.seed = seed;
+    c.backend = BackendChoice::Cpu;
+    c.experiment.seeds = 3;
     c
 }
 
-fn run(config: DenoiseConfig) -> DenoiseReport {
+fn run(config: Run<DenoiseConfig>) -> DenoiseReport {
     let mut runner = DenoiseRunner::setup(config, Compute::cpu(), None, None).expect("setup");
     while !runner.is_finished() {
         pollster::block_on(runner.step()).expect("step");
@@ -73,9 +70,9 @@ fn cal_lb_flip_and_margin_beat_the_baseline_without_beating_the_oracle() {
     let mut acc: Vec<PerSeed> = methods.iter().map(|m| PerSeed::new(m.name())).collect();
     for seed in CALIBRATION_SEEDS {
         let mut c = config(0.25, seed);
-        c.methods = methods.to_vec();
-        c.flip = FlipRule::Bottom { fraction: 0.2 };
-        c.seeds = 1;
+        c.experiment.methods = methods.to_vec();
+        c.experiment.flip = FlipRule::Bottom { fraction: 0.2 };
+        c.experiment.seeds = 1;
         let r = run(c);
         assert_eq!(r.runs.len(), methods.len());
         for (p, &m) in acc.iter_mut().zip(&methods) {
@@ -133,18 +130,17 @@ fn cal_lb5_strong_pairs_overfit_with_hard_labels_and_smoothing_keeps_a_floor() {
 }
 
 /// The strong-data overfit run of LB-5 on `pairs` drawn pairs.
-fn lb5_config(seed: u64, pairs: usize) -> DenoiseConfig {
+fn lb5_config(seed: u64, pairs: usize) -> Run<DenoiseConfig> {
     let mut c = config(0.25, seed);
-    if let DataSource::Synthetic(s) = &mut c.strength.rm.data.source {
+    if let DataSource::Synthetic(s) = &mut c.data.source {
         s.pairs = pairs;
     }
-    c.rm.data = c.strength.rm.data.clone();
-    c.subset = TrainSubset::Top { fraction: 0.1 };
-    c.rm.epochs = 20.0;
-    c.smoothing = 0.1;
-    c.smoothing_scope = SmoothScope::All;
-    c.methods = vec![Method::Baseline, Method::Smooth, Method::SmoothMargin];
-    c.seeds = 1;
+    c.experiment.subset = TrainSubset::Top { fraction: 0.1 };
+    c.experiment.rm.epochs = 20.0;
+    c.experiment.smoothing = 0.1;
+    c.experiment.smoothing_scope = SmoothScope::All;
+    c.experiment.methods = vec![Method::Baseline, Method::Smooth, Method::SmoothMargin];
+    c.experiment.seeds = 1;
     c
 }
 
@@ -153,8 +149,8 @@ fn lb5_config(seed: u64, pairs: usize) -> DenoiseConfig {
 #[test]
 fn a_small_method_comparison_reports_every_method_and_the_smoothing_floor() {
     let mut c = lb5_config(3, 1_500);
-    c.strength.models = 3;
-    c.methods.push(Method::Oracle);
+    c.experiment.strength.models = 3;
+    c.experiment.methods.push(Method::Oracle);
     let r = run(c);
     assert_eq!(r.runs.len(), 4);
     assert_eq!(
@@ -191,16 +187,15 @@ fn a_pipeline_hands_the_strength_stage_mu_to_the_denoise_stage() {
     use rlhf_lab::experiment::pipeline::{Pipeline, StageBuilder};
     use rlhf_lab::experiment::{Event, KindEvent, Phase, Runner, StrengthEvent, StrengthRunner};
     let mut c = config(0.25, 4);
-    if let DataSource::Synthetic(s) = &mut c.strength.rm.data.source {
+    if let DataSource::Synthetic(s) = &mut c.data.source {
         s.pairs = 600;
     }
-    c.rm.data = c.strength.rm.data.clone();
-    c.strength.models = 2;
-    c.strength.band_retrain = false;
-    c.methods = vec![Method::Baseline, Method::Flip];
-    c.flip = FlipRule::Bottom { fraction: 0.2 };
-    c.seeds = 1;
-    let strength_config = c.strength.clone();
+    c.experiment.strength.models = 2;
+    c.experiment.strength.band_retrain = false;
+    c.experiment.methods = vec![Method::Baseline, Method::Flip];
+    c.experiment.flip = FlipRule::Bottom { fraction: 0.2 };
+    c.experiment.seeds = 1;
+    let strength_config = c.with(c.experiment.strength.clone());
     let strength: StageBuilder = Box::new(move |_| {
         Ok(Box::new(StrengthRunner::setup(
             strength_config,

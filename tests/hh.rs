@@ -4,20 +4,22 @@
 //! are the calibration tier; CI runs one of each.
 use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::experiment::strength::StrengthReport;
-use rlhf_lab::experiment::{DataSource, RmRunner, RmTrainConfig, StrengthConfig, StrengthRunner};
+use rlhf_lab::experiment::{
+    DataSource, RmRunner, RmTrainConfig, Run, StrengthConfig, StrengthRunner,
+};
 
 mod common;
 use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
-fn hh_strength() -> StrengthConfig {
-    let mut c = StrengthConfig::default();
-    c.rm.data.source = DataSource::HhSample;
-    c.rm.backend = BackendChoice::Cpu;
-    c.band_retrain = false;
+fn hh_strength() -> Run<StrengthConfig> {
+    let mut c = Run::<StrengthConfig>::default();
+    c.data.source = DataSource::HhSample;
+    c.backend = BackendChoice::Cpu;
+    c.experiment.band_retrain = false;
     c
 }
 
-fn run_strength(c: StrengthConfig) -> StrengthReport {
+fn run_strength(c: Run<StrengthConfig>) -> StrengthReport {
     let mut r = StrengthRunner::setup(c, Compute::cpu(), None).expect("the HH sample loads");
     while !r.is_finished() {
         pollster::block_on(r.step()).expect("step");
@@ -26,21 +28,21 @@ fn run_strength(c: StrengthConfig) -> StrengthReport {
 }
 
 /// The defaults `train-rm --data <HH file>` uses, with `seed`.
-fn hh_rm(seed: u64) -> RmTrainConfig {
-    let mut config = RmTrainConfig {
+fn hh_rm(seed: u64) -> Run<RmTrainConfig> {
+    let mut config = Run {
         seed,
         backend: BackendChoice::Cpu,
         data: rlhf_lab::experiment::DataConfig {
             source: DataSource::HhSample,
             ..Default::default()
         },
-        ..Default::default()
+        experiment: RmTrainConfig::default(),
     };
-    config.use_text_defaults();
+    config.experiment.use_text_defaults();
     config
 }
 
-fn train(config: RmTrainConfig) -> rlhf_lab::experiment::RmReport {
+fn train(config: Run<RmTrainConfig>) -> rlhf_lab::experiment::RmReport {
     let mut runner = RmRunner::setup(config, Compute::cpu(), None).expect("setup");
     while !runner.is_finished() {
         pollster::block_on(runner.step()).expect("step");
@@ -115,10 +117,10 @@ fn cal_hh3_injected_flips_are_found_by_low_strength() {
         let mut lift = PerSeed::new(&format!("HH-3 ρ={rho} bottom-ρ precision / ρ"));
         for seed in CALIBRATION_SEEDS {
             let mut c = hh_strength();
-            c.rm.data.inject_flip_rate = rho;
-            c.rm.seed = seed;
-            c.models = 4;
-            c.cross_fit = 5;
+            c.data.inject_flip_rate = rho;
+            c.seed = seed;
+            c.experiment.models = 4;
+            c.experiment.cross_fit = 5;
             let r = run_strength(c);
             assert_eq!(r.truth_source.as_deref(), Some("injected flips"));
             auroc.push(
@@ -140,8 +142,8 @@ fn cal_hh3_injected_flips_are_found_by_low_strength() {
 #[test]
 fn hh3_injected_flips_are_the_truth_and_scored() {
     let mut c = hh_strength();
-    c.rm.data.inject_flip_rate = 0.2;
-    c.models = 2;
+    c.data.inject_flip_rate = 0.2;
+    c.experiment.models = 2;
     let r = run_strength(c);
     assert_eq!(r.truth_source.as_deref(), Some("injected flips"));
     let noise = r.true_noise_rate.expect("noise");
@@ -190,10 +192,13 @@ fn hh4_judge_agreement_rises_with_strength() {
     let mut judge_gap = vec![f32::NAN; data.pairs.len()];
     for fold in 0..2 {
         let (fit, held): (Vec<usize>, Vec<usize>) = train.iter().partition(|&&p| p % 2 != fold);
-        let config = RmTrainConfig {
-            epochs: 2.0,
-            eval_every: 1_000_000,
+        let config = Run {
             backend: BackendChoice::Cpu,
+            experiment: RmTrainConfig {
+                epochs: 2.0,
+                eval_every: 1_000_000,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let plan = TrainPlan {

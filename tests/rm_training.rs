@@ -71,7 +71,7 @@ fn same_seed_gives_identical_runs_and_another_seed_differs() {
 #[test]
 fn small_model_learns_the_synthetic_gold_reward() {
     let mut cfg = small_config(300, 2);
-    cfg.eval_every = 300;
+    cfg.experiment.eval_every = 300;
     if let rlhf_lab::experiment::DataSource::Synthetic(s) = &mut cfg.data.source {
         s.pairs = 3000;
     }
@@ -93,9 +93,9 @@ fn small_model_learns_the_synthetic_gold_reward() {
 #[test]
 fn divergence_is_an_error_that_keeps_the_last_good_step() {
     let mut cfg = small_config(50, 3);
-    cfg.optimizer.lr = 1e30;
-    cfg.optimizer.warmup_fraction = 0.0;
-    cfg.optimizer.grad_clip_norm = 0.0;
+    cfg.experiment.optimizer.lr = 1e30;
+    cfg.experiment.optimizer.warmup_fraction = 0.0;
+    cfg.experiment.optimizer.grad_clip_norm = 0.0;
     let mut runner = cpu_runner(cfg);
     let mut error = None;
     for _ in 0..50 {
@@ -136,8 +136,8 @@ fn wgpu_backend_trains_and_agrees_with_cpu() {
     }
     let (gpu, _setup) = compute::init(BackendChoice::Gpu).expect("a wgpu adapter (lavapipe in CI)");
     let mut cfg = small_config(3, 4);
-    cfg.model.dropout = 0.0;
-    cfg.eval_every = 3;
+    cfg.experiment.model.dropout = 0.0;
+    cfg.experiment.eval_every = 3;
     let mut on_gpu = RmRunner::setup(cfg.clone(), gpu, None).unwrap();
     let gpu_events = run_to_end(&mut on_gpu);
     let cpu_events = run_to_end(&mut cpu_runner(cfg));
@@ -167,8 +167,8 @@ fn flipped_targets_train_the_model_against_the_labels() {
     use rlhf_lab::model::RewardModelConfig;
     use rlhf_lab::rm::denoise::PairTarget;
     let mut config = common::small_config(0, 3);
-    config.model = RewardModelConfig::bow();
-    config.epochs = 3.0;
+    config.experiment.model = RewardModelConfig::bow();
+    config.experiment.epochs = 3.0;
     let mut plain = common::cpu_runner(config.clone());
     let data = plain.shared_data();
     // Flip every training pair: the model learns the reverse preference and ranks held-out

@@ -7,7 +7,7 @@ use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::data::synthetic::SyntheticConfig;
 use rlhf_lab::experiment::strength::StrengthReport;
 use rlhf_lab::experiment::{
-    DataSource, Event, KindEvent, StrengthConfig, StrengthEvent, StrengthRunner,
+    DataSource, Event, KindEvent, Run, StrengthConfig, StrengthEvent, StrengthRunner,
 };
 use rlhf_lab::rm::strength::PreferenceStrength;
 
@@ -16,24 +16,24 @@ use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
 /// The synthetic world for strength tests: labels follow the gold reward (T = 0), then a
 /// fraction ρ is flipped; the ensemble is the default (10 bag-of-words models, in-sample).
-pub fn world(rho: f64, seed: u64, pairs: usize) -> StrengthConfig {
-    let mut c = StrengthConfig::default();
-    c.rm.data.source = DataSource::Synthetic(SyntheticConfig {
+pub fn world(rho: f64, seed: u64, pairs: usize) -> Run<StrengthConfig> {
+    let mut c = Run::<StrengthConfig>::default();
+    c.data.source = DataSource::Synthetic(SyntheticConfig {
         pairs,
         flip_rate: rho,
         temperature: 0.0,
         seed,
         ..Default::default()
     });
-    c.rm.seed = seed;
-    c.rm.backend = BackendChoice::Cpu;
+    c.seed = seed;
+    c.backend = BackendChoice::Cpu;
     c
 }
 
 /// Pairs drawn (80 % train) for both flip rates, in the calibration tier.
 const PAIRS: usize = 10_000;
 
-fn run(config: StrengthConfig) -> (StrengthReport, Vec<Event>) {
+fn run(config: Run<StrengthConfig>) -> (StrengthReport, Vec<Event>) {
     let mut runner = StrengthRunner::setup(config, Compute::cpu(), None).expect("setup");
     let mut events = Vec::new();
     while !runner.is_finished() {
@@ -122,7 +122,7 @@ fn calibration_reports(rho: f64, bands: bool) -> Vec<(u64, StrengthReport)> {
         .iter()
         .map(|&seed| {
             let mut c = world(rho, seed, PAIRS);
-            c.band_retrain = bands;
+            c.experiment.band_retrain = bands;
             let (r, _) = run(c);
             show(&format!("ρ={rho} seed {seed}"), &r);
             (seed, r)
@@ -175,7 +175,7 @@ fn cal_ps_flip_rate_010_strength_finds_flips() {
 #[test]
 fn a_small_ensemble_streams_updates_and_low_strength_finds_flips() {
     let mut c = world(0.25, 7, 2_000);
-    c.models = 4;
+    c.experiment.models = 4;
     let (r, events) = run(c);
     show("fast ρ=0.25", &r);
     let updates = events
@@ -197,11 +197,9 @@ fn a_small_ensemble_streams_updates_and_low_strength_finds_flips() {
 
 #[test]
 fn ps5_one_model_is_refused_and_sigma_is_the_population_std() {
-    let c = StrengthConfig {
-        models: 1,
-        ..world(0.1, 0, 100)
-    };
-    let err = c.validate().unwrap_err();
+    let mut c = world(0.1, 0, 100);
+    c.experiment.models = 1;
+    let err = c.experiment.validate().unwrap_err();
     assert!(err.contains("at least 2"), "{err}");
     assert!(StrengthRunner::setup(c, Compute::cpu(), None).is_err());
     // σ divides by M: two models at gaps 0 and 2 give σ = 1 (the sample std would be √2).

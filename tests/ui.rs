@@ -5,11 +5,27 @@ use egui_kittest::{
     Harness,
     kittest::{NodeT, Queryable},
 };
+use rlhf_lab::app::denoise_panel::DenoisePanel;
+use rlhf_lab::app::rm_panel::RmPanel;
+use rlhf_lab::app::strength_panel::StrengthPanel;
 use rlhf_lab::app::{RlhfApp, RunState};
 use rlhf_lab::compute::Compute;
+use rlhf_lab::experiment::ExperimentConfig;
 
 fn app() -> RlhfApp {
-    RlhfApp::new(common::small_config(40, 1), Some(Compute::cpu()))
+    let c = common::small_config(40, 1);
+    RlhfApp::new(
+        c.with(ExperimentConfig::Rm(c.experiment.clone())),
+        Some(Compute::cpu()),
+    )
+}
+
+fn strength(a: &RlhfApp) -> &StrengthPanel {
+    a.panel::<StrengthPanel>().expect("the strength tab")
+}
+
+fn denoise(a: &RlhfApp) -> &DenoisePanel {
+    a.panel::<DenoisePanel>().expect("the denoising tab")
 }
 
 /// Draw frames until the UI is idle. A running worker wakes the UI after every step, so "idle"
@@ -36,43 +52,43 @@ fn train_button_runs_steps_that_reach_the_charts() {
         .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app());
     settle(&mut harness);
     harness.get_by_label("Train").click();
-    run_until(&mut harness, "10 steps", |a| a.history.step >= 10);
-    assert!(harness.state().history.loss.len() >= 10);
+    run_until(&mut harness, "10 steps", |a| a.shell.history.step >= 10);
+    assert!(harness.state().shell.history.loss.len() >= 10);
     harness.get_by_label("Pause").click();
     settle(&mut harness);
-    assert_eq!(harness.state().state, RunState::Paused);
+    assert_eq!(harness.state().shell.state, RunState::Paused);
     // Let the step in flight when Pause arrived land, then check that nothing more runs.
     std::thread::sleep(std::time::Duration::from_millis(500));
     settle(&mut harness);
-    let paused_at = harness.state().history.step;
+    let paused_at = harness.state().shell.history.step;
     std::thread::sleep(std::time::Duration::from_millis(500));
     settle(&mut harness);
     assert_eq!(
-        harness.state().history.step,
+        harness.state().shell.history.step,
         paused_at,
         "paused runs do not step"
     );
     harness.get_by_label("Step").click();
     run_until(&mut harness, "one more step", |a| {
-        a.history.step > paused_at
+        a.shell.history.step > paused_at
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
     settle(&mut harness);
     assert_eq!(
-        harness.state().history.step,
+        harness.state().shell.history.step,
         paused_at + 1,
         "Step takes exactly one step"
     );
     harness.get_by_label("Train").click();
-    run_until(&mut harness, "the end", |a| a.state == RunState::Done);
+    run_until(&mut harness, "the end", |a| a.shell.state == RunState::Done);
     std::thread::sleep(std::time::Duration::from_millis(300));
     settle(&mut harness);
-    let h = &harness.state().history;
+    let h = &harness.state().shell.history;
     assert_eq!(
         h.error, None,
         "the worker's exit after the last step is not an error"
     );
-    assert_eq!(harness.state().state, RunState::Done);
+    assert_eq!(harness.state().shell.state, RunState::Done);
     let features = h.features.as_ref().expect("held-out features at the end");
     assert_eq!(features.label, "baseline");
     assert_eq!(features.chosen.len(), features.rejected.len());
@@ -89,7 +105,10 @@ fn train_button_runs_steps_that_reach_the_charts() {
     // file that scores like the run.
     let bytes = h.model.clone().expect("the trained model");
     let saved = rlhf_lab::model::saved::SavedRewardModel::from_bytes(&bytes).expect("a model file");
-    assert_eq!(saved.header.model, harness.state().config.model);
+    assert_eq!(
+        saved.header.model,
+        harness.state().panel::<RmPanel>().unwrap().config.model
+    );
     assert!(
         !harness
             .get_by_label("Save model…")
@@ -98,8 +117,8 @@ fn train_button_runs_steps_that_reach_the_charts() {
     );
     harness.get_by_label("Reset").click();
     settle(&mut harness);
-    assert_eq!(harness.state().state, RunState::Idle);
-    assert!(harness.state().history.loss.is_empty());
+    assert_eq!(harness.state().shell.state, RunState::Idle);
+    assert!(harness.state().shell.history.loss.is_empty());
     assert!(
         harness
             .get_by_label("Save model…")
@@ -112,14 +131,14 @@ fn train_button_runs_steps_that_reach_the_charts() {
 #[test]
 fn invalid_settings_block_training_with_a_message() {
     let mut a = app();
-    a.config.model.heads = 3;
+    a.panel_mut::<RmPanel>().unwrap().config.model.heads = 3;
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1100.0, 800.0))
         .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), a);
     settle(&mut harness);
     harness.get_by_label("Train").click();
     settle(&mut harness);
-    assert_eq!(harness.state().state, RunState::Idle);
+    assert_eq!(harness.state().shell.state, RunState::Idle);
     assert!(
         harness
             .query_all_by_label_contains("does not divide")
@@ -131,10 +150,11 @@ fn invalid_settings_block_training_with_a_message() {
 #[test]
 fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     let mut a = app();
-    a.strength.models = 3;
-    a.strength.rm.epochs = 1.0;
-    a.strength.band_epochs = 1.0;
-    if let rlhf_lab::experiment::DataSource::Synthetic(s) = &mut a.config.data.source {
+    let c = &mut a.panel_mut::<StrengthPanel>().unwrap().config;
+    c.models = 3;
+    c.rm.epochs = 1.0;
+    c.band_epochs = 1.0;
+    if let rlhf_lab::experiment::DataSource::Synthetic(s) = &mut a.shell.run.data.source {
         s.flip_rate = 0.2;
     }
     let mut harness = Harness::builder()
@@ -152,13 +172,13 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     );
     harness.get_by_label("Train").click();
     run_until(&mut harness, "the ensemble and bands", |a| {
-        a.state == RunState::Done
+        a.shell.state == RunState::Done
     });
     // The worker's exit after the last step is not an error.
     std::thread::sleep(std::time::Duration::from_millis(300));
     settle(&mut harness);
-    assert_eq!(harness.state().history.error, None);
-    let v = &harness.state().strength_view;
+    assert_eq!(harness.state().shell.history.error, None);
+    let v = &strength(harness.state()).view;
     assert_eq!(v.members, (3, 3));
     assert_eq!(v.mu.len(), 600);
     assert_eq!(v.groups.len(), 20);
@@ -186,7 +206,7 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     // The denoising tab does not inherit the finished strength run: it can start its own.
     harness.get_by_label("Denoising").click();
     settle(&mut harness);
-    assert!(harness.state().denoise_view.runs.is_empty());
+    assert!(denoise(harness.state()).view.runs.is_empty());
     assert!(
         harness
             .query_all_by_label_contains("run is in progress")
@@ -197,31 +217,39 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     // Hand the ensemble's μ over: the denoising run then trains no ensemble of its own.
     harness.get_by_label("Preference strength").click();
     settle(&mut harness);
-    let mu = harness.state().strength_view.mu.clone();
+    let mu = strength(harness.state()).view.mu.clone();
     harness
         .get_by_label("Use this μ in the Denoising tab")
         .click();
     settle(&mut harness);
-    assert_eq!(harness.state().tab, rlhf_lab::app::Tab::Denoise);
+    assert_eq!(harness.state().shell.tab, "denoise");
     let handed = harness
         .state()
-        .denoise_strength
+        .shell
+        .handoff
+        .strength
         .clone()
         .expect("μ handed over");
     assert_eq!(handed.mu, mu);
     {
-        let a = harness.state_mut();
-        a.denoise.methods = vec![
+        let c = &mut harness
+            .state_mut()
+            .panel_mut::<DenoisePanel>()
+            .unwrap()
+            .config;
+        c.methods = vec![
             rlhf_lab::experiment::Method::Baseline,
             rlhf_lab::experiment::Method::Flip,
         ];
-        a.denoise.seeds = 1;
-        a.denoise.rm.epochs = 1.0;
+        c.seeds = 1;
+        c.rm.epochs = 1.0;
     }
     harness.get_by_label("Train").click();
-    run_until(&mut harness, "the methods", |a| a.state == RunState::Done);
-    let v = &harness.state().denoise_view;
+    run_until(&mut harness, "the methods", |a| {
+        a.shell.state == RunState::Done
+    });
+    let v = &denoise(harness.state()).view;
     assert_eq!(v.members, (0, 0), "no ensemble trained: {:?}", v.members);
     assert_eq!(v.runs.len(), 2);
-    assert_eq!(harness.state().history.error, None);
+    assert_eq!(harness.state().shell.history.error, None);
 }

@@ -322,10 +322,11 @@ impl Drop for Session<'_> {
     }
 }
 
+/// A reward model through a link of the older layout (knobs and data at the top), which still loads.
 const RM_CONFIG: &str = r#"{"model":{"d_model":16,"layers":1,"heads":2,"ffn":32,"max_len":20,"dropout":0.0},"data":{"source":{"kind":"synthetic","pairs":200}},"steps":6,"batch_size":8,"eval_every":3}"#;
 
 /// A two-model ensemble in the Preference-strength tab, through the URL's experiment config.
-const STRENGTH_CONFIG: &str = r#"{"experiment":"strength","rm":{"data":{"source":{"kind":"synthetic","pairs":200,"flip_rate":0.2}},"epochs":1,"batch_size":16},"models":2,"band_retrain":false}"#;
+const STRENGTH_CONFIG: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":200,"flip_rate":0.2}},"experiment":{"kind":"strength","rm":{"epochs":1,"batch_size":16},"models":2,"band_retrain":false}}"#;
 
 fn url(port: u16, backend: &str, config: &str) -> String {
     let encoded: String = config

@@ -3,7 +3,7 @@
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
 use crate::experiment::runner::step_reported;
-use crate::experiment::{AnyRunner, Artifacts, Event, ExperimentConfig};
+use crate::experiment::{AnyRunner, Artifacts, Event, RunConfig};
 
 /// What the UI can ask of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub struct RunInputs {
 
 /// Set up the runner (and its first events), turning set-up errors into an error event.
 fn setup(
-    config: ExperimentConfig,
+    config: RunConfig,
     compute: Compute,
     inputs: RunInputs,
 ) -> Result<(AnyRunner, Vec<Event>), Box<Event>> {
@@ -103,7 +103,7 @@ mod imp {
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
         pub fn start(
-            config: ExperimentConfig,
+            config: RunConfig,
             compute: Compute,
             inputs: RunInputs,
             first: Command,
@@ -151,7 +151,7 @@ mod imp {
     }
 
     fn worker(
-        config: ExperimentConfig,
+        config: RunConfig,
         compute: Compute,
         inputs: RunInputs,
         commands: Receiver<Command>,
@@ -264,7 +264,7 @@ mod imp {
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
         pub fn start(
-            config: ExperimentConfig,
+            config: RunConfig,
             compute: Compute,
             inputs: RunInputs,
             first: Command,

@@ -1,8 +1,13 @@
 //! The Denoising panel: baseline vs flip / smoothing / margin over seeds (Figs 5–8 analogues).
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
-use super::{RlhfApp, panel_common};
-use crate::experiment::denoise::Method;
+use std::any::Any;
+
+use super::denoise_view::DenoiseView;
+use super::{Panel, Shell, panel_common, settings};
+use crate::experiment::denoise::{Method, TrainSubset};
+use crate::experiment::{Artifacts, DenoiseConfig, Event, ExperimentConfig};
+use crate::rm::denoise::{FlipRule, SmoothScope};
 
 /// A stable colour per method.
 pub fn method_color(m: Method) -> egui::Color32 {
@@ -22,10 +27,76 @@ fn method_of(label: &str) -> Option<Method> {
     Method::ALL.into_iter().find(|m| m.name() == name)
 }
 
+/// The denoising tab's settings: methods, flips, smoothing, margin.
+fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
+    ui.strong("Methods");
+    for m in Method::ALL {
+        let mut on = c.methods.contains(&m);
+        if ui.checkbox(&mut on, m.name()).changed() {
+            if on {
+                c.methods.push(m);
+                c.methods
+                    .sort_by_key(|x| Method::ALL.iter().position(|y| y == x));
+            } else {
+                c.methods.retain(|x| *x != m);
+            }
+        }
+    }
+    ui.add(egui::Slider::new(&mut c.seeds, 1..=10).text("seeds"));
+    ui.strong("Recipe");
+    ui.horizontal(|ui| {
+        ui.label("flip:");
+        let bottom = matches!(c.flip, FlipRule::Bottom { .. });
+        if ui.radio(bottom, "bottom fraction").clicked() && !bottom {
+            c.flip = FlipRule::Bottom { fraction: 0.2 };
+        }
+        if ui.radio(c.flip == FlipRule::MuNegative, "μ < 0").clicked() {
+            c.flip = FlipRule::MuNegative;
+        }
+        if ui.radio(c.flip == FlipRule::None, "none").clicked() {
+            c.flip = FlipRule::None;
+        }
+    });
+    if let FlipRule::Bottom { fraction } = &mut c.flip {
+        ui.add(egui::Slider::new(fraction, 0.01..=0.5).text("flip fraction"));
+    }
+    ui.add(egui::Slider::new(&mut c.smoothing, 0.0..=1.0).text("smoothing α"));
+    let mut all = c.smoothing_scope == SmoothScope::All;
+    ui.checkbox(&mut all, "smooth every pair (else only μ < 0)");
+    c.smoothing_scope = if all {
+        SmoothScope::All
+    } else {
+        SmoothScope::MuNegative
+    };
+    ui.add(egui::Slider::new(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"));
+    ui.checkbox(&mut c.margin_clamp, "margin = max(μ, 0)");
+    let mut top = matches!(c.subset, TrainSubset::Top { .. });
+    if ui
+        .checkbox(&mut top, "train on the strongest pairs only (Fig 6)")
+        .changed()
+    {
+        c.subset = if top {
+            TrainSubset::Top { fraction: 0.1 }
+        } else {
+            TrainSubset::All
+        };
+    }
+    if let TrainSubset::Top { fraction } = &mut c.subset {
+        ui.add(egui::Slider::new(fraction, 0.01..=1.0).text("strongest fraction"));
+    }
+    ui.strong("Training");
+    settings::arch_ui(&mut c.rm.model, ui, "dn_arch");
+    ui.add(
+        egui::Slider::new(&mut c.rm.epochs, 0.5..=30.0)
+            .logarithmic(true)
+            .text("epochs per run"),
+    );
+    ui.add(egui::Slider::new(&mut c.strength.models, 2..=20).text("ensemble M for μ"));
+}
+
 /// The central panel of the denoising tab.
-pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
     ui.heading("Denoising: flip, label smoothing and adaptive margin vs baseline");
-    let view = &app.denoise_view;
     let status = if view.report.is_some() {
         format!("{} runs", view.runs.len())
     } else if view.progress.jobs > 0 {
@@ -41,9 +112,9 @@ pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         String::new()
     };
     let fraction = view.progress.fraction();
-    panel_common::banners_ui(app, ui);
-    panel_common::controls_ui(app, ui, fraction, &status);
-    if let Some(m) = &app.denoise_strength {
+    panel_common::banners_ui(shell, ui, mine);
+    panel_common::controls_ui(shell, ui, mine, fraction, &status);
+    if let Some(m) = &shell.handoff.strength {
         let forget = ui
             .horizontal(|ui| {
                 ui.label(format!(
@@ -55,11 +126,10 @@ pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             })
             .inner;
         if forget {
-            app.denoise_strength = None;
+            shell.handoff.strength = None;
         }
     }
     ui.separator();
-    let view = &app.denoise_view;
     let by_method = view.by_method();
     let h = 200.0;
     egui::ScrollArea::vertical().show(ui, |ui| {
@@ -145,4 +215,69 @@ pub fn denoise_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             });
         }
     });
+}
+
+/// The denoising tab.
+#[derive(Default)]
+pub struct DenoisePanel {
+    /// Its knobs.
+    pub config: DenoiseConfig,
+    /// What its run has shown so far.
+    pub view: DenoiseView,
+}
+
+impl Panel for DenoisePanel {
+    fn name(&self) -> &'static str {
+        "denoise"
+    }
+
+    fn title(&self) -> &'static str {
+        "Denoising"
+    }
+
+    fn experiment(&self) -> ExperimentConfig {
+        ExperimentConfig::Denoise(self.config.clone())
+    }
+
+    fn load(&mut self, experiment: &ExperimentConfig) -> bool {
+        match experiment {
+            ExperimentConfig::Denoise(c) => {
+                self.config = c.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn settings_ui(&mut self, _shell: &mut Shell, ui: &mut egui::Ui) {
+        denoise_ui(&mut self.config, ui);
+    }
+
+    fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
+        let mine = shell.runs(self.name());
+        denoise_panel_ui(&self.view, shell, ui, mine);
+    }
+
+    fn clear(&mut self) {
+        self.view = DenoiseView::default();
+    }
+
+    fn apply(&mut self, event: &Event) {
+        self.view.apply(event);
+    }
+
+    /// The strength tab's μ, when it was handed over.
+    fn artifacts(&self, shell: &Shell) -> Artifacts {
+        Artifacts {
+            strength: shell.handoff.strength.clone(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }

@@ -1,4 +1,5 @@
-//! The egui app: one file per panel; consumes events only.
+//! The egui app: a shell (the shared data, seed and backend, the run and its controls) and one
+//! [`Panel`] per tab, each in its own file; consumes events only.
 pub mod charts;
 pub mod controller;
 pub mod denoise_panel;
@@ -11,112 +12,56 @@ pub mod panel_common;
 pub mod pca;
 pub mod rm_panel;
 pub mod settings;
+pub mod shell;
 pub mod strength_panel;
 pub mod strength_view;
 
+use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 use crate::compute::Compute;
-use crate::experiment::Artifacts;
 use crate::experiment::prepare::Upload;
-use crate::experiment::strength::io::StrengthMu;
-use crate::experiment::{
-    DataSource, DenoiseConfig, Event, ExperimentConfig, RmTrainConfig, StrengthConfig,
-};
+use crate::experiment::{Artifacts, DataSource, Event, ExperimentConfig, Run, RunConfig};
 use controller::{Command, RunController, RunInputs};
-use denoise_view::DenoiseView;
 use history::RunHistory;
-use strength_view::StrengthView;
+pub use shell::{Request, Shell};
 
-/// How a run is named in the feature comparison.
-fn contrastive_label(c: &crate::rm::contrastive::ContrastiveConfig) -> String {
-    use crate::rm::contrastive::ContrastiveMethod as M;
-    if !c.active() {
-        return "baseline".into();
-    }
-    let name = match c.method {
-        M::None => "baseline",
-        M::Simcse => "SimCSE",
-        M::Swav => "SwAV",
-        M::SwavDiff => "SwAV-diff",
-    };
-    format!("{name} (β {})", c.beta)
-}
-
-/// The experiment tabs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Tab {
-    /// Train one reward model.
-    #[default]
-    Rm,
-    /// Preference strength.
-    Strength,
-    /// Denoising methods.
-    Denoise,
-}
-
-/// One tab of the app: its names, its settings (below the shared dataset settings) and its
-/// central panel. A new tab is one file with these two functions, a [`Tab`] variant and one
-/// entry in [`TABS`] (plus its view and config fields here).
-pub struct TabSpec {
-    /// Which tab.
-    pub tab: Tab,
-    /// Its name on the command line (`gui --tab NAME`).
-    pub name: &'static str,
+/// One tab of the app: a file holding its config, its view of the run and its UI, plus one
+/// line in [`RlhfApp::new`]. The shell owns what every tab shares (data, seed, backend, the run,
+/// its history and controls); a panel asks for runs through [`Shell::request`].
+pub trait Panel: Any {
+    /// Its name on the command line (`gui --tab NAME`) and in saved settings.
+    fn name(&self) -> &'static str;
     /// Its title in the tab bar.
-    pub title: &'static str,
-    /// Its own settings.
-    pub settings_ui: fn(&mut RlhfApp, &mut egui::Ui),
+    fn title(&self) -> &'static str;
+    /// The experiment it starts: its own knobs (the shell adds data, seed and backend).
+    fn experiment(&self) -> ExperimentConfig;
+    /// Take the knobs of a config of its kind (from the URL, a saved run); false for any other.
+    fn load(&mut self, experiment: &ExperimentConfig) -> bool;
+    /// Its settings, below the shared dataset settings.
+    fn settings_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui);
     /// Its central panel.
-    pub central_ui: fn(&mut RlhfApp, &mut egui::Ui),
-}
-
-/// Every tab, in tab-bar order.
-pub const TABS: [TabSpec; 3] = [
-    TabSpec {
-        tab: Tab::Rm,
-        name: "rm",
-        title: "Reward model",
-        settings_ui: settings::rm_settings_ui,
-        central_ui: rm_panel::rm_panel_ui,
-    },
-    TabSpec {
-        tab: Tab::Strength,
-        name: "strength",
-        title: "Preference strength",
-        settings_ui: settings::strength_ui,
-        central_ui: strength_panel::strength_panel_ui,
-    },
-    TabSpec {
-        tab: Tab::Denoise,
-        name: "denoise",
-        title: "Denoising",
-        settings_ui: settings::denoise_ui,
-        central_ui: denoise_panel::denoise_panel_ui,
-    },
-];
-
-impl Tab {
-    /// Its entry in [`TABS`].
-    pub fn spec(self) -> &'static TabSpec {
-        TABS.iter().find(|s| s.tab == self).unwrap_or(&TABS[0])
+    fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui);
+    /// Forget the run's view (Reset).
+    fn clear(&mut self);
+    /// A run of its experiment starts (the shell's history is about to be cleared): forget the
+    /// last run's view, keep what comparisons need; returns the new run's label.
+    fn starting(&mut self, shell: &mut Shell) -> String {
+        let _ = shell;
+        self.clear();
+        String::new()
     }
-
-    /// Parse a CLI value.
-    pub fn from_arg(arg: &str) -> Result<Self, String> {
-        TABS.iter()
-            .find(|s| s.name == arg)
-            .map(|s| s.tab)
-            .ok_or_else(|| {
-                let names: Vec<&str> = TABS.iter().map(|s| s.name).collect();
-                format!("unknown tab '{arg}': use {}", names.join(", "))
-            })
+    /// Fold in an event of its own run.
+    fn apply(&mut self, event: &Event);
+    /// What a run of it reads besides the config (what another tab handed over).
+    fn artifacts(&self, shell: &Shell) -> Artifacts {
+        let _ = shell;
+        Artifacts::default()
     }
-
-    /// The tab's title.
-    pub fn title(self) -> &'static str {
-        self.spec().title
-    }
+    /// Itself, for tests and hand-overs that need the concrete panel.
+    fn as_any(&self) -> &dyn Any;
+    /// Itself, mutably.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 /// A file chosen in the picker (natively a path; in the browser its bytes).
@@ -162,7 +107,7 @@ pub fn spawn_work(work: impl std::future::Future<Output = ()> + 'static) {
 pub type EventHook = Box<dyn FnMut(&Event)>;
 
 /// A hook called with the config of every run that starts.
-pub type StartHook = Box<dyn FnMut(&ExperimentConfig)>;
+pub type StartHook = Box<dyn FnMut(&RunConfig)>;
 
 /// Where a run stands, as the controls show it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,175 +124,134 @@ pub enum RunState {
     Failed,
 }
 
-/// The application state.
+/// The application: the shell and the panels, one per tab.
 pub struct RlhfApp {
-    /// The reward-model config; its data, seed and backend are shared by every tab.
-    pub config: RmTrainConfig,
-    /// The strength tab's config (its data, seed and backend come from `config`).
-    pub strength: StrengthConfig,
-    /// The denoising tab's config (its data, seed and backend come from `config`).
-    pub denoise: DenoiseConfig,
-    /// The tab shown.
-    pub tab: Tab,
-    /// The tab whose experiment the current run is.
-    pub run_tab: Tab,
-    /// The strength panel's state.
-    pub strength_view: StrengthView,
-    /// The denoising panel's state.
-    pub denoise_view: DenoiseView,
-    /// Held-out features of the run before the current one (the side-by-side comparison).
-    pub previous_features: Option<history::FeatureView>,
-    /// The compute device, once ready (the browser initialises it asynchronously).
-    pub compute: Slot<Compute>,
-    compute_ready: Option<Compute>,
-    run: Option<RunController>,
-    /// Curves and distributions of the current run.
-    pub history: RunHistory,
-    /// Run state for the controls.
-    pub state: RunState,
-    picked: Slot<Picked>,
-    upload: Option<Upload>,
-    /// Saving the trained model and scoring with a loaded one.
-    pub model_io: model_io::ModelIo,
-    /// μ handed from the strength tab to the denoising tab (which then trains no ensemble).
-    pub denoise_strength: Option<StrengthMu>,
-    /// Called for every event (the web build uses it for page markers).
-    pub on_event: Option<EventHook>,
-    /// Called when a run starts with its config (the web build writes it to the URL).
-    pub on_start: Option<StartHook>,
-    /// Start training as soon as the compute device is ready (`?autostart=1` on the web).
-    pub autostart: bool,
+    /// What every tab shares.
+    pub shell: Shell,
+    panels: Vec<Box<dyn Panel>>,
 }
 
 impl RlhfApp {
-    /// A new app with a config and (natively) a ready compute device.
-    pub fn new(config: RmTrainConfig, compute: Option<Compute>) -> Self {
-        Self {
-            config,
-            strength: StrengthConfig::default(),
-            denoise: DenoiseConfig::default(),
-            tab: Tab::Rm,
-            run_tab: Tab::Rm,
-            strength_view: StrengthView::default(),
-            denoise_view: DenoiseView::default(),
-            previous_features: None,
-            compute: Arc::new(Mutex::new(None)),
-            compute_ready: compute,
-            run: None,
-            history: RunHistory::default(),
-            state: RunState::Idle,
-            picked: Arc::new(Mutex::new(None)),
-            upload: None,
-            model_io: model_io::ModelIo::default(),
-            denoise_strength: None,
-            on_event: None,
-            on_start: None,
-            autostart: false,
-        }
-    }
-
-    /// The compute device, if ready.
-    pub fn compute(&mut self) -> Option<&Compute> {
-        if self.compute_ready.is_none() {
-            self.compute_ready = take_slot(&self.compute);
-        }
-        self.compute_ready.as_ref()
-    }
-
-    /// The experiment the current tab would start: its own knobs plus the shared data, seed
-    /// and backend.
-    pub fn experiment_config(&self) -> ExperimentConfig {
-        let shared = |rm: &RmTrainConfig| RmTrainConfig {
-            data: self.config.data.clone(),
-            seed: self.config.seed,
-            backend: self.config.backend,
-            ..rm.clone()
+    /// A new app showing the tab of `config`'s experiment with its knobs, and (natively) a
+    /// ready compute device.
+    pub fn new(config: RunConfig, compute: Option<Compute>) -> Self {
+        // The tabs, in tab-bar order: a new tab is one line here.
+        let panels: Vec<Box<dyn Panel>> = vec![
+            Box::new(rm_panel::RmPanel::default()),
+            Box::new(strength_panel::StrengthPanel::default()),
+            Box::new(denoise_panel::DenoisePanel::default()),
+        ];
+        let mut app = Self {
+            shell: Shell::new(Run::default(), compute, panels[0].name()),
+            panels,
         };
-        match self.tab {
-            Tab::Rm => ExperimentConfig::Rm(self.config.clone()),
-            Tab::Strength => ExperimentConfig::Strength(StrengthConfig {
-                rm: shared(&self.strength.rm),
-                ..self.strength.clone()
-            }),
-            Tab::Denoise => {
-                let mut c = self.denoise.clone();
-                c.strength.rm = shared(&c.strength.rm);
-                c.rm = shared(&c.rm);
-                ExperimentConfig::Denoise(c)
+        app.load_config(config);
+        app
+    }
+
+    /// The tabs' names (`gui --tab NAME`), in tab-bar order.
+    pub fn tab_names(&self) -> Vec<&'static str> {
+        self.panels.iter().map(|p| p.name()).collect()
+    }
+
+    /// Show the tab called `name`.
+    pub fn show_tab(&mut self, name: &str) -> Result<(), String> {
+        let panel = self
+            .panels
+            .iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| format!("unknown tab '{name}': use {}", self.tab_names().join(", ")))?;
+        self.shell.tab = panel.name();
+        if self.shell.state == RunState::Idle {
+            self.shell.run_tab = self.shell.tab;
+        }
+        Ok(())
+    }
+
+    fn index_of(&self, name: &str) -> usize {
+        self.panels
+            .iter()
+            .position(|p| p.name() == name)
+            .unwrap_or(0)
+    }
+
+    /// The panel of type `P`.
+    pub fn panel<P: Panel>(&self) -> Option<&P> {
+        self.panels
+            .iter()
+            .find_map(|p| p.as_any().downcast_ref::<P>())
+    }
+
+    /// The panel of type `P`, mutably.
+    pub fn panel_mut<P: Panel>(&mut self) -> Option<&mut P> {
+        self.panels
+            .iter_mut()
+            .find_map(|p| p.as_any_mut().downcast_mut::<P>())
+    }
+
+    /// The run the tab shown would start: its knobs plus the shared data, seed and backend.
+    pub fn run_config(&self) -> RunConfig {
+        self.shell
+            .run
+            .with(self.panels[self.index_of(self.shell.tab)].experiment())
+    }
+
+    /// Take a run config (from the URL, a saved run): data, seed and backend for every tab; the
+    /// knobs to the tab of its kind, which is shown.
+    pub fn load_config(&mut self, config: RunConfig) {
+        self.shell.run = config.with(());
+        for panel in &mut self.panels {
+            if panel.load(&config.experiment) {
+                self.shell.tab = panel.name();
+                self.shell.run_tab = panel.name();
+                return;
             }
         }
     }
 
-    /// Take an experiment config (from the URL or a saved run): its tab and knobs.
-    pub fn load_experiment(&mut self, config: ExperimentConfig) {
-        let (tab, rm) = match config {
-            ExperimentConfig::Rm(c) => (Tab::Rm, c),
-            ExperimentConfig::Strength(c) => {
-                let rm = c.rm.clone();
-                self.strength = c;
-                (Tab::Strength, rm)
-            }
-            ExperimentConfig::Denoise(c) => {
-                let rm = c.rm.clone();
-                self.denoise = c;
-                (Tab::Denoise, rm)
-            }
-        };
-        self.config.data = rm.data.clone();
-        self.config.seed = rm.seed;
-        self.config.backend = rm.backend;
-        if tab == Tab::Rm {
-            self.config = rm;
-        }
-        self.tab = tab;
+    /// Every tab's knobs (for saving the settings).
+    pub fn experiments(&self) -> Vec<ExperimentConfig> {
+        self.panels.iter().map(|p| p.experiment()).collect()
     }
 
-    /// Start a fresh run with the current config (`first`: run freely or one step).
+    /// Start a fresh run of the tab shown (`first`: run freely or one step).
     pub fn start(&mut self, first: Command, ctx: &egui::Context) {
-        let Some(compute) = self.compute().cloned() else {
-            self.history.error =
+        let Some(compute) = self.shell.compute().cloned() else {
+            self.shell.history.error =
                 Some("the compute device is still starting; try again in a moment".into());
             return;
         };
-        let experiment = self.experiment_config();
-        self.run_tab = self.tab;
-        if let Err(e) = experiment.validate() {
-            self.history.error = Some(format!("invalid settings: {e}"));
+        let config = self.run_config();
+        let index = self.index_of(self.shell.tab);
+        self.shell.run_tab = self.shell.tab;
+        self.shell.run_title = self.panels[index].title();
+        if let Err(e) = config.validate() {
+            self.shell.history.error = Some(format!("invalid settings: {e}"));
             return;
         }
-        if matches!(self.config.data.source, DataSource::Jsonl { .. })
+        if matches!(config.data.source, DataSource::Jsonl { .. })
             && cfg!(target_arch = "wasm32")
-            && self.upload.is_none()
+            && self.shell.upload.is_none()
         {
-            self.history.error = Some("pick a JSONL file first".into());
+            self.shell.history.error = Some("pick a JSONL file first".into());
             return;
         }
-        if let Some(f) = self.history.features.take() {
-            self.previous_features = Some(f);
-        }
-        self.history = RunHistory {
-            label: contrastive_label(&self.config.contrastive),
+        let label = self.panels[index].starting(&mut self.shell);
+        self.shell.history = RunHistory {
+            label,
             ..RunHistory::default()
         };
-        self.strength_view = StrengthView::default();
-        self.denoise_view = DenoiseView::default();
         let ctx = ctx.clone();
         let waker = Box::new(move || ctx.request_repaint());
-        if let Some(hook) = self.on_start.as_mut() {
-            hook(&experiment);
+        if let Some(hook) = self.shell.on_start.as_mut() {
+            hook(&config);
         }
         let inputs = RunInputs {
-            upload: self.upload.clone(),
-            artifacts: Artifacts {
-                strength: (self.tab == Tab::Denoise)
-                    .then(|| self.denoise_strength.clone())
-                    .flatten(),
-            },
+            upload: self.shell.upload.clone(),
+            artifacts: self.panels[index].artifacts(&self.shell),
         };
-        self.run = Some(RunController::start(
-            experiment, compute, inputs, first, waker,
-        ));
-        self.state = if first == Command::Run {
+        self.shell.controller = Some(RunController::start(config, compute, inputs, first, waker));
+        self.shell.state = if first == Command::Run {
             RunState::Running
         } else {
             RunState::Paused
@@ -356,10 +260,10 @@ impl RlhfApp {
 
     /// Train / continue.
     pub fn train(&mut self, ctx: &egui::Context) {
-        match (&self.run, self.state) {
+        match (&self.shell.controller, self.shell.state) {
             (Some(run), RunState::Paused) => {
                 run.send(Command::Run);
-                self.state = RunState::Running;
+                self.shell.state = RunState::Running;
             }
             (_, RunState::Running) => {}
             _ => self.start(Command::Run, ctx),
@@ -368,15 +272,15 @@ impl RlhfApp {
 
     /// Pause after the current step.
     pub fn pause(&mut self) {
-        if let (Some(run), RunState::Running) = (&self.run, self.state) {
+        if let (Some(run), RunState::Running) = (&self.shell.controller, self.shell.state) {
             run.send(Command::Pause);
-            self.state = RunState::Paused;
+            self.shell.state = RunState::Paused;
         }
     }
 
     /// Take one step (starting a paused run if there is none).
     pub fn step_once(&mut self, ctx: &egui::Context) {
-        match (&self.run, self.state) {
+        match (&self.shell.controller, self.shell.state) {
             (Some(run), RunState::Paused) => run.send(Command::Step),
             (_, RunState::Running) => {}
             _ => self.start(Command::Step, ctx),
@@ -385,112 +289,124 @@ impl RlhfApp {
 
     /// Drop the run and clear the charts.
     pub fn reset(&mut self) {
-        self.run = None;
-        self.history = RunHistory::default();
-        self.strength_view = StrengthView::default();
-        self.denoise_view = DenoiseView::default();
-        self.state = RunState::Idle;
-        self.run_tab = self.tab;
+        self.shell.controller = None;
+        let index = self.index_of(self.shell.run_tab);
+        self.panels[index].clear();
+        self.shell.history = RunHistory::default();
+        self.shell.state = RunState::Idle;
+        self.shell.run_tab = self.shell.tab;
     }
 
-    /// Whether settings may be edited (no run in progress).
-    pub fn settings_editable(&self) -> bool {
-        matches!(
-            self.state,
-            RunState::Idle | RunState::Done | RunState::Failed
-        )
+    /// Carry out what the panels asked for while drawing.
+    fn handle_requests(&mut self, ctx: &egui::Context) {
+        for request in self.shell.take_requests() {
+            match request {
+                Request::Train => self.train(ctx),
+                Request::Pause => self.pause(),
+                Request::Step => self.step_once(ctx),
+                Request::Reset => self.reset(),
+                Request::ShowTab(name) => {
+                    // Names come from the panels themselves.
+                    let _ = self.show_tab(name);
+                }
+            }
+        }
     }
 
     /// Fold in events from the run and results of background work.
     pub fn poll(&mut self) {
-        if let Some(picked) = take_slot(&self.picked) {
-            match picked {
-                Picked::Path(path) => {
-                    self.config.data.source = DataSource::Jsonl { path };
-                    self.upload = None;
-                }
-                Picked::Bytes(up) => {
-                    self.config.data.source = DataSource::Jsonl {
-                        path: up.name.clone(),
-                    };
-                    self.upload = Some(up);
-                }
-            }
-        }
-        let Some(run) = &self.run else { return };
+        self.shell.poll_picked();
+        let Some(run) = &self.shell.controller else {
+            return;
+        };
+        let index = self.index_of(self.shell.run_tab);
         for event in run.drain() {
             // A finished run's worker exits, and the controller reports the closed channel:
             // not an error once the run is done.
-            if matches!(event, Event::Error { .. }) && self.state == RunState::Done {
+            if matches!(event, Event::Error { .. }) && self.shell.state == RunState::Done {
                 continue;
             }
-            self.history.apply(&event);
-            match self.run_tab {
-                Tab::Rm => {}
-                Tab::Strength => self.strength_view.apply(&event),
-                Tab::Denoise => self.denoise_view.apply(&event),
-            }
+            self.shell.history.apply(&event);
+            self.panels[index].apply(&event);
             match &event {
-                Event::Finished { .. } => self.state = RunState::Done,
-                Event::Error { .. } => self.state = RunState::Failed,
+                Event::Finished { .. } => self.shell.state = RunState::Done,
+                Event::Error { .. } => self.shell.state = RunState::Failed,
                 _ => {}
             }
-            if let Some(hook) = self.on_event.as_mut() {
+            if let Some(hook) = self.shell.on_event.as_mut() {
                 hook(&event);
             }
         }
     }
 
-    /// Open the file picker (native and web); the result lands in `picked`.
-    pub fn pick_file(&self) {
-        let slot = self.picked.clone();
-        let dialog = rfd::AsyncFileDialog::new()
-            .add_filter("JSONL", &["jsonl", "gz", "json"])
-            .set_title("Open preference pairs (JSONL or JSONL.gz)");
-        spawn_work(async move {
-            let Some(f) = dialog.pick_file().await else {
-                return;
-            };
-            #[cfg(not(target_arch = "wasm32"))]
-            let picked = Picked::Path(f.path().display().to_string());
-            #[cfg(target_arch = "wasm32")]
-            let picked = Picked::Bytes(Upload {
-                name: f.file_name(),
-                bytes: f.read().await,
-            });
-            put_slot(&slot, picked);
-        });
-    }
-
     /// The whole UI inside `ui`.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.poll();
-        if self.autostart && self.compute().is_some() {
-            self.autostart = false;
-            let ctx = ui.ctx().clone();
+        let ctx = ui.ctx().clone();
+        if self.shell.autostart && self.shell.compute().is_some() {
+            self.shell.autostart = false;
             self.train(&ctx);
         }
-        if self.autostart {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
+        if self.shell.autostart {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
-                for spec in &TABS {
-                    ui.selectable_value(&mut self.tab, spec.tab, spec.title);
+                for panel in &self.panels {
+                    let shown = self.shell.tab == panel.name();
+                    if ui.selectable_label(shown, panel.title()).clicked() {
+                        self.shell.tab = panel.name();
+                    }
                 }
             });
         });
+        let index = self.index_of(self.shell.tab);
+        let (shell, panel) = (&mut self.shell, &mut self.panels[index]);
         egui::Panel::left("settings")
             .resizable(true)
             .default_size(270.0)
-            .show(ui, |ui| settings::settings_ui(self, ui));
-        let central = self.tab.spec().central_ui;
-        egui::CentralPanel::default().show(ui, |ui| central(self, ui));
-        if self.state == RunState::Running {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
+            .show(ui, |ui| settings::settings_ui(shell, panel.as_mut(), ui));
+        egui::CentralPanel::default().show(ui, |ui| panel.central_ui(shell, ui));
+        self.handle_requests(&ctx);
+        if self.shell.state == RunState::Running {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
+    }
+}
+
+/// Keys of the saved settings.
+const SAVED_RUN: &str = "run_config";
+const SAVED_TABS: &str = "tab_configs";
+
+impl RlhfApp {
+    /// Restore the settings saved by [`eframe::App::save`]: the run config of the tab shown
+    /// and every tab's knobs. A saved value that no longer parses is reported, not dropped
+    /// silently.
+    pub fn restore(&mut self, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        let mut notes = Vec::new();
+        let mut parse = |json: &str| match RunConfig::parse(json) {
+            Ok(p) => {
+                notes.extend(p.note);
+                Some(p.config)
+            }
+            Err(e) => {
+                notes.push(format!("saved settings not restored ({e})"));
+                None
+            }
+        };
+        let tabs: Vec<String> = get(SAVED_TABS)
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        let run = get(SAVED_RUN).and_then(|j| parse(&j));
+        for json in tabs {
+            if let Some(c) = parse(&json) {
+                self.load_config(c);
+            }
+        }
+        if let Some(c) = run {
+            self.load_config(c);
+        }
+        notes
     }
 }
 
@@ -500,28 +416,94 @@ impl eframe::App for RlhfApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, "rm_config", &self.config);
-        eframe::set_value(storage, "strength_config", &self.strength);
-        eframe::set_value(storage, "denoise_config", &self.denoise);
+        let tabs: Vec<String> = self
+            .experiments()
+            .into_iter()
+            .filter_map(|e| serde_json::to_string(&self.shell.run.with(e)).ok())
+            .collect();
+        if let (Ok(run), Ok(tabs)) = (
+            serde_json::to_string(&self.run_config()),
+            serde_json::to_string(&tabs),
+        ) {
+            storage.set_string(SAVED_RUN, run);
+            storage.set_string(SAVED_TABS, tabs);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct Memory(HashMap<String, String>);
+
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.into(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
 
     #[test]
-    fn every_tab_has_one_entry_and_its_cli_name_round_trips() {
-        for (i, spec) in TABS.iter().enumerate() {
-            assert_eq!(spec.tab.spec().name, spec.name);
-            assert_eq!(Tab::from_arg(spec.name), Ok(spec.tab));
-            assert!(
-                TABS[i + 1..]
-                    .iter()
-                    .all(|o| o.tab != spec.tab && o.name != spec.name)
-            );
+    fn every_tab_is_one_panel_that_takes_back_its_own_config() {
+        let mut app = RlhfApp::new(RunConfig::default(), None);
+        let names = app.tab_names();
+        assert_eq!(names, ["rm", "strength", "denoise"]);
+        for (i, experiment) in app.experiments().into_iter().enumerate() {
+            let takers: Vec<&str> = app
+                .panels
+                .iter_mut()
+                .filter_map(|p| p.load(&experiment).then(|| p.name()))
+                .collect();
+            assert_eq!(takers, [names[i]], "each kind has exactly one tab");
         }
-        let err = Tab::from_arg("ppo").unwrap_err();
+        let err = app.show_tab("ppo").unwrap_err();
         assert!(err.contains("rm, strength, denoise"), "{err}");
+        app.show_tab("denoise").unwrap();
+        assert!(matches!(
+            app.run_config().experiment,
+            ExperimentConfig::Denoise(_)
+        ));
+    }
+
+    #[test]
+    fn settings_are_saved_and_restored_and_a_bad_save_is_reported() {
+        use crate::experiment::StrengthConfig;
+        let mut app = RlhfApp::new(
+            RunConfig {
+                seed: 7,
+                experiment: ExperimentConfig::Strength(StrengthConfig {
+                    models: 5,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            None,
+        );
+        let mut memory = Memory::default();
+        eframe::App::save(&mut app, &mut memory);
+        let mut back = RlhfApp::new(RunConfig::default(), None);
+        let notes = back.restore(|k| eframe::Storage::get_string(&memory, k));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(back.shell.tab, "strength");
+        assert_eq!(back.run_config(), app.run_config());
+        memory.0.insert(
+            SAVED_RUN.into(),
+            r#"{"experiment":{"kind":"rm","x":1}}"#.into(),
+        );
+        let notes = RlhfApp::new(RunConfig::default(), None)
+            .restore(|k| eframe::Storage::get_string(&memory, k));
+        assert!(
+            notes.iter().any(|n| n.contains("experiment.x")),
+            "{notes:?}"
+        );
     }
 }

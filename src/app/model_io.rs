@@ -2,9 +2,9 @@
 //! model file as `train-rm --out` writes and `score` reads, natively and in the browser.
 use std::sync::Arc;
 
-use super::{RlhfApp, Slot, put_slot, spawn_work, take_slot};
+use super::{Shell, Slot, put_slot, spawn_work, take_slot};
 use crate::compute::Compute;
-use crate::experiment::RmTrainConfig;
+use crate::experiment::Run;
 use crate::experiment::prepare::Upload;
 use crate::experiment::rm::score::{ScoreSplit, ScoreSummary, score_with_saved};
 use crate::model::saved::{MODEL_FILE, SavedRewardModel};
@@ -30,9 +30,9 @@ fn save(bytes: Arc<Vec<u8>>, saved: Slot<String>, ctx: egui::Context) {
     });
 }
 
-/// Pick a model file, then score `config`'s data (split as `config`'s seed splits it) with it.
+/// Pick a model file, then score `run`'s data (split as `run`'s seed splits it) with it.
 fn load_and_score(
-    config: RmTrainConfig,
+    run: Run<()>,
     compute: Compute,
     upload: Option<Upload>,
     out: Slot<ScoreOutcome>,
@@ -51,8 +51,8 @@ fn load_and_score(
             Err(e) => Err(format!("{name}: {e}")),
             Ok(saved) => score_with_saved(
                 &saved,
-                &config.data,
-                config.seed,
+                &run.data,
+                run.seed,
                 ScoreSplit::Validation,
                 &compute,
                 upload.as_ref(),
@@ -67,15 +67,15 @@ fn load_and_score(
 }
 
 /// The Save / Load buttons of the reward-model tab and what they last did.
-pub fn model_io_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
-    if let Some(m) = take_slot(&app.model_io.saved) {
-        app.model_io.message = Some(m);
+pub fn model_io_ui(io: &mut ModelIo, shell: &mut Shell, ui: &mut egui::Ui) {
+    if let Some(m) = take_slot(&io.saved) {
+        io.message = Some(m);
     }
-    if let Some(s) = take_slot(&app.model_io.scored) {
-        app.model_io.score = Some(s);
+    if let Some(s) = take_slot(&io.scored) {
+        io.score = Some(s);
     }
     ui.horizontal(|ui| {
-        let model = app.history.model.clone();
+        let model = shell.history.model.clone();
         let save_button = ui
             .add_enabled(model.is_some(), egui::Button::new("Save model…"))
             .on_hover_text("The trained model as one file (weights, tokenizer, config): score it later with `rlhf-lab score --model FILE`, or load it here")
@@ -83,9 +83,9 @@ pub fn model_io_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         if save_button.clicked()
             && let Some(bytes) = model
         {
-            save(bytes, app.model_io.saved.clone(), ui.ctx().clone());
+            save(bytes, io.saved.clone(), ui.ctx().clone());
         }
-        let compute = app.compute().cloned();
+        let compute = shell.compute().cloned();
         let load_button = ui
             .add_enabled(compute.is_some(), egui::Button::new("Load model & score…"))
             .on_hover_text("Score the held-out pairs of the data chosen on the left with a saved model");
@@ -93,18 +93,18 @@ pub fn model_io_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             && let Some(compute) = compute
         {
             load_and_score(
-                app.config.clone(),
+                shell.run.clone(),
                 compute,
-                app.upload.clone(),
-                app.model_io.scored.clone(),
+                shell.upload.clone(),
+                io.scored.clone(),
                 ui.ctx().clone(),
             );
         }
     });
-    if let Some(m) = &app.model_io.message {
+    if let Some(m) = &io.message {
         ui.label(m);
     }
-    match &app.model_io.score {
+    match &io.score {
         Some(Ok(s)) => {
             ui.label(format!(
                 "loaded model on {}: held-out accuracy {:.3} vs {} over {} pairs (shorter-wins {:.3}), {}",

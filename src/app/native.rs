@@ -1,11 +1,14 @@
 //! The native window: burn's wgpu device handed to eframe when the GPU is used.
 use crate::compute::{self, BackendChoice};
-use crate::experiment::RmTrainConfig;
+use crate::experiment::RunConfig;
 
 use super::RlhfApp;
 
-/// Open the app window and block until it closes (`autostart`: begin training at once).
-pub fn run(backend: BackendChoice, autostart: bool, tab: super::Tab) -> Result<(), String> {
+/// Open the app window on `tab` and block until it closes (`autostart`: begin training at once).
+pub fn run(backend: BackendChoice, autostart: bool, tab: &str) -> Result<(), String> {
+    // An unknown tab is an error before any window opens.
+    RlhfApp::new(RunConfig::default(), None).show_tab(tab)?;
+    let tab = tab.to_string();
     let (compute, setup) = compute::init(backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");
@@ -24,23 +27,17 @@ pub fn run(backend: BackendChoice, autostart: bool, tab: super::Tab) -> Result<(
         "rlhf-lab",
         options,
         Box::new(move |cc| {
-            let mut config: RmTrainConfig = cc
-                .storage
-                .and_then(|s| eframe::get_value(s, "rm_config"))
-                .unwrap_or_default();
-            config.backend = backend;
-            let mut app = RlhfApp::new(config, Some(compute));
-            if let Some(s) = cc.storage {
-                if let Some(c) = eframe::get_value(s, "strength_config") {
-                    app.strength = c;
-                }
-                if let Some(c) = eframe::get_value(s, "denoise_config") {
-                    app.denoise = c;
+            let mut app = RlhfApp::new(RunConfig::default(), Some(compute));
+            if let Some(storage) = cc.storage {
+                for note in app.restore(|key| storage.get_string(key)) {
+                    eprintln!("notice: {note}");
+                    app.shell.notes.push(note);
                 }
             }
-            app.autostart = autostart;
-            app.tab = tab;
-            app.run_tab = tab;
+            app.shell.run.backend = backend;
+            app.shell.autostart = autostart;
+            app.show_tab(&tab)?;
+            app.shell.run_tab = app.shell.tab;
             Ok(Box::new(app))
         }),
     )

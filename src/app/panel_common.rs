@@ -1,9 +1,9 @@
 //! Pieces every experiment tab shares: the compute/data banners and the run controls.
-use super::{RlhfApp, RunState};
+use super::{Request, RunState, Shell};
 
-/// Compute device, data summary, notices and errors.
-pub fn banners_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
-    match app.compute() {
+/// Compute device, data summary, notices and errors (`mine`: the current run is this tab's).
+pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
+    match shell.compute() {
         None => {
             ui.label("starting the compute device…");
         }
@@ -14,58 +14,61 @@ pub fn banners_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
             }
         }
     }
-    if app.run_tab != app.tab {
+    for note in &shell.notes {
+        ui.colored_label(egui::Color32::from_rgb(230, 190, 60), format!("⚠ {note}"));
+    }
+    if !mine {
         return;
     }
-    if let Some(s) = app.history.summary() {
+    let h = &shell.history;
+    if let Some(s) = h.summary() {
         ui.label(s);
     }
-    if let Some(d) = &app.history.done {
+    if let Some(d) = &h.done {
         ui.label(d);
     }
-    if let Some(e) = &app.history.error {
+    if let Some(e) = &h.error {
         ui.colored_label(egui::Color32::from_rgb(240, 90, 80), format!("error: {e}"));
     }
 }
 
-/// Train / Pause / Step / Reset, a status line and a progress bar.
-pub fn controls_ui(app: &mut RlhfApp, ui: &mut egui::Ui, fraction: f32, status: &str) {
-    let ctx = ui.ctx().clone();
-    let ready = app.compute().is_some();
-    let busy_elsewhere =
-        app.run_tab != app.tab && matches!(app.state, RunState::Running | RunState::Paused);
+/// Train / Pause / Step / Reset, a status line and a progress bar (`mine`: the current run is
+/// this tab's). The buttons ask the app; it acts once the frame is drawn.
+pub fn controls_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool, fraction: f32, status: &str) {
+    let ready = shell.compute().is_some();
+    let busy_elsewhere = !mine && matches!(shell.state, RunState::Running | RunState::Paused);
     ui.horizontal(|ui| {
-        let running = app.state == RunState::Running;
+        let running = shell.state == RunState::Running;
         let can_start = ready && !running && !busy_elsewhere;
         if ui
             .add_enabled(can_start, egui::Button::new("Train"))
             .clicked()
         {
-            app.train(&ctx);
+            shell.request(Request::Train);
         }
         if ui
             .add_enabled(running && !busy_elsewhere, egui::Button::new("Pause"))
             .clicked()
         {
-            app.pause();
+            shell.request(Request::Pause);
         }
         if ui
             .add_enabled(can_start, egui::Button::new("Step"))
             .clicked()
         {
-            app.step_once(&ctx);
+            shell.request(Request::Step);
         }
         if ui.button("Reset").clicked() {
-            app.reset();
+            shell.request(Request::Reset);
         }
         if busy_elsewhere {
             ui.label(format!(
                 "a {} run is in progress: reset it to start this one",
-                app.run_tab.title()
+                shell.run_title
             ));
             return;
         }
-        let state = match app.state {
+        let state = match shell.state {
             RunState::Idle => "idle",
             RunState::Running => "running",
             RunState::Paused => "paused",
@@ -74,10 +77,6 @@ pub fn controls_ui(app: &mut RlhfApp, ui: &mut egui::Ui, fraction: f32, status: 
         };
         ui.label(format!("{state} · {status}"));
     });
-    let fraction = if app.run_tab == app.tab {
-        fraction
-    } else {
-        0.0
-    };
+    let fraction = if mine { fraction } else { 0.0 };
     ui.add(egui::ProgressBar::new(fraction).show_percentage());
 }

@@ -1,47 +1,214 @@
-//! The reward-model panel: settings, run controls, progress and live charts.
-use super::{RlhfApp, Tab, charts, panel_common};
+//! The reward-model tab: one reward model trained with live loss, accuracy, reward and feature
+//! charts; save the trained model or score data with a saved one.
+use std::any::Any;
 
-fn status(app: &RlhfApp) -> String {
-    let total = match app.history.total_steps {
-        0 if app.config.steps > 0 => app.config.steps.to_string(),
+use super::history::FeatureView;
+use super::model_io::{ModelIo, model_io_ui};
+use super::{Panel, Shell, charts, panel_common, settings};
+use crate::experiment::{Event, ExperimentConfig, RmTrainConfig};
+
+/// The reward-model tab.
+#[derive(Default)]
+pub struct RmPanel {
+    /// Its knobs.
+    pub config: RmTrainConfig,
+    /// Held-out features of the run before the current one (the side-by-side comparison).
+    pub previous_features: Option<FeatureView>,
+    /// Saving the trained model and scoring with a loaded one.
+    pub model_io: ModelIo,
+}
+
+/// How a run is named in the feature comparison.
+fn contrastive_label(c: &crate::rm::contrastive::ContrastiveConfig) -> String {
+    use crate::rm::contrastive::ContrastiveMethod as M;
+    if !c.active() {
+        return "baseline".into();
+    }
+    let name = match c.method {
+        M::None => "baseline",
+        M::Simcse => "SimCSE",
+        M::Swav => "SwAV",
+        M::SwavDiff => "SwAV-diff",
+    };
+    format!("{name} (β {})", c.beta)
+}
+
+fn status(config: &RmTrainConfig, shell: &Shell) -> String {
+    let h = &shell.history;
+    let total = match h.total_steps {
+        0 if config.steps > 0 => config.steps.to_string(),
         0 => "…".to_string(),
         n => n.to_string(),
     };
-    let mut s = format!("step {} / {total}", app.history.step);
-    if let Some(acc) = app.history.latest_validation_accuracy() {
+    let mut s = format!("step {} / {total}", h.step);
+    if let Some(acc) = h.latest_validation_accuracy() {
         s.push_str(&format!(" · validation accuracy {acc:.3}"));
     }
     s
 }
 
-/// The central panel of the reward-model tab.
-pub fn rm_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
-    {
+fn model_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
+    let m = &mut config.model;
+    ui.strong("Reward model");
+    settings::arch_ui(m, ui, "rm_arch");
+    ui.add(egui::Slider::new(&mut m.d_model, 8..=512).text("d_model"));
+    ui.add(egui::Slider::new(&mut m.layers, 1..=8).text("layers"));
+    ui.add(egui::Slider::new(&mut m.heads, 1..=16).text("heads"));
+    ui.add(egui::Slider::new(&mut m.ffn, 8..=2048).text("ffn"));
+    ui.add(egui::Slider::new(&mut m.max_len, 8..=512).text("max tokens"));
+    ui.add(egui::Slider::new(&mut m.dropout, 0.0..=0.5).text("dropout"));
+}
+
+fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
+    use crate::rm::contrastive::{ContrastiveConfig, ContrastiveMethod as M, Instances};
+    let c = &mut config.contrastive;
+    ui.strong("Contrastive loss");
+    let before = c.method;
+    egui::ComboBox::new("rm_contrastive", "method")
+        .selected_text(match c.method {
+            M::None => "none",
+            M::Simcse => "SimCSE",
+            M::Swav => "SwAV",
+            M::SwavDiff => "SwAV-diff",
+        })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut c.method, M::None, "none");
+            ui.selectable_value(&mut c.method, M::Simcse, "SimCSE");
+            ui.selectable_value(&mut c.method, M::Swav, "SwAV");
+            ui.selectable_value(&mut c.method, M::SwavDiff, "SwAV-diff");
+        });
+    if c.method != before {
+        *c = ContrastiveConfig::preset(c.method);
+    }
+    let c = &mut config.contrastive;
+    if c.method == M::None {
+        return;
+    }
+    ui.add(egui::Slider::new(&mut c.beta, 0.0..=2.0).text("β"));
+    ui.add(
+        egui::Slider::new(&mut c.tau, 0.01..=1.0)
+            .logarithmic(true)
+            .text("τ"),
+    );
+    match c.method {
+        M::Simcse => {
+            ui.horizontal(|ui| {
+                ui.label("instances:");
+                ui.radio_value(&mut c.instances, Instances::Pairs, "responses");
+                ui.radio_value(&mut c.instances, Instances::Difference, "differences");
+            });
+        }
+        _ => {
+            ui.add(egui::Slider::new(&mut c.prototypes, 2..=200).text("prototypes K"));
+        }
+    }
+}
+
+fn training_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
+    let c = config;
+    ui.strong("Training");
+    ui.add(
+        egui::Slider::new(&mut c.epochs, 0.1..=20.0)
+            .logarithmic(true)
+            .text("epochs"),
+    );
+    ui.add(
+        egui::DragValue::new(&mut c.steps)
+            .range(0..=100_000)
+            .prefix("steps (0 = from epochs) "),
+    );
+    ui.add(
+        egui::Slider::new(&mut c.batch_size, 1..=256)
+            .logarithmic(true)
+            .text("pairs / step"),
+    );
+    ui.add(
+        egui::Slider::new(&mut c.optimizer.lr, 1e-5..=1e-2)
+            .logarithmic(true)
+            .text("learning rate"),
+    );
+    ui.add(egui::Slider::new(&mut c.optimizer.warmup_fraction, 0.0..=0.5).text("warmup fraction"));
+    ui.add(egui::Slider::new(&mut c.eval_every, 1..=500).text("eval every"));
+}
+
+impl Panel for RmPanel {
+    fn name(&self) -> &'static str {
+        "rm"
+    }
+
+    fn title(&self) -> &'static str {
+        "Reward model"
+    }
+
+    fn experiment(&self) -> ExperimentConfig {
+        ExperimentConfig::Rm(self.config.clone())
+    }
+
+    fn load(&mut self, experiment: &ExperimentConfig) -> bool {
+        match experiment {
+            ExperimentConfig::Rm(c) => {
+                self.config = c.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn settings_ui(&mut self, _shell: &mut Shell, ui: &mut egui::Ui) {
+        model_ui(&mut self.config, ui);
+        ui.separator();
+        contrastive_ui(&mut self.config, ui);
+        ui.separator();
+        training_ui(&mut self.config, ui);
+    }
+
+    fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
         ui.heading("Reward model training");
-        let (fraction, status) = if app.run_tab == Tab::Rm {
-            (app.history.progress(), status(app))
+        let mine = shell.runs(self.name());
+        let (fraction, status) = if mine {
+            (shell.history.progress(), status(&self.config, shell))
         } else {
             (0.0, String::new())
         };
-        panel_common::banners_ui(app, ui);
-        panel_common::controls_ui(app, ui, fraction, &status);
-        super::model_io::model_io_ui(app, ui);
+        panel_common::banners_ui(shell, ui, mine);
+        panel_common::controls_ui(shell, ui, mine, fraction, &status);
+        model_io_ui(&mut self.model_io, shell, ui);
         ui.separator();
         let h = ((ui.available_height() - 40.0) / 3.0).max(80.0);
+        let history = &shell.history;
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.label("Training loss");
-            charts::loss_chart_ui(&app.history, ui, h);
+            charts::loss_chart_ui(history, ui, h);
             ui.label("Accuracy");
-            charts::accuracy_chart_ui(&app.history, ui, h);
+            charts::accuracy_chart_ui(history, ui, h);
             ui.label("Validation rewards: chosen vs rejected");
-            charts::reward_histogram_ui(&app.history, ui, h);
+            charts::reward_histogram_ui(history, ui, h);
             ui.label(
                 "Held-out features, first two principal components: chosen vs rejected (previous run | this run)",
             );
             ui.columns(2, |cols| {
-                charts::feature_scatter_ui(app.previous_features.as_ref(), &mut cols[0], "prev", h);
-                charts::feature_scatter_ui(app.history.features.as_ref(), &mut cols[1], "this", h);
+                charts::feature_scatter_ui(self.previous_features.as_ref(), &mut cols[0], "prev", h);
+                charts::feature_scatter_ui(history.features.as_ref(), &mut cols[1], "this", h);
             });
         });
+    }
+
+    fn clear(&mut self) {}
+
+    fn starting(&mut self, shell: &mut Shell) -> String {
+        if let Some(f) = shell.history.features.take() {
+            self.previous_features = Some(f);
+        }
+        contrastive_label(&self.config.contrastive)
+    }
+
+    fn apply(&mut self, _event: &Event) {}
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }

@@ -2,9 +2,12 @@
 //! the ensemble trains. Hovering a bar lists the pairs behind it.
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
 
+use std::any::Any;
+
 use super::strength_view::StrengthView;
-use super::{RlhfApp, Tab, panel_common};
+use super::{Panel, Request, Shell, panel_common, settings};
 use crate::experiment::strength::io::StrengthMu;
+use crate::experiment::{Event, ExperimentConfig, StrengthConfig};
 
 const MU: egui::Color32 = egui::Color32::from_rgb(90, 160, 240);
 const SIGMA: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
@@ -262,30 +265,59 @@ fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
     });
 }
 
-/// The central panel of the strength tab.
+/// The strength tab's settings: the ensemble.
+fn strength_ui(c: &mut StrengthConfig, ui: &mut egui::Ui) {
+    ui.strong("Ensemble");
+    ui.add(egui::Slider::new(&mut c.models, 2..=20).text("models M"));
+    ui.add(egui::Slider::new(&mut c.cross_fit, 0..=10).text("cross-fit folds (0 = in-sample)"));
+    settings::arch_ui(&mut c.rm.model, ui, "ps_arch");
+    ui.add(
+        egui::Slider::new(&mut c.rm.epochs, 0.5..=20.0)
+            .logarithmic(true)
+            .text("epochs per member"),
+    );
+    ui.add(
+        egui::Slider::new(&mut c.rm.optimizer.lr, 1e-5..=3e-2)
+            .logarithmic(true)
+            .text("learning rate"),
+    );
+    ui.checkbox(&mut c.band_retrain, "retrain a model on each band alone");
+    ui.add_enabled(
+        c.band_retrain,
+        egui::Slider::new(&mut c.band_epochs, 1.0..=20.0).text("band epochs"),
+    );
+}
+
 /// Hand the finished ensemble's μ to the denoising tab, which then trains no ensemble of its own.
-fn handoff_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
-    let view = &app.strength_view;
-    if view.report.is_none() || app.run_tab != Tab::Strength {
+fn handoff_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui) {
+    if view.report.is_none() {
         return;
     }
     let hand = ui
         .button("Use this μ in the Denoising tab")
         .on_hover_text("The denoising methods then use this ensemble's μ instead of training a new ensemble (same data needed)");
     if hand.clicked() {
-        app.denoise_strength = Some(StrengthMu {
+        shell.handoff.strength = Some(StrengthMu {
             index: view.pairs.iter().map(|p| p.index).collect(),
             mu: view.mu.clone(),
             source: "the strength tab's ensemble".into(),
         });
-        app.tab = Tab::Denoise;
+        shell.request(Request::ShowTab("denoise"));
     }
 }
 
+/// The preference-strength tab.
+#[derive(Default)]
+pub struct StrengthPanel {
+    /// Its knobs.
+    pub config: StrengthConfig,
+    /// What its run has shown so far.
+    pub view: StrengthView,
+}
+
 /// The central panel of the preference-strength tab.
-pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
+fn strength_panel_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
     ui.heading("Preference strength: an ensemble votes on every pair");
-    let view = &app.strength_view;
     let (done, models) = view.members;
     let status = match &view.report {
         Some(r) => format!(
@@ -299,11 +331,10 @@ pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         None => String::new(),
     };
     let fraction = view.progress.fraction();
-    panel_common::banners_ui(app, ui);
-    panel_common::controls_ui(app, ui, fraction, &status);
-    handoff_ui(app, ui);
+    panel_common::banners_ui(shell, ui, mine);
+    panel_common::controls_ui(shell, ui, mine, fraction, &status);
+    handoff_ui(view, shell, ui);
     ui.separator();
-    let view = &app.strength_view;
     if view.mu.is_empty() {
         ui.label(
             "Train to see μ and σ: they appear once two ensemble members have scored every pair.",
@@ -330,4 +361,53 @@ pub fn strength_panel_ui(app: &mut RlhfApp, ui: &mut egui::Ui) {
         egui::CollapsingHeader::new("Highest-σ training pairs (the ensemble disagrees)")
             .show(ui, |ui| table_ui(view, ui, true));
     });
+}
+
+impl Panel for StrengthPanel {
+    fn name(&self) -> &'static str {
+        "strength"
+    }
+
+    fn title(&self) -> &'static str {
+        "Preference strength"
+    }
+
+    fn experiment(&self) -> ExperimentConfig {
+        ExperimentConfig::Strength(self.config.clone())
+    }
+
+    fn load(&mut self, experiment: &ExperimentConfig) -> bool {
+        match experiment {
+            ExperimentConfig::Strength(c) => {
+                self.config = c.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn settings_ui(&mut self, _shell: &mut Shell, ui: &mut egui::Ui) {
+        strength_ui(&mut self.config, ui);
+    }
+
+    fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
+        let mine = shell.runs(self.name());
+        strength_panel_ui(&self.view, shell, ui, mine);
+    }
+
+    fn clear(&mut self) {
+        self.view = StrengthView::default();
+    }
+
+    fn apply(&mut self, event: &Event) {
+        self.view.apply(event);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }

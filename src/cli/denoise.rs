@@ -7,21 +7,18 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::strength::parse_flip;
-use super::{DataArgs, apply_data_args, drive, load_config};
-use crate::compute::{self, BackendChoice};
+use super::{CommonArgs, drive};
+use crate::compute;
 use crate::experiment::denoise::{DenoiseReport, TrainSubset, runs_csv};
 use crate::experiment::strength::io::{StrengthMu, StrengthRow, parse_csv};
-use crate::experiment::{DenoiseConfig, DenoiseRunner, Event, Method};
+use crate::experiment::{DenoiseConfig, DenoiseRunner, Event, ExperimentConfig, Method, Run};
 use crate::rm::denoise::SmoothScope;
 
 /// Flags of `denoise`.
 #[derive(Args, Debug)]
 pub struct DenoiseArgs {
     #[command(flatten)]
-    data: DataArgs,
-    /// A JSON DenoiseConfig; flags override its fields.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    common: CommonArgs,
     /// Comma-separated: baseline,flip,smooth,margin,flip+margin,smooth+margin,oracle.
     #[arg(long)]
     methods: Option<String>,
@@ -61,27 +58,19 @@ pub struct DenoiseArgs {
     /// Reward model preset of the ensemble and the method runs: bow, bow-text or transformer.
     #[arg(long)]
     arch: Option<String>,
-    /// Seed of the split, the ensemble and the first method run.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Compute backend: auto, gpu or cpu.
-    #[arg(long)]
-    backend: Option<BackendChoice>,
     /// Write DIR/denoise.csv, DIR/curves.csv and DIR/report.json.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print one JSON event per line on stdout.
-    #[arg(long)]
-    json: bool,
 }
 
-fn build(args: &DenoiseArgs) -> Result<DenoiseConfig, String> {
-    let mut c: DenoiseConfig = match &args.config {
-        Some(p) => load_config(p)?,
-        None => DenoiseConfig::default(),
-    };
-    apply_data_args(&mut c.strength.rm, &args.data)?;
-    c.rm.data = c.strength.rm.data.clone();
+fn build(args: &DenoiseArgs) -> Result<Run<DenoiseConfig>, String> {
+    let mut run = args
+        .common
+        .run_config("denoise", Run::default(), |e| match e {
+            ExperimentConfig::Denoise(c) => Some(c.clone()),
+            _ => None,
+        })?;
+    let c = &mut run.experiment;
     if let Some(m) = &args.methods {
         c.methods = Method::parse_list(m)?;
     }
@@ -121,16 +110,11 @@ fn build(args: &DenoiseArgs) -> Result<DenoiseConfig, String> {
         c.strength.rm.model = model.clone();
         c.rm.model = model;
     }
-    if let Some(s) = args.seed {
-        c.strength.rm.seed = s;
-        c.rm.seed = s;
-    }
-    if let Some(b) = args.backend {
-        c.strength.rm.backend = b;
-        c.rm.backend = b;
-    }
-    c.validate().map_err(|e| format!("invalid config: {e}"))?;
-    Ok(c)
+    run.data
+        .validate()
+        .and_then(|()| run.experiment.validate())
+        .map_err(|e| format!("invalid config: {e}"))?;
+    Ok(run)
 }
 
 /// The rows of a strength folder's `strength.csv`, and the file's name for messages.
@@ -162,7 +146,12 @@ fn print_progress(event: &Event) {
 fn print_table(report: &DenoiseReport) {
     eprintln!(
         "{:<15} {:>9} {:>7} {:>11}  (validation accuracy vs {}, {} seeds)",
-        "method", "mean", "std", "train loss", report.validation_target, report.config.seeds
+        "method",
+        "mean",
+        "std",
+        "train loss",
+        report.validation_target,
+        report.config.experiment.seeds
     );
     for s in &report.summary {
         eprintln!(
@@ -180,7 +169,7 @@ fn print_table(report: &DenoiseReport) {
 pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
     let config = build(&args)?;
     let strength = args.strength.as_deref().map(load_strength).transpose()?;
-    let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
+    let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = DenoiseRunner::setup(
         config,
         compute,
@@ -191,21 +180,31 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
             .as_ref(),
     )
     .map_err(|e| e.to_string())?;
-    drive(&mut runner, args.json, print_progress, |r, _| {
-        match &args.out {
+    if args.common.json {
+        // The same first event as the app's run: the pairs and their split.
+        super::emit_json(
+            &std::io::stdout(),
+            &StrengthEvent::pairs_of(runner.data()).into(),
+        );
+    }
+    drive(
+        &mut runner,
+        args.common.json,
+        print_progress,
+        |r, _| match &args.out {
             Some(dir) => {
                 save(&r.report(), dir)?;
                 eprintln!("partial results saved in {}", dir.display());
                 Ok(())
             }
             None => Ok(()),
-        }
-    })?;
+        },
+    )?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         save(&report, dir)?;
     }
-    if !args.json {
+    if !args.common.json {
         print_table(&report);
     }
     Ok(())

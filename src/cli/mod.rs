@@ -14,7 +14,8 @@ use crate::compute::{self, BackendChoice};
 use crate::experiment::rm::bench::{RmBenchSpec, run_rm_bench};
 use crate::experiment::runner::step_reported;
 use crate::experiment::{
-    DataSource, Event, ExperimentError, KindEvent, RmEvent, RmRunner, RmTrainConfig, Runner,
+    DataConfig, DataSource, Event, ExperimentConfig, ExperimentError, KindEvent, RmEvent, RmRunner,
+    RmTrainConfig, Run, RunConfig, Runner,
 };
 
 #[derive(Parser, Debug)]
@@ -104,19 +105,90 @@ pub(crate) struct DataArgs {
     inject_flip_rate: Option<f64>,
 }
 
-#[derive(Args, Debug)]
-struct TrainRmArgs {
+/// What every experiment command shares: the data, the run config file, the seed, the backend
+/// and the output mode. These flags override the config file's fields.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct CommonArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// A JSON config (RmTrainConfig); flags override its fields.
+    /// A JSON run config: a saved config.json, the "config" of a report.json, or an older
+    /// layout (converted, with a notice). Flags override its fields.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Compute backend: auto, gpu or cpu.
     #[arg(long)]
     backend: Option<BackendChoice>,
-    /// Seed of weights, split, shuffling and dropout.
+    /// Seed of the split, the weights, the shuffling and dropout (the synthetic world has
+    /// --world-seed).
     #[arg(long)]
     seed: Option<u64>,
+    /// Print one JSON event per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl CommonArgs {
+    /// The run config of a `command` whose experiment `pick` takes out of any experiment: the
+    /// `--config` file (which must be of that kind) or `default`, then the flags.
+    pub(crate) fn run_config<K>(
+        &self,
+        command: &str,
+        default: Run<K>,
+        pick: impl FnOnce(&ExperimentConfig) -> Option<K>,
+    ) -> Result<Run<K>, String> {
+        let mut run = match &self.config {
+            None => default,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("could not read config {}: {e}", path.display()))?;
+                let parsed = RunConfig::parse(&text)
+                    .map_err(|e| format!("config {}: {e}", path.display()))?;
+                if let Some(note) = &parsed.note {
+                    eprintln!("notice: config {}: {note}", path.display());
+                }
+                let config = parsed.config;
+                let experiment = pick(&config.experiment).ok_or_else(|| {
+                    let other = &config.experiment;
+                    format!(
+                        "config {} is a {} experiment, not one for `{command}`: run it with `rlhf-lab {} --config {}`",
+                        path.display(),
+                        crate::experiment::KindConfig::kind(other),
+                        command_of(other),
+                        path.display()
+                    )
+                })?;
+                config.with(experiment)
+            }
+        };
+        apply_data_args(&mut run.data, &self.data)?;
+        if let Some(s) = self.seed {
+            run.seed = s;
+        }
+        if let Some(b) = self.backend {
+            run.backend = b;
+        }
+        Ok(run)
+    }
+
+    /// Whether a config file was given.
+    pub(crate) fn has_config(&self) -> bool {
+        self.config.is_some()
+    }
+}
+
+/// The command that runs an experiment kind.
+fn command_of(experiment: &ExperimentConfig) -> &'static str {
+    match experiment {
+        ExperimentConfig::Rm(_) => "train-rm",
+        ExperimentConfig::Strength(_) => "strength",
+        ExperimentConfig::Denoise(_) => "denoise",
+    }
+}
+
+#[derive(Args, Debug)]
+struct TrainRmArgs {
+    #[command(flatten)]
+    common: CommonArgs,
     /// Optimizer steps (default: from --epochs).
     #[arg(long)]
     steps: Option<usize>,
@@ -155,9 +227,6 @@ struct TrainRmArgs {
     /// DIR/tokenizer.json.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print one JSON event per line on stdout.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Entry point of the binary.
@@ -165,13 +234,12 @@ pub fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => crate::app::native::run(BackendChoice::Auto, false, crate::app::Tab::Rm),
+        None => crate::app::native::run(BackendChoice::Auto, false, "rm"),
         Some(Command::Gui {
             backend,
             autostart,
             tab,
-        }) => crate::app::Tab::from_arg(&tab)
-            .and_then(|tab| crate::app::native::run(backend, autostart, tab)),
+        }) => crate::app::native::run(backend, autostart, &tab),
         Some(Command::TrainRm(args)) => train_rm(*args),
         Some(Command::Strength(args)) => strength::run_strength(*args),
         Some(Command::Score(args)) => score::run_score(*args),
@@ -190,25 +258,25 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Apply `--data` and the synthetic-world flags to a config.
-pub(crate) fn apply_data_args(config: &mut RmTrainConfig, args: &DataArgs) -> Result<(), String> {
+/// Apply `--data` and the synthetic-world flags to a data config.
+pub(crate) fn apply_data_args(data: &mut DataConfig, args: &DataArgs) -> Result<(), String> {
     if let Some(d) = &args.data {
-        config.data.source = DataSource::from_arg(d);
+        data.source = DataSource::from_arg(d);
     }
     if let Some(f) = &args.truth_field {
-        config.data.truth_field = Some(f.clone());
+        data.truth_field = Some(f.clone());
     }
     if let Some(r) = args.inject_flip_rate {
-        config.data.inject_flip_rate = r;
+        data.inject_flip_rate = r;
     }
     if args.skip_bad_lines {
-        config.data.skip_bad_lines = true;
+        data.skip_bad_lines = true;
     }
     let synthetic_flags = args.pairs.is_some()
         || args.flip_rate.is_some()
         || args.temperature.is_some()
         || args.world_seed.is_some();
-    match &mut config.data.source {
+    match &mut data.source {
         DataSource::Synthetic(s) => {
             if let Some(n) = args.pairs {
                 s.pairs = n;
@@ -238,37 +306,19 @@ pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Str
     std::fs::write(path, bytes).map_err(|e| format!("could not write {}: {e}", path.display()))
 }
 
-pub(crate) fn load_config<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("could not read config {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "config {} is not a valid {}: {e} (line {}, column {}). Start from the \"config\" object of a report.json",
-            path.display(),
-            std::any::type_name::<T>().rsplit("::").next().unwrap_or("config"),
-            e.line(),
-            e.column()
-        )
-    })
-}
-
-fn build_config(args: &TrainRmArgs) -> Result<RmTrainConfig, String> {
-    let mut config = match &args.config {
-        Some(p) => load_config(p)?,
-        None => RmTrainConfig::default(),
-    };
-    if let Some(s) = args.seed {
-        config.seed = s;
-    }
-    apply_data_args(&mut config, &args.data)?;
-    if args.config.is_none() && args.arch.is_none() && config.data.source.is_text() {
+fn build_config(args: &TrainRmArgs) -> Result<Run<RmTrainConfig>, String> {
+    let mut run = args
+        .common
+        .run_config("train-rm", Run::default(), |e| match e {
+            ExperimentConfig::Rm(c) => Some(c.clone()),
+            _ => None,
+        })?;
+    let config = &mut run.experiment;
+    if !args.common.has_config() && args.arch.is_none() && run.data.source.is_text() {
         config.use_text_defaults();
         eprintln!(
             "real text: the bag-of-words reward model (bow), 3 epochs at lr 0.01, measured best here; --arch transformer or bow-text for the others"
         );
-    }
-    if let Some(b) = args.backend {
-        config.backend = b;
     }
     if let Some(e) = args.epochs {
         config.epochs = e;
@@ -283,14 +333,15 @@ fn build_config(args: &TrainRmArgs) -> Result<RmTrainConfig, String> {
     if let Some(a) = &args.arch {
         config.model = crate::model::RewardModelConfig::from_preset(a)?;
     }
-    apply_contrastive_args(&mut config, args)?;
+    apply_contrastive_args(config, args)?;
     if let Some(lr) = args.lr {
         config.optimizer.lr = lr;
     }
-    config
+    run.data
         .validate()
+        .and_then(|()| run.experiment.validate())
         .map_err(|e| format!("invalid config: {e}"))?;
-    Ok(config)
+    Ok(run)
 }
 
 /// The run lifecycle in human mode, for every command.
@@ -358,13 +409,13 @@ fn train_rm(args: TrainRmArgs) -> Result<(), String> {
     let config = build_config(&args)?;
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     // Human mode prints the Notice event; JSON mode also says it on stderr, off the event stream.
-    if args.json
+    if args.common.json
         && let Some(n) = &compute.notice
     {
         eprintln!("notice: {n}");
     }
     let mut runner = RmRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
-    drive(&mut runner, args.json, print_rm, |r, e| {
+    drive(&mut runner, args.common.json, print_rm, |r, e| {
         save_partial(r, args.out.as_ref(), e);
         Ok(())
     })?;
@@ -385,7 +436,7 @@ fn train_rm(args: TrainRmArgs) -> Result<(), String> {
         write_file(&model, &runner.model_file().map_err(|e| e.to_string())?)?;
         eprintln!("model: {}", model.display());
     }
-    if !args.json {
+    if !args.common.json {
         let show = |x: Option<f32>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
         eprintln!(
             "validation accuracy {} vs {} (shorter-wins baseline {:.3}), train accuracy {} vs labels",

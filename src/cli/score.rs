@@ -51,7 +51,7 @@ pub(crate) fn run_score(args: ScoreArgs) -> Result<(), String> {
     let saved = read_model(&args.model)?;
     let mut config =
         training_config(&saved).map_err(|e| format!("model file {}: {e}", args.model.display()))?;
-    apply_data_args(&mut config, &args.data)?;
+    apply_data_args(&mut config.data, &args.data)?;
     let (compute, _setup) = compute::init(args.backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");

@@ -5,21 +5,18 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{DataArgs, apply_data_args, drive, load_config};
-use crate::compute::{self, BackendChoice};
+use super::{CommonArgs, DataArgs, apply_data_args, drive};
+use crate::compute;
 use crate::experiment::prepare::load_pairs;
 use crate::experiment::strength::io::{export_trl, parse_csv, to_csv};
-use crate::experiment::{Event, StrengthConfig, StrengthRunner};
+use crate::experiment::{Event, ExperimentConfig, Run, StrengthConfig, StrengthRunner};
 use crate::rm::denoise::{DenoiseSpec, FlipRule};
 
 /// Flags of `strength`.
 #[derive(Args, Debug)]
 pub struct StrengthArgs {
     #[command(flatten)]
-    data: DataArgs,
-    /// A JSON StrengthConfig; flags override its fields.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    common: CommonArgs,
     /// Ensemble size M (≥ 2; the paper uses 10).
     #[arg(long)]
     models: Option<usize>,
@@ -35,29 +32,22 @@ pub struct StrengthArgs {
     /// Peak learning rate of each member.
     #[arg(long)]
     lr: Option<f64>,
-    /// Seed of the split and the members.
-    #[arg(long)]
-    seed: Option<u64>,
     /// Skip band-alone retraining (Fig 4).
     #[arg(long)]
     no_band_retrain: bool,
-    /// Compute backend: auto, gpu or cpu.
-    #[arg(long)]
-    backend: Option<BackendChoice>,
     /// Write DIR/strength.csv and DIR/report.json.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print one JSON event per line on stdout.
-    #[arg(long)]
-    json: bool,
 }
 
-fn build(args: &StrengthArgs) -> Result<StrengthConfig, String> {
-    let mut c: StrengthConfig = match &args.config {
-        Some(p) => load_config(p)?,
-        None => StrengthConfig::default(),
-    };
-    apply_data_args(&mut c.rm, &args.data)?;
+fn build(args: &StrengthArgs) -> Result<Run<StrengthConfig>, String> {
+    let mut run = args
+        .common
+        .run_config("strength", Run::default(), |e| match e {
+            ExperimentConfig::Strength(c) => Some(c.clone()),
+            _ => None,
+        })?;
+    let c = &mut run.experiment;
     if let Some(m) = args.models {
         c.models = m;
     }
@@ -74,17 +64,14 @@ fn build(args: &StrengthArgs) -> Result<StrengthConfig, String> {
     if let Some(lr) = args.lr {
         c.rm.optimizer.lr = lr;
     }
-    if let Some(s) = args.seed {
-        c.rm.seed = s;
-    }
     if args.no_band_retrain {
         c.band_retrain = false;
     }
-    if let Some(b) = args.backend {
-        c.rm.backend = b;
-    }
-    c.validate().map_err(|e| format!("invalid config: {e}"))?;
-    Ok(c)
+    run.data
+        .validate()
+        .and_then(|()| run.experiment.validate())
+        .map_err(|e| format!("invalid config: {e}"))?;
+    Ok(run)
 }
 
 fn print_progress(event: &Event) {
@@ -125,23 +112,33 @@ fn print_progress(event: &Event) {
 /// Run `strength`.
 pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
     let config = build(&args)?;
-    let (compute, _setup) = compute::init(config.rm.backend).map_err(|e| e.to_string())?;
+    let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = StrengthRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
-    drive(&mut runner, args.json, print_progress, |r, _| {
-        match &args.out {
+    if args.common.json {
+        // The same first event as the app's run: the pairs and their split.
+        super::emit_json(
+            &std::io::stdout(),
+            &StrengthEvent::pairs_of(runner.data()).into(),
+        );
+    }
+    drive(
+        &mut runner,
+        args.common.json,
+        print_progress,
+        |r, _| match &args.out {
             Some(dir) => {
                 save(r, dir)?;
                 eprintln!("partial results saved in {}", dir.display());
                 Ok(())
             }
             None => Ok(()),
-        }
-    })?;
+        },
+    )?;
     let report = runner.report();
     if let Some(dir) = &args.out {
         save(&runner, dir)?;
     }
-    if !args.json {
+    if !args.common.json {
         let show = |x: Option<f32>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
         eprintln!(
             "frac μ<0 {:.3} · ensemble validation accuracy {:.3} · AUROC {} · bottom-ρ precision {} recall {} (truth: {})",
@@ -216,9 +213,9 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
         return Err(format!("--format {}: only trl is supported", args.format));
     }
     let flip = parse_flip(&args.flip)?;
-    let mut config = crate::experiment::RmTrainConfig::default();
-    apply_data_args(&mut config, &args.data)?;
-    if config.data.inject_flip_rate > 0.0 {
+    let mut data = crate::experiment::DataConfig::default();
+    apply_data_args(&mut data, &args.data)?;
+    if data.inject_flip_rate > 0.0 {
         return Err("--inject-flip-rate does not apply to export".into());
     }
     let csv_path = args.strength.join("strength.csv");
@@ -233,17 +230,17 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
     // original data would flip and margin them the wrong way round.
     if let Ok(report) = std::fs::read_to_string(args.strength.join("report.json"))
         && let Ok(value) = serde_json::from_str::<serde_json::Value>(&report)
-        && value["config"]["rm"]["data"]["inject_flip_rate"]
-            .as_f64()
-            .unwrap_or(0.0)
-            > 0.0
+        // The run envelope keeps the data at the top; reports before it, in the rm block.
+        && [&value["config"]["data"], &value["config"]["rm"]["data"]]
+            .iter()
+            .any(|d| d["inject_flip_rate"].as_f64().unwrap_or(0.0) > 0.0)
     {
         return Err(format!(
             "{} comes from a run with injected flips (a test of the method); rerun `strength` without --inject-flip-rate to export",
             args.strength.display()
         ));
     }
-    let (pairs, _) = load_pairs(&config.data, None).map_err(|e| e.to_string())?;
+    let (pairs, _) = load_pairs(&data, None).map_err(|e| e.to_string())?;
     let spec = DenoiseSpec {
         flip,
         margin_scale: args.margin_scale,

@@ -1,8 +1,75 @@
-//! Experiment configs: one serde struct is the CLI's `--config`, the UI's settings, the saved
-//! run's header and (in the browser) the URL state. Every config carries its seed.
-use serde::{Deserialize, Serialize};
+//! Experiment configs: one serde envelope, [`Run`] — the data, the seed, the backend and the
+//! experiment's own knobs — is the CLI's `--config`, the app's settings, the saved run's header,
+//! every report's `config` and (in the browser) the URL state.
+use serde::ser::{Error as _, SerializeStruct};
+use serde::{Deserialize, Serialize, Serializer};
 
+use crate::compute::BackendChoice;
 use crate::data::synthetic::SyntheticConfig;
+
+/// An experiment kind's own knobs, named by its `kind` tag (`rm`, `strength`, `denoise`).
+pub trait KindConfig {
+    /// The `kind` tag of this config in JSON.
+    fn kind(&self) -> &'static str;
+}
+
+/// A run: what every run shares whatever its kind (data, seed, backend), around the knobs of
+/// its experiment `E`. `Run<ExperimentConfig>` is any run; `Run<RmTrainConfig>` one reward
+/// model's. In JSON the experiment always carries its `kind` tag, so a report's `config` loads
+/// back as a run config anywhere.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Run<E> {
+    /// The data and its split.
+    pub data: DataConfig,
+    /// Seed of the split, the weights, the shuffling and dropout (the synthetic world has its
+    /// own, so runs with different seeds can see the same world).
+    pub seed: u64,
+    /// Compute backend.
+    pub backend: BackendChoice,
+    /// The experiment's own knobs.
+    pub experiment: E,
+}
+
+impl<E: Serialize + KindConfig> Serialize for Run<E> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut experiment = serde_json::to_value(&self.experiment).map_err(S::Error::custom)?;
+        if let Some(fields) = experiment.as_object_mut() {
+            fields
+                .entry("kind")
+                .or_insert_with(|| self.experiment.kind().into());
+        }
+        let mut s = serializer.serialize_struct("Run", 4)?;
+        s.serialize_field("data", &self.data)?;
+        s.serialize_field("seed", &self.seed)?;
+        s.serialize_field("backend", &self.backend)?;
+        s.serialize_field("experiment", &experiment)?;
+        s.end()
+    }
+}
+
+impl<E> Run<E> {
+    /// The same data, seed and backend around other knobs (a stage, an ensemble member).
+    pub fn with<F>(&self, experiment: F) -> Run<F> {
+        Run {
+            data: self.data.clone(),
+            seed: self.seed,
+            backend: self.backend,
+            experiment,
+        }
+    }
+
+    /// The same run with another seed (ensemble members, method seeds).
+    pub fn reseeded(&self, seed: u64) -> Self
+    where
+        E: Clone,
+    {
+        Self {
+            seed,
+            ..self.clone()
+        }
+    }
+}
 
 /// Where the preference pairs come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +155,37 @@ impl Default for DataConfig {
             truth_field: None,
             inject_flip_rate: 0.0,
         }
+    }
+}
+
+impl DataConfig {
+    /// Check everything a user can set, naming the field and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if let DataSource::Synthetic(s) = &self.source {
+            s.validate()?;
+        }
+        if !(0.0..=1.0).contains(&self.inject_flip_rate) {
+            return Err(format!(
+                "data.inject_flip_rate = {}: must be in [0, 1]",
+                self.inject_flip_rate
+            ));
+        }
+        if self
+            .truth_field
+            .as_deref()
+            .is_some_and(|f| f.trim().is_empty())
+        {
+            return Err(
+                "data.truth_field is empty: give a dotted path such as meta.flipped".into(),
+            );
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
+            return Err(format!(
+                "data.validation_fraction = {}: must be strictly between 0 and 1",
+                self.validation_fraction
+            ));
+        }
+        Ok(())
     }
 }
 

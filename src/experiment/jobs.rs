@@ -3,6 +3,7 @@
 //! through it, so every one of them is the same [`RmRunner`] loop.
 use std::sync::Arc;
 
+use super::config::Run;
 use super::error::ExperimentError;
 use super::events::{Event, Phase};
 use super::prepare::PreparedData;
@@ -14,8 +15,8 @@ use crate::compute::Compute;
 pub struct Job {
     /// What the run is (member, band, method); the UI and logs name it by this.
     pub phase: Phase,
-    /// Its training config (seed, epochs, model).
-    pub config: RmTrainConfig,
+    /// Its training config (seed, epochs, model; the data is the queue's, already prepared).
+    pub config: Run<RmTrainConfig>,
     /// Its positions and loss targets.
     pub plan: TrainPlan,
 }
@@ -80,7 +81,7 @@ impl JobQueue {
         let mut done = 0;
         let mut total = 0;
         for (i, job) in self.jobs.iter().enumerate() {
-            let steps = job.config.total_steps(job.plan.train.len());
+            let steps = job.config.experiment.total_steps(job.plan.train.len());
             total += steps;
             if i < self.done() {
                 done += steps;

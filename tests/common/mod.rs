@@ -4,13 +4,13 @@ pub mod stats;
 use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::data::synthetic::SyntheticConfig;
 use rlhf_lab::experiment::{
-    DataConfig, DataSource, Event, KindEvent, RmEvent, RmRunner, RmTrainConfig,
+    DataConfig, DataSource, Event, KindEvent, RmEvent, RmRunner, RmTrainConfig, Run,
 };
 use rlhf_lab::model::RewardModelConfig;
 
 /// A small, fast synthetic run on the CPU.
-pub fn small_config(steps: usize, seed: u64) -> RmTrainConfig {
-    RmTrainConfig {
+pub fn small_config(steps: usize, seed: u64) -> Run<RmTrainConfig> {
+    Run {
         data: DataConfig {
             source: DataSource::Synthetic(SyntheticConfig {
                 pairs: 600,
@@ -18,21 +18,23 @@ pub fn small_config(steps: usize, seed: u64) -> RmTrainConfig {
             }),
             ..Default::default()
         },
-        model: RewardModelConfig {
-            d_model: 32,
-            layers: 1,
-            heads: 2,
-            ffn: 64,
-            max_len: 24,
-            dropout: 0.1,
-            ..Default::default()
-        },
-        steps,
-        batch_size: 16,
-        eval_every: 5,
         seed,
         backend: BackendChoice::Cpu,
-        ..Default::default()
+        experiment: RmTrainConfig {
+            model: RewardModelConfig {
+                d_model: 32,
+                layers: 1,
+                heads: 2,
+                ffn: 64,
+                max_len: 24,
+                dropout: 0.1,
+                ..Default::default()
+            },
+            steps,
+            batch_size: 16,
+            eval_every: 5,
+            ..Default::default()
+        },
     }
 }
 
@@ -46,7 +48,7 @@ pub fn run_to_end(runner: &mut RmRunner) -> Vec<Event> {
 }
 
 /// Set up a CPU run.
-pub fn cpu_runner(config: RmTrainConfig) -> RmRunner {
+pub fn cpu_runner(config: Run<RmTrainConfig>) -> RmRunner {
     RmRunner::setup(config, Compute::cpu(), None).expect("setup")
 }
 

@@ -193,3 +193,9 @@ impl DenoiseConfig {
         Ok(())
     }
 }
+
+impl crate::experiment::config::KindConfig for DenoiseConfig {
+    fn kind(&self) -> &'static str {
+        "denoise"
+    }
+}

@@ -38,7 +38,7 @@ pub struct MethodSummary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DenoiseReport {
     /// The exact config.
-    pub config: DenoiseConfig,
+    pub config: crate::experiment::config::Run<DenoiseConfig>,
     /// Data label.
     pub data: String,
     /// `gold` (synthetic world) or `labels` (held-out labels).

@@ -7,11 +7,12 @@ use super::config::{DenoiseConfig, Method, TrainSubset};
 use super::event::DenoiseEvent;
 use super::report::{DenoiseReport, MethodRun, MethodSummary};
 use crate::compute::Compute;
+use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::{Event, KindEvent, Phase};
 use crate::experiment::jobs::{Job, JobQueue};
 use crate::experiment::prepare::{PreparedData, Upload, prepare};
-use crate::experiment::rm::{RmTrainConfig, TrainPlan};
+use crate::experiment::rm::TrainPlan;
 use crate::experiment::strength::io::{StrengthMu, mu_by_position};
 use crate::experiment::strength::{StrengthConfig, StrengthEvent, StrengthRunner};
 use crate::rm::denoise::{DenoiseSpec, PairTarget};
@@ -24,7 +25,7 @@ enum Stage {
 
 /// The step-wise comparison runner.
 pub struct DenoiseRunner {
-    config: DenoiseConfig,
+    run: Run<DenoiseConfig>,
     compute: Compute,
     data: Arc<PreparedData>,
     stage: Stage,
@@ -41,11 +42,13 @@ impl DenoiseRunner {
     /// Load the data and set up. `strength` (μ by input index, from a `strength.csv` or a
     /// strength run) skips the ensemble when given.
     pub fn setup(
-        config: DenoiseConfig,
+        run: Run<DenoiseConfig>,
         compute: Compute,
         upload: Option<&Upload>,
         strength: Option<&StrengthMu>,
     ) -> Result<Self, ExperimentError> {
+        run.data.validate().map_err(ExperimentError::Config)?;
+        let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
         // Both models read the same encoded pairs: encode for the shorter of the two, so a
         // transformer never sees positions beyond its table.
@@ -55,26 +58,22 @@ impl DenoiseRunner {
             .model
             .max_len
             .min(config.rm.model.max_len);
-        let data = prepare(
-            &config.strength.rm.data,
-            max_len,
-            config.strength.rm.seed,
-            upload,
-        )?;
+        let data = prepare(&run.data, max_len, run.seed, upload)?;
         let mu = strength
             .map(|m| mu_by_position(&data.pairs, m))
             .transpose()
             .map_err(ExperimentError::Config)?;
-        Self::new(config, compute, Arc::new(data), mu)
+        Self::new(run, compute, Arc::new(data), mu)
     }
 
     /// Set up on prepared data.
     pub fn new(
-        config: DenoiseConfig,
+        run: Run<DenoiseConfig>,
         compute: Compute,
         data: Arc<PreparedData>,
         mu: Option<Vec<f32>>,
     ) -> Result<Self, ExperimentError> {
+        let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
         if config.methods.contains(&Method::Oracle) && data.mislabeled.is_none() {
             return Err(ExperimentError::Config(
@@ -95,7 +94,7 @@ impl DenoiseRunner {
             started: false,
             wall_time_s: 0.0,
             finished: false,
-            config,
+            run,
             compute,
             data,
         };
@@ -112,10 +111,10 @@ impl DenoiseRunner {
                 runner.start_methods()?;
             }
             None if needs_mu => {
-                let strength = StrengthConfig {
+                let strength = runner.run.with(StrengthConfig {
                     band_retrain: false,
-                    ..runner.config.strength.clone()
-                };
+                    ..runner.run.experiment.strength.clone()
+                });
                 runner.stage = Stage::Strength(Box::new(StrengthRunner::new(
                     strength,
                     runner.compute.clone(),
@@ -127,9 +126,9 @@ impl DenoiseRunner {
         Ok(runner)
     }
 
-    /// The config.
-    pub fn config(&self) -> &DenoiseConfig {
-        &self.config
+    /// The run config.
+    pub fn config(&self) -> &Run<DenoiseConfig> {
+        &self.run
     }
 
     /// The prepared data.
@@ -155,7 +154,7 @@ impl DenoiseRunner {
     /// Training positions the methods use.
     fn train_positions(&self) -> Vec<usize> {
         let train = &self.data.split.train;
-        match self.config.subset {
+        match self.run.experiment.subset {
             TrainSubset::All => train.clone(),
             TrainSubset::Top { fraction } => {
                 let mut order = train.clone();
@@ -180,7 +179,7 @@ impl DenoiseRunner {
             }
             return Ok(targets);
         }
-        let spec = self.config.spec(method);
+        let spec = self.run.experiment.spec(method);
         if spec == DenoiseSpec::default() {
             return Ok(targets);
         }
@@ -204,17 +203,17 @@ impl DenoiseRunner {
         let train = self.train_positions();
         self.train_pairs = train.len();
         let mut jobs = Vec::new();
-        for &method in &self.config.methods {
+        for &method in &self.run.experiment.methods {
             let targets = self.targets(method, &train)?;
-            for s in 0..self.config.seeds {
+            for s in 0..self.run.experiment.seeds {
                 jobs.push(Job {
                     phase: Phase::Method { method, seed: s },
-                    config: RmTrainConfig {
-                        // Apart from the ensemble's member seeds (seed + 1 + 1000·m + k), so no
-                        // method run reproduces a model that measured μ.
-                        seed: self.config.rm.seed.wrapping_add(0x5EED_0000 + s as u64),
-                        ..self.config.rm.clone()
-                    },
+                    // Apart from the ensemble's member seeds (seed + 1 + 1000·m + k), so no
+                    // method run reproduces a model that measured μ.
+                    config: self
+                        .run
+                        .with(self.run.experiment.rm.clone())
+                        .reseeded(self.run.seed.wrapping_add(0x5EED_0000 + s as u64)),
                     plan: TrainPlan {
                         train: train.clone(),
                         validation: self.data.split.validation.clone(),
@@ -305,7 +304,8 @@ impl DenoiseRunner {
             train.iter().filter(|&&p| self.mu[p] < 0.0).count() as f32 / train.len().max(1) as f32
         });
         let summary = self
-            .config
+            .run
+            .experiment
             .methods
             .iter()
             .filter_map(|&method| {
@@ -334,7 +334,7 @@ impl DenoiseRunner {
             .collect();
         let gold = self.data.has_gold();
         DenoiseReport {
-            config: self.config.clone(),
+            config: self.run.clone(),
             data: self.data.label.clone(),
             validation_target: if gold { "gold" } else { "labels" }.into(),
             frac_mu_negative: neg,

@@ -2,16 +2,15 @@
 //! block every experiment that trains reward models embeds.
 use serde::{Deserialize, Serialize};
 
-use crate::compute::BackendChoice;
-use crate::experiment::config::{DataConfig, DataSource, OptimizerConfig};
+use crate::experiment::config::{KindConfig, OptimizerConfig};
 use crate::model::RewardModelConfig;
 
-/// Reward-model training: the config of `train-rm` and of the app's RM panel.
+/// Reward-model training, the knobs only (data, seed and backend are the run's, see
+/// [`crate::experiment::config::Run`]): the experiment of `train-rm` and the app's RM panel, and
+/// the block of every experiment that trains reward models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RmTrainConfig {
-    /// Data and split.
-    pub data: DataConfig,
     /// Reward-model shape.
     pub model: RewardModelConfig,
     /// Optimizer and schedule.
@@ -25,10 +24,6 @@ pub struct RmTrainConfig {
     pub batch_size: usize,
     /// Evaluate on validation every this many steps (and at the end).
     pub eval_every: usize,
-    /// Seed of weights, shuffling and dropout (and of the synthetic world unless it has its own).
-    pub seed: u64,
-    /// Compute backend.
-    pub backend: BackendChoice,
     /// Contrastive auxiliary loss (SimCSE / SwAV); off by default.
     pub contrastive: crate::rm::contrastive::ContrastiveConfig,
 }
@@ -36,15 +31,12 @@ pub struct RmTrainConfig {
 impl Default for RmTrainConfig {
     fn default() -> Self {
         Self {
-            data: DataConfig::default(),
             model: RewardModelConfig::default(),
             optimizer: OptimizerConfig::default(),
             epochs: 3.0,
             steps: 0,
             batch_size: 32,
             eval_every: 50,
-            seed: 0,
-            backend: BackendChoice::Auto,
             contrastive: crate::rm::contrastive::ContrastiveConfig::default(),
         }
     }
@@ -55,7 +47,7 @@ impl RmTrainConfig {
     /// plain defaults are tuned for the synthetic world, and the small transformer stays near
     /// the shorter-wins baseline on 1,850 pairs): the unigram bag of words, 3 epochs at lr
     /// 0.01 — the best of 11 bag-of-words settings over tuning seeds 11–15 (mean held-out
-    /// 0.587; the calibration tier measures it on seeds 1–5). Data, seed and backend are kept.
+    /// 0.587; the calibration tier measures it on seeds 1–5).
     pub fn use_text_defaults(&mut self) {
         self.model = RewardModelConfig::bow();
         self.epochs = 3.0;
@@ -80,9 +72,6 @@ impl RmTrainConfig {
             return Err(
                 "contrastive learning needs dropout for its two views: set model.dropout > 0 (the paper uses 0.05)".into(),
             );
-        }
-        if let DataSource::Synthetic(s) = &self.data.source {
-            s.validate()?;
         }
         if self.steps == 0 && !(self.epochs.is_finite() && self.epochs > 0.0) {
             return Err(format!(
@@ -119,29 +108,13 @@ impl RmTrainConfig {
                 return Err(format!("{name} = {v}: must be ≥ 0 (0 turns it off)"));
             }
         }
-        if !(0.0..=1.0).contains(&self.data.inject_flip_rate) {
-            return Err(format!(
-                "data.inject_flip_rate = {}: must be in [0, 1]",
-                self.data.inject_flip_rate
-            ));
-        }
-        if self
-            .data
-            .truth_field
-            .as_deref()
-            .is_some_and(|f| f.trim().is_empty())
-        {
-            return Err(
-                "data.truth_field is empty: give a dotted path such as meta.flipped".into(),
-            );
-        }
-        if !(self.data.validation_fraction > 0.0 && self.data.validation_fraction < 1.0) {
-            return Err(format!(
-                "data.validation_fraction = {}: must be strictly between 0 and 1",
-                self.data.validation_fraction
-            ));
-        }
         Ok(())
+    }
+}
+
+impl KindConfig for RmTrainConfig {
+    fn kind(&self) -> &'static str {
+        "rm"
     }
 }
 
@@ -150,7 +123,8 @@ mod tests {
     use super::*;
     #[test]
     fn config_round_trips_through_json_with_defaults() {
-        let cfg = RmTrainConfig {
+        use crate::experiment::config::{DataConfig, DataSource, Run};
+        let cfg = Run {
             data: DataConfig {
                 source: DataSource::Jsonl {
                     path: "x.jsonl".into(),
@@ -158,17 +132,29 @@ mod tests {
                 ..Default::default()
             },
             seed: 9,
+            experiment: RmTrainConfig {
+                steps: 4,
+                ..Default::default()
+            },
             ..Default::default()
         };
-        let json = serde_json::to_string(&cfg).unwrap();
-        assert_eq!(serde_json::from_str::<RmTrainConfig>(&json).unwrap(), cfg);
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert_eq!(json["experiment"]["kind"], "rm", "the kind tag is written");
+        assert_eq!(
+            serde_json::from_value::<Run<RmTrainConfig>>(json).unwrap(),
+            cfg
+        );
         // Partial configs fill in defaults.
-        let partial: RmTrainConfig =
-            serde_json::from_str(r#"{"steps": 5, "data": {"source": {"kind": "hh_sample"}}}"#)
-                .unwrap();
-        assert_eq!(partial.steps, 5);
+        let partial: Run<RmTrainConfig> = serde_json::from_str(
+            r#"{"experiment": {"steps": 5}, "data": {"source": {"kind": "hh_sample"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(partial.experiment.steps, 5);
         assert_eq!(partial.data.source, DataSource::HhSample);
-        assert_eq!(partial.batch_size, RmTrainConfig::default().batch_size);
+        assert_eq!(
+            partial.experiment.batch_size,
+            RmTrainConfig::default().batch_size
+        );
     }
 
     #[test]

@@ -2,13 +2,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::RmTrainConfig;
+use crate::experiment::config::Run;
 
 /// Results of `train-rm`. Measurements a run has not reached yet (a partial report written
 /// after an error) are `null`, never a made-up 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RmReport {
     /// The exact config that ran.
-    pub config: RmTrainConfig,
+    pub config: Run<RmTrainConfig>,
     /// Accuracy on the training pairs (against their labels) at the end.
     pub train_accuracy: Option<f32>,
     /// Held-out accuracy: against the gold reward for the synthetic world, else the labels.

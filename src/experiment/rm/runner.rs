@@ -16,6 +16,7 @@ use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
 use crate::data::rng::Rng;
+use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::Event;
 use crate::experiment::metrics::{pairwise_accuracy, shorter_wins_accuracy};
@@ -105,7 +106,7 @@ struct EvalSnapshot {
 
 /// A reward-model training run.
 pub struct RmRunner {
-    config: RmTrainConfig,
+    run: Run<RmTrainConfig>,
     compute: Compute,
     device: Device,
     data: Arc<PreparedData>,
@@ -134,42 +135,44 @@ pub struct RmRunner {
 }
 
 impl RmRunner {
-    /// Load and prepare the data of `config`, then set up the run.
+    /// Load and prepare the data of `run`, then set up the run.
     pub fn setup(
-        config: RmTrainConfig,
+        run: Run<RmTrainConfig>,
         compute: Compute,
         upload: Option<&Upload>,
     ) -> Result<Self, ExperimentError> {
-        config.validate().map_err(ExperimentError::Config)?;
-        let data = prepare(&config.data, config.model.max_len, config.seed, upload)?;
-        Self::new(config, compute, data)
+        run.data.validate().map_err(ExperimentError::Config)?;
+        run.experiment.validate().map_err(ExperimentError::Config)?;
+        let data = prepare(&run.data, run.experiment.model.max_len, run.seed, upload)?;
+        Self::new(run, compute, data)
     }
 
     /// Set up a run on already prepared data and its split.
     pub fn new(
-        config: RmTrainConfig,
+        run: Run<RmTrainConfig>,
         compute: Compute,
         data: PreparedData,
     ) -> Result<Self, ExperimentError> {
         let plan = TrainPlan::from_split(&data);
-        Self::with_plan(config, compute, Arc::new(data), plan)
+        Self::with_plan(run, compute, Arc::new(data), plan)
     }
 
     /// Set up a run on shared prepared data with its own positions and loss targets (ensemble
     /// members, band retraining, denoising methods).
     pub fn with_plan(
-        config: RmTrainConfig,
+        run: Run<RmTrainConfig>,
         compute: Compute,
         data: Arc<PreparedData>,
         plan: TrainPlan,
     ) -> Result<Self, ExperimentError> {
+        let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
         plan.check(data.pairs.len())?;
         let device = compute.train_device();
         let model = config.model.init_seeded(
             data.tokenizer.vocab_size(),
             config.contrastive.model_prototypes(),
-            config.seed,
+            run.seed,
             &device,
         );
         let optim = adamw(&config.optimizer);
@@ -192,7 +195,7 @@ impl RmRunner {
             feature_separation: None,
             use_gold,
             handed_out: None,
-            config,
+            run,
             compute,
             device,
             data,
@@ -203,9 +206,9 @@ impl RmRunner {
         })
     }
 
-    /// The config this run uses.
-    pub fn config(&self) -> &RmTrainConfig {
-        &self.config
+    /// The run config (data, seed, backend and knobs) this run uses.
+    pub fn config(&self) -> &Run<RmTrainConfig> {
+        &self.run
     }
 
     /// The prepared data.
@@ -237,7 +240,7 @@ impl RmRunner {
         let tokenizer = &self.data.tokenizer;
         super::score::save_reward_model(
             &self.model,
-            &self.config,
+            &self.run,
             tokenizer.to_json()?,
             tokenizer.vocab_size(),
         )
@@ -315,13 +318,13 @@ impl RmRunner {
 
     /// Next batch of training positions (reshuffled every epoch, seeded).
     fn next_batch(&mut self) -> Vec<usize> {
-        let n = self.config.batch_size.min(self.plan.train.len());
+        let n = self.run.experiment.batch_size.min(self.plan.train.len());
         let mut batch = Vec::with_capacity(n);
         while batch.len() < n {
             if self.cursor >= self.order.len() {
                 self.order = self.plan.train.clone();
                 let mut rng = Rng::derived(
-                    self.config.seed ^ self.epoch.wrapping_mul(0x9E37),
+                    self.run.seed ^ self.epoch.wrapping_mul(0x9E37),
                     "rm-shuffle",
                 );
                 rng.shuffle(&mut self.order);
@@ -414,7 +417,11 @@ impl RmRunner {
             }
         }
         let positions = self.next_batch();
-        let lr = self.config.optimizer.lr_at(self.step, self.total_steps);
+        let lr = self
+            .run
+            .experiment
+            .optimizer
+            .lr_at(self.step, self.total_steps);
         let t0 = Instant::now();
         let outcome = {
             let batch = self.batch(&positions);
@@ -423,8 +430,8 @@ impl RmRunner {
                 &mut self.optim,
                 &batch,
                 lr,
-                &self.config.contrastive,
-                crate::model::init::step_seed(self.config.seed, self.step),
+                &self.run.experiment.contrastive,
+                crate::model::init::step_seed(self.run.seed, self.step),
             )
             .await?
         };
@@ -456,7 +463,7 @@ impl RmRunner {
             .into(),
         );
         let last = self.step >= self.total_steps;
-        if self.step.is_multiple_of(self.config.eval_every) || last {
+        if self.step.is_multiple_of(self.run.experiment.eval_every) || last {
             events.push(self.evaluate().await?);
         }
         if last {
@@ -529,7 +536,7 @@ impl RmRunner {
     }
 
     fn train_pairs_per_s(&self) -> f64 {
-        let pairs = self.step * self.config.batch_size.min(self.plan.train.len());
+        let pairs = self.step * self.run.experiment.batch_size.min(self.plan.train.len());
         if self.train_seconds > 0.0 {
             pairs as f64 / self.train_seconds
         } else {
@@ -543,7 +550,7 @@ impl RmRunner {
         let finite = |x: f32| x.is_finite().then_some(x);
         let (_, val_pairs) = self.pairs_at(&self.plan.validation);
         RmReport {
-            config: self.config.clone(),
+            config: self.run.clone(),
             train_accuracy: finite(self.final_train_accuracy),
             validation_accuracy: eval.map(|e| e.accuracy),
             validation_label_accuracy: eval.map(|e| e.label_accuracy),

@@ -8,7 +8,7 @@ use super::step::score_pairs;
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
-use crate::experiment::config::DataConfig;
+use crate::experiment::config::{DataConfig, Run};
 use crate::experiment::error::ExperimentError;
 use crate::experiment::metrics::{pairwise_accuracy, shorter_wins_accuracy};
 use crate::experiment::prepare::{Upload, prepare_with_tokenizer};
@@ -89,15 +89,15 @@ pub struct Scored {
 
 /// The header of a reward model trained by a run with `config`.
 pub fn rm_header(
-    config: &RmTrainConfig,
+    config: &Run<RmTrainConfig>,
     tokenizer_json: String,
     vocab_size: usize,
 ) -> Result<ModelHeader, ExperimentError> {
     Ok(ModelHeader {
         kind: "reward_model".into(),
-        model: config.model.clone(),
+        model: config.experiment.model.clone(),
         vocab_size,
-        prototypes: config.contrastive.model_prototypes(),
+        prototypes: config.experiment.contrastive.model_prototypes(),
         tokenizer: tokenizer_json,
         run_config: serde_json::to_value(config)
             .map_err(|e| ExperimentError::Config(format!("config not serialisable: {e}")))?,
@@ -107,7 +107,7 @@ pub fn rm_header(
 /// The bytes of a model file for `model`, trained by a run with `config` and tokenizer JSON.
 pub fn save_reward_model(
     model: &RewardModel,
-    config: &RmTrainConfig,
+    config: &Run<RmTrainConfig>,
     tokenizer_json: String,
     vocab_size: usize,
 ) -> Result<Vec<u8>, ExperimentError> {
@@ -115,9 +115,16 @@ pub fn save_reward_model(
     reward_model_to_bytes(model, &header).map_err(|e| ExperimentError::Model(e.to_string()))
 }
 
-/// The training run's config a model file carries.
-pub fn training_config(saved: &SavedRewardModel) -> Result<RmTrainConfig, ModelFileError> {
-    serde_json::from_value(saved.header.run_config.clone())
+/// The training run's config a model file carries (files from before the run envelope are
+/// converted).
+pub fn training_config(saved: &SavedRewardModel) -> Result<Run<RmTrainConfig>, ModelFileError> {
+    let mut value = saved.header.run_config.clone();
+    if crate::experiment::legacy::is_legacy(&value) {
+        value = crate::experiment::legacy::convert(value)
+            .map_err(ModelFileError::Header)?
+            .0;
+    }
+    serde_json::from_value(value)
         .map_err(|e| ModelFileError::Header(format!("its run config does not parse: {e}")))
 }
 

@@ -77,3 +77,9 @@ impl StrengthConfig {
         Ok(())
     }
 }
+
+impl crate::experiment::config::KindConfig for StrengthConfig {
+    fn kind(&self) -> &'static str {
+        "strength"
+    }
+}

@@ -23,7 +23,7 @@ pub struct BandResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StrengthReport {
     /// The exact config.
-    pub config: StrengthConfig,
+    pub config: crate::experiment::config::Run<StrengthConfig>,
     /// Data label.
     pub data: String,
     /// Pairs scored (all input pairs).

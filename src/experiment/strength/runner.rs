@@ -10,6 +10,7 @@ use super::io::StrengthMu;
 use super::report::{BandResult, StrengthReport, StrengthTable};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
+use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::{FinishedJob, Job, JobQueue};
@@ -25,7 +26,7 @@ enum Stage {
 
 /// The step-wise ensemble runner.
 pub struct StrengthRunner {
-    config: StrengthConfig,
+    run: Run<StrengthConfig>,
     compute: Compute,
     data: Arc<PreparedData>,
     stage: Stage,
@@ -51,26 +52,23 @@ fn member_seed(base: u64, member: usize, fold: usize) -> u64 {
 impl StrengthRunner {
     /// Load and prepare the data, then set up the ensemble.
     pub fn setup(
-        config: StrengthConfig,
+        run: Run<StrengthConfig>,
         compute: Compute,
         upload: Option<&Upload>,
     ) -> Result<Self, ExperimentError> {
-        config.validate().map_err(ExperimentError::Config)?;
-        let data = prepare(
-            &config.rm.data,
-            config.rm.model.max_len,
-            config.rm.seed,
-            upload,
-        )?;
-        Self::new(config, compute, Arc::new(data))
+        run.data.validate().map_err(ExperimentError::Config)?;
+        run.experiment.validate().map_err(ExperimentError::Config)?;
+        let data = prepare(&run.data, run.experiment.rm.model.max_len, run.seed, upload)?;
+        Self::new(run, compute, Arc::new(data))
     }
 
     /// Set up on prepared data.
     pub fn new(
-        config: StrengthConfig,
+        run: Run<StrengthConfig>,
         compute: Compute,
         data: Arc<PreparedData>,
     ) -> Result<Self, ExperimentError> {
+        let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
         let train = data.split.train.clone();
         if config.cross_fit > train.len() / 2 {
@@ -93,7 +91,7 @@ impl StrengthRunner {
         let mut fold_of = vec![0usize; data.pairs.len()];
         if folds > 1 {
             let mut order = train.clone();
-            Rng::derived(config.rm.seed, "strength-folds").shuffle(&mut order);
+            Rng::derived(run.seed, "strength-folds").shuffle(&mut order);
             for (rank, &p) in order.iter().enumerate() {
                 fold_of[p] = rank * folds / order.len().max(1);
             }
@@ -117,10 +115,9 @@ impl StrengthRunner {
                         member: m,
                         fold: (folds > 1).then_some(k),
                     },
-                    config: RmTrainConfig {
-                        seed: member_seed(config.rm.seed, m, k),
-                        ..config.rm.clone()
-                    },
+                    config: run
+                        .with(config.rm.clone())
+                        .reseeded(member_seed(run.seed, m, k)),
                     plan: TrainPlan {
                         train: plan_train,
                         validation: validation.clone(),
@@ -144,15 +141,15 @@ impl StrengthRunner {
             finished: false,
             stage: Stage::Ensemble,
             started: false,
-            config,
+            run,
             compute,
             data,
         })
     }
 
-    /// The config.
-    pub fn config(&self) -> &StrengthConfig {
-        &self.config
+    /// The run config.
+    pub fn config(&self) -> &Run<StrengthConfig> {
+        &self.run
     }
 
     /// The prepared data.
@@ -197,7 +194,7 @@ impl StrengthRunner {
         }
         if self.queue.is_finished() {
             match self.stage {
-                Stage::Ensemble if self.config.band_retrain => self.start_bands()?,
+                Stage::Ensemble if self.run.experiment.band_retrain => self.start_bands()?,
                 Stage::Ensemble | Stage::Bands => {
                     self.stage = Stage::Done;
                     self.finished = true;
@@ -215,7 +212,7 @@ impl StrengthRunner {
     }
 
     async fn member_done(&mut self, done: FinishedJob) -> Result<Vec<Event>, ExperimentError> {
-        let folds = self.config.cross_fit.max(1);
+        let folds = self.run.experiment.cross_fit.max(1);
         let member = done.job / folds;
         let positions = &self.scored[done.job];
         let gaps = done.runner.score_gaps(positions).await?;
@@ -243,7 +240,7 @@ impl StrengthRunner {
             .map_err(|e| ExperimentError::Config(e.to_string()))?;
         let event = StrengthEvent::Update {
             members: self.members_done,
-            models: self.config.models,
+            models: self.run.experiment.models,
             mu: strength.mu.clone(),
             sigma: strength.sigma.clone(),
         }
@@ -262,8 +259,12 @@ impl StrengthRunner {
             mu: train.iter().map(|&p| s.mu[p]).collect(),
             sigma: train.iter().map(|&p| s.sigma[p]).collect(),
         };
-        let mut bands = vec![Vec::new(); self.config.bands];
-        for (i, b) in train_mu.bands(self.config.bands).into_iter().enumerate() {
+        let mut bands = vec![Vec::new(); self.run.experiment.bands];
+        for (i, b) in train_mu
+            .bands(self.run.experiment.bands)
+            .into_iter()
+            .enumerate()
+        {
             bands[b].push(train[i]);
         }
         bands
@@ -277,15 +278,17 @@ impl StrengthRunner {
             .map(|(b, positions)| Job {
                 phase: Phase::Band {
                     band: b,
-                    bands: self.config.bands,
+                    bands: self.run.experiment.bands,
                 },
-                config: RmTrainConfig {
-                    epochs: self.config.band_epochs,
-                    steps: 0,
-                    eval_every: 10,
-                    seed: member_seed(self.config.rm.seed, 900 + b, 0),
-                    ..self.config.rm.clone()
-                },
+                config: self
+                    .run
+                    .with(RmTrainConfig {
+                        epochs: self.run.experiment.band_epochs,
+                        steps: 0,
+                        eval_every: 10,
+                        ..self.run.experiment.rm.clone()
+                    })
+                    .reseeded(member_seed(self.run.seed, 900 + b, 0)),
                 plan: TrainPlan {
                     train: positions,
                     validation: self.data.split.validation.clone(),
@@ -418,7 +421,7 @@ impl StrengthRunner {
             f32::NAN
         };
         StrengthReport {
-            config: self.config.clone(),
+            config: self.run.clone(),
             data: self.data.label.clone(),
             pairs: self.data.pairs.len(),
             train_pairs: train.len(),
@@ -429,7 +432,7 @@ impl StrengthRunner {
                 f32::NAN
             },
             groups: if have {
-                train_s.groups(self.config.groups)
+                train_s.groups(self.run.experiment.groups)
             } else {
                 Vec::new()
             },
@@ -483,21 +486,24 @@ mod tests {
     use crate::data::synthetic::SyntheticConfig;
     use crate::experiment::DataSource;
 
-    fn config(pairs: usize, cross_fit: usize, band_retrain: bool) -> StrengthConfig {
-        let mut c = StrengthConfig {
-            models: 3,
-            cross_fit,
-            band_retrain,
+    fn config(pairs: usize, cross_fit: usize, band_retrain: bool) -> Run<StrengthConfig> {
+        let mut c = Run {
+            experiment: StrengthConfig {
+                models: 3,
+                cross_fit,
+                band_retrain,
+                ..Default::default()
+            },
             ..Default::default()
         };
-        c.rm.data.source = DataSource::Synthetic(SyntheticConfig {
+        c.data.source = DataSource::Synthetic(SyntheticConfig {
             pairs,
             ..Default::default()
         });
         c
     }
 
-    fn runner(c: StrengthConfig) -> Result<StrengthRunner, ExperimentError> {
+    fn runner(c: Run<StrengthConfig>) -> Result<StrengthRunner, ExperimentError> {
         StrengthRunner::setup(c, Compute::cpu(), None)
     }
 

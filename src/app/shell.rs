@@ -1,0 +1,153 @@
+//! What every tab shares: the data, seed and backend, the compute device, the run in progress
+//! with its history, the picked file, what one tab hands another, and the requests panels make
+//! (Train, Pause, Step, Reset, show a tab) that the app carries out after drawing.
+use super::controller::RunController;
+use super::history::RunHistory;
+use super::{EventHook, Picked, RunState, Slot, StartHook, put_slot, spawn_work, take_slot};
+use crate::compute::Compute;
+use crate::experiment::prepare::Upload;
+use crate::experiment::{Artifacts, Run};
+
+/// What a panel asks the app to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Start or continue the run of the tab shown.
+    Train,
+    /// Pause after the current step.
+    Pause,
+    /// Take one step (starting a paused run if there is none).
+    Step,
+    /// Drop the run and clear the charts.
+    Reset,
+    /// Show the tab with this name.
+    ShowTab(&'static str),
+}
+
+/// The state every tab shares.
+pub struct Shell {
+    /// Data, seed and backend of every run, whatever the tab (each panel holds its own knobs).
+    pub run: Run<()>,
+    /// The tab shown (its panel's name).
+    pub tab: &'static str,
+    /// The tab whose experiment the current run is.
+    pub run_tab: &'static str,
+    /// The title of that tab.
+    pub run_title: &'static str,
+    /// The compute device, once ready (the browser initialises it asynchronously).
+    pub compute: Slot<Compute>,
+    compute_ready: Option<Compute>,
+    pub(super) controller: Option<RunController>,
+    /// Curves and distributions of the current run.
+    pub history: RunHistory,
+    /// Run state for the controls.
+    pub state: RunState,
+    picked: Slot<Picked>,
+    /// The picked data file's bytes (browser).
+    pub upload: Option<Upload>,
+    /// What one tab handed another (the strength tab's μ for the denoising tab).
+    pub handoff: Artifacts,
+    requests: Vec<Request>,
+    /// Notes for the user that outlive runs (a converted or unreadable saved config).
+    pub notes: Vec<String>,
+    /// Called for every event (the web build uses it for page markers).
+    pub on_event: Option<EventHook>,
+    /// Called when a run starts with its config (the web build writes it to the URL).
+    pub on_start: Option<StartHook>,
+    /// Start training as soon as the compute device is ready (`?autostart=1` on the web).
+    pub autostart: bool,
+}
+
+impl Shell {
+    /// A shell for `run`'s data, seed and backend, showing `tab`.
+    pub fn new(run: Run<()>, compute: Option<Compute>, tab: &'static str) -> Self {
+        Self {
+            run,
+            tab,
+            run_tab: tab,
+            run_title: "",
+            compute: Default::default(),
+            compute_ready: compute,
+            controller: None,
+            history: RunHistory::default(),
+            state: RunState::Idle,
+            picked: Default::default(),
+            upload: None,
+            handoff: Artifacts::default(),
+            requests: Vec::new(),
+            notes: Vec::new(),
+            on_event: None,
+            on_start: None,
+            autostart: false,
+        }
+    }
+
+    /// The compute device, if ready.
+    pub fn compute(&mut self) -> Option<&Compute> {
+        if self.compute_ready.is_none() {
+            self.compute_ready = take_slot(&self.compute);
+        }
+        self.compute_ready.as_ref()
+    }
+
+    /// Ask the app to do something once this frame is drawn.
+    pub fn request(&mut self, request: Request) {
+        self.requests.push(request);
+    }
+
+    /// The requests made since the last call.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// Whether settings may be edited (no run in progress).
+    pub fn settings_editable(&self) -> bool {
+        matches!(
+            self.state,
+            RunState::Idle | RunState::Done | RunState::Failed
+        )
+    }
+
+    /// True when the current run is the tab `name`'s.
+    pub fn runs(&self, name: &str) -> bool {
+        self.run_tab == name
+    }
+
+    /// Open the file picker (native and web); the choice becomes the data source when it lands.
+    pub fn pick_file(&self) {
+        let slot = self.picked.clone();
+        let dialog = rfd::AsyncFileDialog::new()
+            .add_filter("JSONL", &["jsonl", "gz", "json"])
+            .set_title("Open preference pairs (JSONL or JSONL.gz)");
+        spawn_work(async move {
+            let Some(f) = dialog.pick_file().await else {
+                return;
+            };
+            #[cfg(not(target_arch = "wasm32"))]
+            let picked = Picked::Path(f.path().display().to_string());
+            #[cfg(target_arch = "wasm32")]
+            let picked = Picked::Bytes(Upload {
+                name: f.file_name(),
+                bytes: f.read().await,
+            });
+            put_slot(&slot, picked);
+        });
+    }
+
+    /// Take a file the picker chose, if one landed.
+    pub fn poll_picked(&mut self) {
+        use crate::experiment::DataSource;
+        match take_slot(&self.picked) {
+            Some(Picked::Path(path)) => {
+                self.run.data.source = DataSource::Jsonl { path };
+                self.upload = None;
+            }
+            Some(Picked::Bytes(up)) => {
+                self.run.data.source = DataSource::Jsonl {
+                    path: up.name.clone(),
+                };
+                self.upload = Some(up);
+            }
+            None => {}
+        }
+    }
+}
