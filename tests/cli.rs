@@ -478,3 +478,144 @@ fn score_errors_name_the_file_and_the_fix() {
     let err = run_score(&junk, &["--split", "test"]);
     assert!(err.contains("--split test"), "{err}");
 }
+
+#[test]
+fn ppo_writes_the_report_keys_curves_and_the_policy_and_bon_writes_its_curve() {
+    let dir = temp_dir("ppo");
+    let out = bin()
+        .args([
+            "ppo",
+            "--world",
+            "synthetic",
+            "--policy",
+            "factorised",
+            "--preset",
+            "vanilla",
+            "--rm-pairs",
+            "400",
+            "--steps",
+            "12",
+            "--rollouts",
+            "32",
+            "--seed",
+            "3",
+            "--world-seed",
+            "4",
+            "--backend",
+            "cpu",
+            "--json",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.lines().any(|l| l.contains(r#""ppo":"step""#)),
+        "JSON step events"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    for key in [
+        "gold_initial",
+        "gold_peak",
+        "gold_peak_step",
+        "gold_final",
+        "proxy_initial",
+        "proxy_final",
+        "kl_final",
+        "collapse_steps",
+        "steps",
+        "wall_time_s",
+        "backend",
+        "config",
+    ] {
+        assert!(!report[key].is_null(), "report.json has {key}");
+    }
+    assert_eq!(report["steps"], 12);
+    assert_eq!(report["config"]["seed"], 3);
+    assert_eq!(report["config"]["data"]["source"]["seed"], 4);
+    assert_eq!(report["config"]["experiment"]["kind"], "ppo");
+    assert_eq!(
+        report["config"]["experiment"]["kl_coef"], 0.0,
+        "the vanilla preset"
+    );
+    let curves = std::fs::read_to_string(dir.join("curves.csv")).unwrap();
+    let lines: Vec<&str> = curves.lines().collect();
+    assert_eq!(lines.len(), 13, "a header and one row per step");
+    assert!(lines[0].starts_with("step,proxy,gold,kl,sqrt_kl"));
+    assert!(dir.join("policy.json").is_file() && dir.join("critic.json").is_file());
+    // The saved report's config runs again through --config.
+    let cfg = dir.join("again.json");
+    std::fs::write(&cfg, report["config"].to_string()).unwrap();
+    let again = bin()
+        .args(["ppo", "--backend", "cpu", "--config"])
+        .arg(&cfg)
+        .args(["--out"])
+        .arg(dir.join("again"))
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", text(&again).1);
+    let a: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("again").join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        a["gold_final"], report["gold_final"],
+        "same config, same run"
+    );
+    // Best-of-n on a saved count-feature reward model of the same world.
+    let rm = dir.join("rm");
+    let trained = bin()
+        .args([
+            "train-rm",
+            "--data",
+            "synthetic",
+            "--pairs",
+            "400",
+            "--arch",
+            "counts",
+            "--epochs",
+            "2",
+            "--backend",
+            "cpu",
+            "--out",
+        ])
+        .arg(&rm)
+        .output()
+        .unwrap();
+    assert!(trained.status.success(), "{}", text(&trained).1);
+    let bon = bin()
+        .args([
+            "bon",
+            "--world",
+            "synthetic",
+            "--n",
+            "1,2,4",
+            "--trials",
+            "3",
+            "--backend",
+            "cpu",
+            "--rm",
+        ])
+        .arg(&rm)
+        .arg("--out")
+        .arg(dir.join("bon"))
+        .output()
+        .unwrap();
+    assert!(bon.status.success(), "{}", text(&bon).1);
+    let csv = std::fs::read_to_string(dir.join("bon").join("bon.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "n,kl,proxy,gold");
+    assert_eq!(rows.len(), 4);
+    assert!(rows[1].starts_with("1,0,"), "n = 1 has KL 0: {}", rows[1]);
+    let bad = bin()
+        .args(["bon", "--n", "0,2", "--rm"])
+        .arg(&rm)
+        .arg("--out")
+        .arg(dir.join("bad"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success() && text(&bad).1.contains("--n 0"));
+}

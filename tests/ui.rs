@@ -253,3 +253,51 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     assert_eq!(v.runs.len(), 2);
     assert_eq!(harness.state().shell.history.error, None);
 }
+
+#[test]
+fn ppo_tab_trains_the_proxy_then_the_policy_and_draws_its_charts() {
+    use rlhf_lab::app::ppo_panel::PpoPanel;
+    let mut a = app();
+    {
+        let c = &mut a.panel_mut::<PpoPanel>().unwrap().config;
+        c.steps = 30;
+        c.rollouts = 32;
+        c.bon_trials = 2;
+        c.bon_max_n = 16;
+    }
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1300.0, 1000.0))
+        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), a);
+    settle(&mut harness);
+    harness.get_by_label("PPO & over-optimisation").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_all_by_label_contains("KL penalty β")
+            .next()
+            .is_some(),
+        "the PPO switches show"
+    );
+    harness.get_by_label("Train").click();
+    run_until(&mut harness, "the PPO run", |a| {
+        a.shell.state == RunState::Done
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    settle(&mut harness);
+    assert_eq!(harness.state().shell.history.error, None);
+    let v = &harness.state().panel::<PpoPanel>().unwrap().view;
+    assert_eq!(v.curves.len(), 30);
+    assert_eq!(v.best_of_n.len(), 5, "n = 1, 2, 4, 8, 16");
+    assert!(v.checkpoints.len() >= 10);
+    assert!(v.report.is_some() && !v.samples.is_empty() && !v.tokens.is_empty());
+    for label in [
+        "Proxy and gold reward per step",
+        "Distribution shift",
+        "token by token",
+    ] {
+        assert!(
+            harness.query_all_by_label_contains(label).next().is_some(),
+            "{label} is drawn"
+        );
+    }
+}

@@ -328,6 +328,9 @@ const RM_CONFIG: &str = r#"{"model":{"d_model":16,"layers":1,"heads":2,"ffn":32,
 /// A two-model ensemble in the Preference-strength tab, through the URL's experiment config.
 const STRENGTH_CONFIG: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":200,"flip_rate":0.2}},"experiment":{"kind":"strength","rm":{"epochs":1,"batch_size":16},"models":2,"band_retrain":false}}"#;
 
+/// PPO with the factorised policy to completion in the browser (a small proxy, 60 steps).
+const PPO_CONFIG: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":600}},"seed":2,"experiment":{"kind":"ppo","policy":"factorised","steps":60,"rollouts":64,"bon_trials":4,"bon_max_n":64}}"#;
+
 fn url(port: u16, backend: &str, config: &str) -> String {
     let encoded: String = config
         .bytes()
@@ -392,4 +395,12 @@ fn web_build_trains_in_headless_chromium() {
         "strength in the browser: {text}; screenshot {}",
         shot.display()
     );
+    // PPO with the factorised policy, run to completion in the page.
+    session.goto(&url(port, "cpu", PPO_CONFIG));
+    let (_, backend, text) = session.wait_for_end("ppo");
+    let shot = session.screenshot("ppo");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(backend, "flex", "status {text}");
+    assert!(text.contains("gold_peak="), "the PPO report: {text}");
+    eprintln!("ppo in the browser: {text}; screenshot {}", shot.display());
 }

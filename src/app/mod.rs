@@ -10,6 +10,8 @@ pub mod model_io;
 pub mod native;
 pub mod panel_common;
 pub mod pca;
+pub mod ppo_panel;
+pub mod ppo_view;
 pub mod rm_panel;
 pub mod settings;
 pub mod shell;
@@ -140,6 +142,7 @@ impl RlhfApp {
             Box::new(rm_panel::RmPanel::default()),
             Box::new(strength_panel::StrengthPanel::default()),
             Box::new(denoise_panel::DenoisePanel::default()),
+            Box::new(ppo_panel::PpoPanel::default()),
         ];
         let mut app = Self {
             shell: Shell::new(Run::default(), compute, panels[0].name()),
@@ -456,7 +459,7 @@ mod tests {
     fn every_tab_is_one_panel_that_takes_back_its_own_config() {
         let mut app = RlhfApp::new(RunConfig::default(), None);
         let names = app.tab_names();
-        assert_eq!(names, ["rm", "strength", "denoise"]);
+        assert_eq!(names, ["rm", "strength", "denoise", "ppo"]);
         for (i, experiment) in app.experiments().into_iter().enumerate() {
             let takers: Vec<&str> = app
                 .panels
@@ -465,8 +468,8 @@ mod tests {
                 .collect();
             assert_eq!(takers, [names[i]], "each kind has exactly one tab");
         }
-        let err = app.show_tab("ppo").unwrap_err();
-        assert!(err.contains("rm, strength, denoise"), "{err}");
+        let err = app.show_tab("sft").unwrap_err();
+        assert!(err.contains("rm, strength, denoise, ppo"), "{err}");
         app.show_tab("denoise").unwrap();
         assert!(matches!(
             app.run_config().experiment,

@@ -72,10 +72,12 @@ pub fn arch_ui(model: &mut RewardModelConfig, ui: &mut egui::Ui, id: &str) {
         .selected_text(match model.arch {
             Arch::Bow => "bag of words (fast)",
             Arch::Transformer => "transformer",
+            Arch::Counts => "count features (linear)",
         })
         .show_ui(ui, |ui| {
             ui.selectable_value(&mut model.arch, Arch::Bow, "bag of words (fast)");
             ui.selectable_value(&mut model.arch, Arch::Transformer, "transformer");
+            ui.selectable_value(&mut model.arch, Arch::Counts, "count features (linear)");
         });
     if model.arch != before {
         *model = RewardModelConfig::preset(model.arch);

@@ -1,6 +1,7 @@
 //! Command line: `rlhf-lab` (window), `rlhf-lab train-rm …`, `strength …`, `denoise …`,
 //! `export …`, `bench rm …`.
 mod denoise;
+mod ppo;
 mod score;
 mod strength;
 
@@ -49,6 +50,12 @@ enum Command {
     Strength(Box<strength::StrengthArgs>),
     /// Compare denoising methods over seeds; write DIR/denoise.csv and DIR/report.json.
     Denoise(Box<denoise::DenoiseArgs>),
+    /// PPO against a proxy reward model, measured against the gold reward; write
+    /// DIR/report.json and DIR/curves.csv.
+    Ppo(Box<ppo::PpoArgs>),
+    /// Best-of-n on a saved reward model from the synthetic world's reference; write
+    /// DIR/bon.csv (n, kl, proxy, gold).
+    Bon(Box<ppo::BonArgs>),
     /// Score pairs with a saved reward model; write index,reward_chosen,reward_rejected.
     Score(Box<score::ScoreArgs>),
     /// Write pairs with the strength-based flip applied and a margin column (TRL format).
@@ -182,6 +189,7 @@ fn command_of(experiment: &ExperimentConfig) -> &'static str {
         ExperimentConfig::Rm(_) => "train-rm",
         ExperimentConfig::Strength(_) => "strength",
         ExperimentConfig::Denoise(_) => "denoise",
+        ExperimentConfig::Ppo(_) => "ppo",
     }
 }
 
@@ -245,6 +253,8 @@ pub fn main() -> ExitCode {
         Some(Command::Score(args)) => score::run_score(*args),
         Some(Command::Export(args)) => strength::run_export(*args),
         Some(Command::Denoise(args)) => denoise::run_denoise(*args),
+        Some(Command::Ppo(args)) => ppo::run_ppo(*args),
+        Some(Command::Bon(args)) => ppo::run_bon(*args),
         Some(Command::Bench {
             workload: BenchWorkload::Rm { backend, steps },
         }) => bench_rm(backend, steps),

@@ -194,6 +194,16 @@ impl World {
         v
     }
 
+    /// Shortest and longest response, in words.
+    pub fn lengths(&self) -> (usize, usize) {
+        (self.min_len, self.max_len)
+    }
+
+    /// Number of prompts (topics).
+    pub fn prompts(&self) -> usize {
+        TOPICS.len()
+    }
+
     /// Response words, indexed by response token id.
     pub fn response_words(&self) -> &[&'static str] {
         &self.response_words

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::denoise::{DenoiseEvent, Method};
+use super::ppo::PpoEvent;
 use super::rm::RmEvent;
 use super::strength::StrengthEvent;
 use crate::compute::Compute;
@@ -111,6 +112,14 @@ pub enum KindEvent {
     Strength(StrengthEvent),
     /// Denoising comparison.
     Denoise(DenoiseEvent),
+    /// PPO against a proxy reward model.
+    Ppo(PpoEvent),
+}
+
+impl From<PpoEvent> for Event {
+    fn from(e: PpoEvent) -> Self {
+        Self::Kind(KindEvent::Ppo(e))
+    }
 }
 
 impl From<RmEvent> for Event {

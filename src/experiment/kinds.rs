@@ -8,6 +8,7 @@ use super::denoise::{DenoiseConfig, DenoiseRunner};
 use super::error::ExperimentError;
 use super::events::Event;
 use super::legacy;
+use super::ppo::{PpoConfig, PpoRunner};
 use super::prepare::Upload;
 use super::rm::{RmRunner, RmTrainConfig};
 use super::runner::{AnyRunner, Artifacts};
@@ -26,6 +27,8 @@ pub enum ExperimentConfig {
     Strength(StrengthConfig),
     /// Denoising methods compared.
     Denoise(DenoiseConfig),
+    /// PPO against a proxy reward model.
+    Ppo(PpoConfig),
 }
 
 impl Default for ExperimentConfig {
@@ -62,12 +65,12 @@ impl<'de> Deserialize<'de> for ExperimentConfig {
             Some(serde_json::Value::String(k)) => k,
             Some(other) => {
                 return Err(D::Error::custom(format!(
-                    "kind = {other}: use \"rm\", \"strength\" or \"denoise\""
+                    "kind = {other}: use \"rm\", \"strength\", \"denoise\" or \"ppo\""
                 )));
             }
             None => {
                 return Err(D::Error::custom(
-                    "missing \"kind\": say which experiment, \"rm\", \"strength\" or \"denoise\"",
+                    "missing \"kind\": say which experiment, \"rm\", \"strength\", \"denoise\" or \"ppo\"",
                 ));
             }
         };
@@ -75,8 +78,9 @@ impl<'de> Deserialize<'de> for ExperimentConfig {
             "rm" => knobs(&kind, value).map(Self::Rm),
             "strength" => knobs(&kind, value).map(Self::Strength),
             "denoise" => knobs(&kind, value).map(Self::Denoise),
+            "ppo" => knobs(&kind, value).map(Self::Ppo),
             other => Err(format!(
-                "unknown experiment kind '{other}': use rm, strength or denoise"
+                "unknown experiment kind '{other}': use rm, strength, denoise or ppo"
             )),
         }
         .map_err(D::Error::custom)
@@ -89,6 +93,7 @@ impl KindConfig for ExperimentConfig {
             Self::Rm(c) => c.kind(),
             Self::Strength(c) => c.kind(),
             Self::Denoise(c) => c.kind(),
+            Self::Ppo(c) => c.kind(),
         }
     }
 }
@@ -180,6 +185,7 @@ impl RunConfig {
             ExperimentConfig::Rm(c) => c.validate(),
             ExperimentConfig::Strength(c) => c.validate(),
             ExperimentConfig::Denoise(c) => c.validate(),
+            ExperimentConfig::Ppo(c) => c.validate(),
         }
     }
 
@@ -212,6 +218,10 @@ impl RunConfig {
                 let ev = vec![StrengthEvent::pairs_of(r.data()).into()];
                 (Box::new(r), ev)
             }
+            ExperimentConfig::Ppo(c) => (
+                Box::new(PpoRunner::setup(self.with(c.clone()), compute, upload)?),
+                Vec::new(),
+            ),
         })
     }
 }
@@ -257,6 +267,7 @@ mod tests {
             ExperimentConfig::default(),
             ExperimentConfig::Strength(StrengthConfig::default()),
             ExperimentConfig::Denoise(DenoiseConfig::default()),
+            ExperimentConfig::Ppo(PpoConfig::default()),
         ] {
             let run = RunConfig {
                 seed: 5,

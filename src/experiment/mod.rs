@@ -10,6 +10,7 @@ pub mod kinds;
 pub mod legacy;
 pub mod metrics;
 pub mod pipeline;
+pub mod ppo;
 pub mod prepare;
 pub mod rm;
 pub mod runner;

@@ -8,6 +8,7 @@ use burn::{
 use serde::{Deserialize, Serialize};
 
 use super::bow::{BowBody, BowShape};
+use super::counts::CountsBody;
 use super::heads::last_token;
 use super::trunk::{TransformerTrunk, TrunkShape};
 use crate::data::encode::PaddedBatch;
@@ -21,6 +22,9 @@ pub enum Arch {
     Transformer,
     /// Bag of words + hashed bigrams + a tanh layer: ~100× faster, for ensembles and sweeps.
     Bow,
+    /// Count features under the linear head (a Bradley–Terry logistic model): the proxy of
+    /// spec §8.4's over-optimisation test.
+    Counts,
 }
 
 impl Arch {
@@ -29,8 +33,9 @@ impl Arch {
         match arg {
             "transformer" => Ok(Self::Transformer),
             "bow" => Ok(Self::Bow),
+            "counts" => Ok(Self::Counts),
             other => Err(format!(
-                "unknown model '{other}': use transformer, bow or bow-text"
+                "unknown model '{other}': use transformer, bow, bow-text or counts"
             )),
         }
     }
@@ -102,11 +107,23 @@ impl RewardModelConfig {
         }
     }
 
+    /// Count features and a linear head (spec §8.4's proxy): `bigram_buckets` hashes the
+    /// (prompt word, response word) pairs; no dropout.
+    pub fn counts() -> Self {
+        Self {
+            arch: Arch::Counts,
+            dropout: 0.0,
+            bigram_buckets: 1024,
+            ..Self::default()
+        }
+    }
+
     /// The default shape of an architecture.
     pub fn preset(arch: Arch) -> Self {
         match arch {
             Arch::Bow => Self::bow(),
             Arch::Transformer => Self::default(),
+            Arch::Counts => Self::counts(),
         }
     }
 
@@ -176,11 +193,12 @@ impl RewardModelConfig {
         }
     }
 
-    /// Width of the pooled feature the reward head reads.
-    pub fn feature_width(&self) -> usize {
+    /// Width of the pooled feature the reward head reads, for a vocabulary of `vocab_size`.
+    pub fn feature_width(&self, vocab_size: usize) -> usize {
         match self.arch {
             Arch::Transformer => self.d_model,
             Arch::Bow => self.ffn,
+            Arch::Counts => CountsBody::width(vocab_size, self.bigram_buckets),
         }
     }
 
@@ -206,20 +224,19 @@ impl RewardModelConfig {
         prototypes: usize,
         device: &Device,
     ) -> RewardModel {
-        let feature = self.feature_width();
-        let (trunk, bow) = match self.arch {
-            Arch::Transformer => (
-                Some(TransformerTrunk::new(&self.trunk_shape(vocab_size), device)),
-                None,
-            ),
-            Arch::Bow => (
-                None,
-                Some(BowBody::new(&self.bow_shape(vocab_size), device)),
-            ),
-        };
+        let feature = self.feature_width(vocab_size);
+        let (mut trunk, mut bow, mut counts) = (None, None, None);
+        match self.arch {
+            Arch::Transformer => {
+                trunk = Some(TransformerTrunk::new(&self.trunk_shape(vocab_size), device))
+            }
+            Arch::Bow => bow = Some(BowBody::new(&self.bow_shape(vocab_size), device)),
+            Arch::Counts => counts = Some(CountsBody::new(vocab_size, self.bigram_buckets)),
+        }
         RewardModel {
             trunk,
             bow,
+            counts,
             head: LinearConfig::new(feature, 1).with_bias(false).init(device),
             prototypes: (prototypes > 0).then(|| {
                 LinearConfig::new(feature, prototypes)
@@ -231,11 +248,12 @@ impl RewardModelConfig {
 }
 
 /// The reward model: exactly one feature extractor (the transformer trunk read out at the last
-/// real token, or a bag of words) and a bias-free linear head.
+/// real token, a bag of words, or count features) and a bias-free linear head.
 #[derive(Module, Debug)]
 pub struct RewardModel {
     trunk: Option<TransformerTrunk>,
     bow: Option<BowBody>,
+    counts: Option<CountsBody>,
     head: Linear,
     /// SwAV prototypes c_1..c_K as the columns of a `[feature, K]` weight (contrastive runs).
     prototypes: Option<Linear>,
@@ -263,10 +281,11 @@ impl RewardModel {
     /// Score a right-padded batch (see [`PaddedBatch`]); rows need a length ≥ 1.
     pub fn forward(&self, batch: &PaddedBatch) -> RewardOutput {
         let device = self.device();
-        let features = match (&self.trunk, &self.bow) {
-            (Some(t), _) => last_token(t.forward(batch, &device).hidden, batch, &device),
-            (None, Some(b)) => b.forward(batch, &device),
-            (None, None) => unreachable!("RewardModelConfig::init always builds one body"),
+        let features = match (&self.trunk, &self.bow, &self.counts) {
+            (Some(t), _, _) => last_token(t.forward(batch, &device).hidden, batch, &device),
+            (None, Some(b), _) => b.forward(batch, &device),
+            (None, None, Some(c)) => c.forward(batch, &device),
+            (None, None, None) => unreachable!("RewardModelConfig::init always builds one body"),
         };
         let rows = batch.rows;
         let rewards = self.head.forward(features.clone()).reshape([rows]);

@@ -109,6 +109,7 @@ pub fn arch_name(arch: Arch) -> &'static str {
     match arch {
         Arch::Transformer => "transformer",
         Arch::Bow => "bag-of-words",
+        Arch::Counts => "count-features",
     }
 }
 
@@ -283,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_saved_model_loads_with_identical_rewards() {
-        for arch in [Arch::Transformer, Arch::Bow] {
+        for arch in [Arch::Transformer, Arch::Bow, Arch::Counts] {
             let (model, bytes) = file(arch, 3);
             let saved = SavedRewardModel::from_bytes(&bytes).unwrap();
             assert_eq!(saved.header.model.arch, arch);

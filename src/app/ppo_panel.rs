@@ -1,0 +1,413 @@
+//! The PPO tab: a proxy reward model trained on the world's pairs, then a policy pushed against
+//! it, with the world's gold reward measured beside it at every step — over-optimisation you can
+//! watch (proxy vs gold vs √KL), the collapse detector's flags, the reward distribution drifting
+//! away from the reference policy's, samples, and one response token by token.
+use std::any::Any;
+
+use egui_plot::{
+    Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Corner, Legend, Line, Plot, PlotPoints, Points,
+    VLine,
+};
+
+use super::ppo_view::{PpoView, quartiles};
+use super::{Panel, Shell, panel_common};
+use crate::experiment::ppo::PpoConfig;
+use crate::experiment::ppo::config::RewardNorm;
+use crate::experiment::{Event, ExperimentConfig};
+
+// Okabe–Ito colours (safe for colour-blind readers).
+const PROXY: egui::Color32 = egui::Color32::from_rgb(230, 159, 0);
+const GOLD: egui::Color32 = egui::Color32::from_rgb(0, 114, 178);
+const KL: egui::Color32 = egui::Color32::from_rgb(0, 158, 115);
+const FLAG: egui::Color32 = egui::Color32::from_rgba_premultiplied(100, 40, 0, 90);
+const EXTRA: egui::Color32 = egui::Color32::from_rgb(204, 121, 167);
+const SKY: egui::Color32 = egui::Color32::from_rgb(86, 180, 233);
+
+const ABOUT: &str = "A policy learns to please a reward model (the proxy), which was trained on a few thousand \
+preference pairs. This world also knows the true (gold) reward, so you can watch the two part ways: \
+the proxy keeps rising while gold rises, peaks and falls — the policy found what the proxy gets wrong \
+(here: repeating a word it likes). √KL measures how far the policy has moved from where it started. \
+A KL penalty (β) and PPO-max's normalisation and clipping hold the policy closer, so gold stays up. \
+Orange marks are steps the collapse detector flagged.";
+
+/// The PPO tab.
+#[derive(Default)]
+pub struct PpoPanel {
+    /// Its knobs.
+    pub config: PpoConfig,
+    /// What its run has shown so far.
+    pub view: PpoView,
+}
+
+fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
+    ui.strong("Preset");
+    ui.horizontal_wrapped(|ui| {
+        for name in ["vanilla", "scaling", "ppo-max", "reinforce"] {
+            if ui.button(name).clicked()
+                && let Ok(p) = PpoConfig::preset(name)
+            {
+                *c = PpoConfig {
+                    steps: c.steps,
+                    rollouts: c.rollouts,
+                    ..p
+                };
+            }
+        }
+    })
+    .response
+    .on_hover_text("A preset sets every switch below; steps and rollouts are kept");
+    ui.strong("Run");
+    ui.add(
+        egui::Slider::new(&mut c.steps, 10..=2000)
+            .logarithmic(true)
+            .text("steps"),
+    );
+    ui.add(
+        egui::Slider::new(&mut c.rollouts, 16..=1024)
+            .logarithmic(true)
+            .text("responses / step"),
+    );
+    ui.add(
+        egui::Slider::new(&mut c.lr, 1e-3..=1.0)
+            .logarithmic(true)
+            .text("learning rate"),
+    );
+    ui.strong("PPO-max switches");
+    ui.add(egui::Slider::new(&mut c.kl_coef, 0.0..=2.0).text("KL penalty β"));
+    ui.horizontal(|ui| {
+        ui.label("reward:");
+        ui.radio_value(&mut c.reward_norm, RewardNorm::None, "raw");
+        ui.radio_value(&mut c.reward_norm, RewardNorm::Scale, "scaled");
+        ui.radio_value(&mut c.reward_norm, RewardNorm::Normalise, "normalised");
+    });
+    ui.add(egui::Slider::new(&mut c.reward_clip, 0.0..=5.0).text("reward clip δ (0 = off)"));
+    ui.add(egui::Slider::new(&mut c.policy_clip, 0.0..=0.5).text("PPO clip ε (0 = off)"));
+    ui.checkbox(&mut c.critic, "critic (GAE); off: REINFORCE");
+    ui.add_enabled(
+        c.critic,
+        egui::Slider::new(&mut c.value_clip, 0.0..=1.0).text("value clip (0 = off)"),
+    );
+    ui.checkbox(&mut c.advantage_norm, "whiten advantages");
+    ui.add(egui::Slider::new(&mut c.grad_clip, 0.0..=5.0).text("gradient clip (0 = off)"));
+    ui.add(egui::Slider::new(&mut c.entropy_coef, 0.0..=0.1).text("entropy bonus"));
+    ui.add(egui::Slider::new(&mut c.bon_trials, 0..=64).text("best-of-n trials (0 = off)"));
+}
+
+fn flags(view: &PpoView, p: &mut egui_plot::PlotUi<'_>) {
+    for &s in &view.collapse_steps {
+        p.vline(VLine::new("collapse flag", s as f64).color(FLAG).width(1.0));
+    }
+}
+
+fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
+    ui.label("Proxy and gold reward per step (mean of the batch); orange lines: collapse flags");
+    Plot::new("ppo_rewards")
+        .height(h)
+        .legend(Legend::default().position(Corner::LeftTop))
+        .x_axis_label("PPO step")
+        .y_axis_label("reward")
+        .show(ui, |p| {
+            flags(view, p);
+            p.line(
+                Line::new(
+                    "proxy (what the policy optimises)",
+                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.proxy)),
+                )
+                .color(PROXY)
+                .width(2.0),
+            );
+            p.line(
+                Line::new(
+                    "gold (what we really want)",
+                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.gold)),
+                )
+                .color(GOLD)
+                .width(2.0),
+            );
+        });
+    ui.label("The same against √KL, the distance from the starting policy; dots: best-of-n on the proxy (n = 1, 2, 4, …)");
+    Plot::new("ppo_sqrt_kl")
+        .height(h)
+        .legend(Legend::default().position(Corner::LeftTop))
+        .x_axis_label("√KL, policy vs reference")
+        .y_axis_label("reward")
+        .show(ui, |p| {
+            p.line(
+                Line::new(
+                    "PPO proxy",
+                    PlotPoints::from(view.series(|s| s.sqrt_kl, |s| s.proxy)),
+                )
+                .color(PROXY)
+                .width(2.0),
+            );
+            p.line(
+                Line::new(
+                    "PPO gold",
+                    PlotPoints::from(view.series(|s| s.sqrt_kl, |s| s.gold)),
+                )
+                .color(GOLD)
+                .width(2.0),
+            );
+            if !view.best_of_n.is_empty() {
+                let pts = |f: fn(&crate::experiment::ppo::bon::BonPoint) -> f64| -> Vec<[f64; 2]> {
+                    view.best_of_n.iter().map(|b| [b.sqrt_kl, f(b)]).collect()
+                };
+                p.points(
+                    Points::new("best-of-n proxy", pts(|b| b.proxy))
+                        .color(PROXY)
+                        .radius(4.0),
+                );
+                p.points(
+                    Points::new("best-of-n gold", pts(|b| b.gold))
+                        .color(GOLD)
+                        .radius(4.0),
+                );
+            }
+        });
+}
+
+fn drift_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
+    ui.label("KL to the reference policy: exact (this policy allows it) and sampled");
+    Plot::new("ppo_kl")
+        .height(h)
+        .legend(Legend::default().position(Corner::LeftTop))
+        .x_axis_label("PPO step")
+        .y_axis_label("KL (nats per response)")
+        .show(ui, |p| {
+            flags(view, p);
+            p.line(
+                Line::new(
+                    "KL exact",
+                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl)),
+                )
+                .color(KL)
+                .width(2.0),
+            );
+            p.line(
+                Line::new(
+                    "KL sampled",
+                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl_sampled)),
+                )
+                .color(SKY)
+                .width(1.0),
+            );
+        });
+    ui.label("What collapse looks like: length up, entropy and distinct bigrams down");
+    ui.columns(2, |cols| {
+        Plot::new("ppo_length")
+            .height(h * 0.8)
+            .legend(Legend::default().position(Corner::LeftBottom))
+            .x_axis_label("PPO step")
+            .y_axis_label("words")
+            .show(&mut cols[0], |p| {
+                flags(view, p);
+                p.line(
+                    Line::new(
+                        "mean length",
+                        PlotPoints::from(view.series(|s| s.step as f64, |s| s.length)),
+                    )
+                    .color(EXTRA)
+                    .width(2.0),
+                );
+            });
+        Plot::new("ppo_entropy")
+            .height(h * 0.8)
+            .legend(Legend::default().position(Corner::RightTop))
+            .x_axis_label("PPO step")
+            .y_axis_label("nats / share")
+            .include_y(0.0)
+            .show(&mut cols[1], |p| {
+                flags(view, p);
+                p.line(
+                    Line::new(
+                        "entropy per token",
+                        PlotPoints::from(view.series(|s| s.step as f64, |s| s.entropy)),
+                    )
+                    .color(KL)
+                    .width(2.0),
+                );
+                p.line(
+                    Line::new(
+                        "distinct-2",
+                        PlotPoints::from(view.series(|s| s.step as f64, |s| s.distinct_2)),
+                    )
+                    .color(SKY)
+                    .width(2.0),
+                );
+            });
+    });
+    ui.label("Distribution shift: the batch's rewards at checkpoints (the first is the reference policy) — boxes are quartiles, whiskers min and max");
+    let boxes = |gold: bool| -> Vec<BoxElem> {
+        view.checkpoints
+            .iter()
+            .filter_map(|c| {
+                let q = quartiles(if gold { &c.gold } else { &c.proxy })?;
+                let x = c.step as f64
+                    + if gold {
+                        0.0
+                    } else {
+                        (view.steps.max(10) as f64) * 0.02
+                    };
+                Some(
+                    BoxElem::new(x, BoxSpread::new(q[0], q[1], q[2], q[3], q[4]))
+                        .box_width((view.steps.max(10) as f64) * 0.018)
+                        .name(format!("step {}", c.step)),
+                )
+            })
+            .collect()
+    };
+    Plot::new("ppo_shift")
+        .height(h)
+        .legend(Legend::default().position(Corner::LeftTop))
+        .x_axis_label("PPO step")
+        .y_axis_label("reward")
+        .show(ui, |p| {
+            p.box_plot(BoxPlot::new("gold", boxes(true)).color(GOLD));
+            p.box_plot(BoxPlot::new("proxy", boxes(false)).color(PROXY));
+        });
+}
+
+fn samples_ui(view: &PpoView, ui: &mut egui::Ui, h: f32) {
+    ui.label("Responses of the latest step, with what each reward says");
+    egui::Grid::new("ppo_samples").striped(true).show(ui, |ui| {
+        ui.strong("prompt");
+        ui.strong("response");
+        ui.strong("proxy");
+        ui.strong("gold");
+        ui.end_row();
+        for s in &view.samples {
+            ui.label(&s.prompt);
+            ui.label(&s.response);
+            ui.label(format!("{:.2}", s.proxy));
+            ui.label(format!("{:.2}", s.gold));
+            ui.end_row();
+        }
+    });
+    if view.tokens.is_empty() {
+        return;
+    }
+    ui.label("The first response token by token: every token pays the KL penalty; the reward model's score arrives on the last token only, and the advantage carries it back");
+    let names: Vec<String> = view.tokens.iter().map(|t| t.token.clone()).collect();
+    let bars = |f: fn(&crate::experiment::ppo::event::TokenView) -> f32, offset: f64| -> Vec<Bar> {
+        view.tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Bar::new(i as f64 + offset, f64::from(f(t))).width(0.25))
+            .collect()
+    };
+    Plot::new("ppo_tokens")
+        .height(h)
+        .legend(Legend::default().position(Corner::LeftTop))
+        .x_axis_label("token")
+        .y_axis_label("value")
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |p| {
+            p.bar_chart(BarChart::new("KL penalty", bars(|t| t.kl_penalty, -0.27)).color(KL));
+            p.bar_chart(BarChart::new("reward", bars(|t| t.reward, 0.0)).color(PROXY));
+            p.bar_chart(BarChart::new("advantage", bars(|t| t.advantage, 0.27)).color(GOLD));
+        });
+}
+
+fn status(view: &PpoView) -> String {
+    match (&view.report, view.curves.last()) {
+        (Some(r), _) => format!(
+            "gold {:.2}, peak {:.2} (step {}), final {:.2} · proxy {:.2} to {:.2} · KL {:.2}",
+            r.gold_initial,
+            r.gold_peak,
+            r.gold_peak_step,
+            r.gold_final,
+            r.proxy_initial,
+            r.proxy_final,
+            r.kl_final
+        ),
+        (None, Some(s)) => format!(
+            "step {}/{} · proxy {:.2} · gold {:.2} · KL {:.2}",
+            s.step + 1,
+            view.steps,
+            s.proxy,
+            s.gold,
+            s.kl
+        ),
+        (None, None) if view.progress.jobs > 0 => format!(
+            "training the proxy reward model: step {}/{}",
+            view.progress.step, view.progress.steps
+        ),
+        _ => String::new(),
+    }
+}
+
+impl Panel for PpoPanel {
+    fn name(&self) -> &'static str {
+        "ppo"
+    }
+
+    fn title(&self) -> &'static str {
+        "PPO & over-optimisation"
+    }
+
+    fn experiment(&self) -> ExperimentConfig {
+        ExperimentConfig::Ppo(self.config.clone())
+    }
+
+    fn load(&mut self, experiment: &ExperimentConfig) -> bool {
+        match experiment {
+            ExperimentConfig::Ppo(c) => {
+                self.config = c.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn settings_ui(&mut self, _shell: &mut Shell, ui: &mut egui::Ui) {
+        settings(&mut self.config, ui);
+    }
+
+    fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
+        ui.heading("PPO against a proxy reward model: over-optimisation you can watch");
+        ui.label(ABOUT);
+        let mine = shell.runs(self.name());
+        panel_common::banners_ui(shell, ui, mine);
+        panel_common::controls_ui(shell, ui, mine, self.view.fraction(), &status(&self.view));
+        if let Some(a) = self.view.proxy_accuracy {
+            ui.label(format!(
+                "proxy reward model: held-out accuracy {a:.3} against gold"
+            ));
+        }
+        ui.separator();
+        if self.view.curves.is_empty() {
+            ui.label("Train to see the curves: first the proxy reward model trains on the world's pairs, then PPO starts.");
+            return;
+        }
+        let h = 190.0;
+        let view = &self.view;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            reward_charts(view, ui, h);
+            drift_charts(view, ui, h);
+            samples_ui(view, ui, h);
+        });
+    }
+
+    fn clear(&mut self) {
+        self.view = PpoView::default();
+    }
+
+    fn apply(&mut self, event: &Event) {
+        self.view.apply(event);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

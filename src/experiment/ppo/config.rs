@@ -1,0 +1,322 @@
+//! The PPO experiment's knobs: the policy, the proxy reward model it optimises, and every switch
+//! of PPO-max (spec §6). `vanilla`, `scaling`, `ppo-max` and `reinforce` are presets — data, not
+//! code paths: each is a config value, and every switch works in any combination.
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::config::{KindConfig, OptimizerConfig};
+use crate::experiment::rm::RmTrainConfig;
+use crate::model::RewardModelConfig;
+use crate::rl::collapse::CollapseConfig;
+use crate::rl::sampling::Sampling;
+
+/// Which policy learns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    /// Per-topic, per-position categorical logits over the world's words and EOS, started at the
+    /// world's reference distribution: exact KL, seconds per run (the teaching toy).
+    #[default]
+    Factorised,
+    /// A causal transformer LM on the shared trunk (not built yet).
+    Transformer,
+}
+
+/// How the reward model's score is normalised before it enters the token rewards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardNorm {
+    /// Raw scores.
+    #[default]
+    None,
+    /// Divide by the running std ([CODE]'s `use_reward_scaling`).
+    Scale,
+    /// Subtract the running mean, divide by the running std (Part I Eq. 18).
+    Normalise,
+}
+
+/// How the critic starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriticInit {
+    /// All values 0.
+    #[default]
+    Zero,
+    /// From the reward model: every value starts at the proxy's mean score of reference samples
+    /// for its prompt (a tabular critic has no trunk to share; this is the reward model's
+    /// estimate of the return at the start).
+    RewardModel,
+}
+
+/// The PPO experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PpoConfig {
+    /// Which policy learns.
+    pub policy: PolicyKind,
+    /// The proxy reward model: trained first on the world's pairs (the run's data) with these
+    /// knobs.
+    pub proxy: RmTrainConfig,
+    /// PPO iterations.
+    pub steps: usize,
+    /// Responses sampled per iteration.
+    pub rollouts: usize,
+    /// Passes over each rollout batch.
+    pub ppo_epochs: usize,
+    /// Minibatches per pass.
+    pub minibatches: usize,
+    /// Policy learning rate (Adam).
+    pub lr: f64,
+    /// Critic learning rate (Adam).
+    pub critic_lr: f64,
+    /// Token-level KL penalty β to the reference policy.
+    pub kl_coef: f64,
+    /// Reward normalisation.
+    pub reward_norm: RewardNorm,
+    /// Clip the (normalised) score to ±δ (0 = off).
+    pub reward_clip: f64,
+    /// Discount γ.
+    pub gamma: f64,
+    /// GAE λ.
+    pub lambda: f64,
+    /// Whiten advantages over each batch.
+    pub advantage_norm: bool,
+    /// Clip whitened advantages to ±c (0 = off).
+    pub advantage_clip: f64,
+    /// PPO ratio clip ε (0 = the plain policy gradient).
+    pub policy_clip: f64,
+    /// Use a critic (GAE); without one the advantage is the return (REINFORCE).
+    pub critic: bool,
+    /// Value-loss clip around the old value (0 = off).
+    pub value_clip: f64,
+    /// How the critic starts.
+    pub critic_init: CriticInit,
+    /// Clip the policy's global gradient norm (0 = off).
+    pub grad_clip: f64,
+    /// Entropy bonus coefficient (0 = off; Part I advises against it).
+    pub entropy_coef: f64,
+    /// How responses are drawn during training (temperature 1 samples the policy itself).
+    pub sampling: Sampling,
+    /// The collapse detector's thresholds.
+    pub collapse: CollapseConfig,
+    /// Steps of the trailing moving average that gold peak and final values are read from.
+    pub smooth: usize,
+    /// Best-of-n trials (draws of `bon_max_n` reference responses) once the proxy is trained
+    /// (0 = no best-of-n curve).
+    pub bon_trials: usize,
+    /// Largest n of the best-of-n curve (powers of two up to it).
+    pub bon_max_n: usize,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        Self::ppo_max()
+    }
+}
+
+impl PpoConfig {
+    /// The proxy reward model every preset starts from: spec §8.4's Bradley–Terry logistic
+    /// model on count features, 5 epochs at lr 0.03 (the best held-out accuracy of six settings
+    /// on 2,000 world pairs: 0.90 against gold).
+    fn proxy() -> RmTrainConfig {
+        RmTrainConfig {
+            model: RewardModelConfig::counts(),
+            epochs: 5.0,
+            eval_every: 1_000_000,
+            optimizer: OptimizerConfig {
+                lr: 0.03,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// PPO-max (Part I's starred list): token-level KL 0.05, reward normalisation clipped at
+    /// δ = 0.8, GAE, PPO clip 0.2, value clip 0.2, critic from the reward model, grad clip 1.
+    pub fn ppo_max() -> Self {
+        Self {
+            policy: PolicyKind::Factorised,
+            proxy: Self::proxy(),
+            steps: 300,
+            rollouts: 256,
+            ppo_epochs: 2,
+            minibatches: 4,
+            lr: 0.05,
+            critic_lr: 0.05,
+            kl_coef: 0.05,
+            reward_norm: RewardNorm::Normalise,
+            reward_clip: 0.8,
+            gamma: 1.0,
+            lambda: 0.95,
+            advantage_norm: false,
+            advantage_clip: 0.0,
+            policy_clip: 0.2,
+            critic: true,
+            value_clip: 0.2,
+            critic_init: CriticInit::RewardModel,
+            grad_clip: 1.0,
+            entropy_coef: 0.0,
+            sampling: Sampling::default(),
+            collapse: CollapseConfig::default(),
+            smooth: 25,
+            bon_trials: 16,
+            bon_max_n: 1024,
+        }
+    }
+
+    /// Vanilla PPO: no KL, no reward normalisation, no value clip.
+    pub fn vanilla() -> Self {
+        Self {
+            kl_coef: 0.0,
+            reward_norm: RewardNorm::None,
+            reward_clip: 0.0,
+            value_clip: 0.0,
+            critic_init: CriticInit::Zero,
+            grad_clip: 0.0,
+            ..Self::ppo_max()
+        }
+    }
+
+    /// The released script's configuration: KL 0.01, reward scaling (no mean, no clip).
+    pub fn scaling() -> Self {
+        Self {
+            kl_coef: 0.01,
+            reward_norm: RewardNorm::Scale,
+            reward_clip: 0.0,
+            critic_init: CriticInit::Zero,
+            ..Self::ppo_max()
+        }
+    }
+
+    /// REINFORCE with batch-whitened advantages and a sequence-level KL penalty (spec §8.4's
+    /// over-optimisation arm): no critic, γ = λ = 1, no clipping, one pass.
+    pub fn reinforce() -> Self {
+        Self {
+            kl_coef: 0.0,
+            reward_norm: RewardNorm::None,
+            reward_clip: 0.0,
+            gamma: 1.0,
+            lambda: 1.0,
+            advantage_norm: true,
+            policy_clip: 0.0,
+            critic: false,
+            value_clip: 0.0,
+            critic_init: CriticInit::Zero,
+            grad_clip: 0.0,
+            ppo_epochs: 1,
+            minibatches: 1,
+            ..Self::ppo_max()
+        }
+    }
+
+    /// A preset by name.
+    pub fn preset(name: &str) -> Result<Self, String> {
+        match name {
+            "ppo-max" => Ok(Self::ppo_max()),
+            "vanilla" => Ok(Self::vanilla()),
+            "scaling" => Ok(Self::scaling()),
+            "reinforce" => Ok(Self::reinforce()),
+            other => Err(format!(
+                "unknown preset '{other}': use vanilla, scaling, ppo-max or reinforce"
+            )),
+        }
+    }
+
+    /// Check everything a user can set.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.policy == PolicyKind::Transformer {
+            return Err(
+                "policy = transformer: the transformer policy is not built yet; use factorised"
+                    .into(),
+            );
+        }
+        self.proxy.validate()?;
+        self.sampling.validate()?;
+        if self.steps == 0 || self.rollouts < 2 {
+            return Err(format!(
+                "steps = {}, rollouts = {}: need at least 1 step of 2 responses",
+                self.steps, self.rollouts
+            ));
+        }
+        if self.ppo_epochs == 0 || self.minibatches == 0 || self.minibatches > self.rollouts {
+            return Err(format!(
+                "ppo_epochs = {}, minibatches = {}: need ≥ 1 of each and no more minibatches than rollouts",
+                self.ppo_epochs, self.minibatches
+            ));
+        }
+        for (name, v) in [
+            ("lr", self.lr),
+            ("critic_lr", self.critic_lr),
+            ("kl_coef", self.kl_coef),
+            ("reward_clip", self.reward_clip),
+            ("advantage_clip", self.advantage_clip),
+            ("policy_clip", self.policy_clip),
+            ("value_clip", self.value_clip),
+            ("grad_clip", self.grad_clip),
+            ("entropy_coef", self.entropy_coef),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} = {v}: must be a number ≥ 0"));
+            }
+        }
+        if self.lr == 0.0 {
+            return Err("lr = 0: the policy would not learn".into());
+        }
+        for (name, v) in [("gamma", self.gamma), ("lambda", self.lambda)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} = {v}: must be in [0, 1]"));
+            }
+        }
+        if self.collapse.window < 2 * self.collapse.edge.max(1) {
+            return Err(format!(
+                "collapse.window = {} is shorter than two edges of {}",
+                self.collapse.window, self.collapse.edge
+            ));
+        }
+        if self.bon_trials > 0 && !(1..=65_536).contains(&self.bon_max_n) {
+            return Err(format!("bon_max_n = {}: use 1 to 65536", self.bon_max_n));
+        }
+        if self.smooth == 0 {
+            return Err("smooth = 0: use at least 1 step".into());
+        }
+        Ok(())
+    }
+
+    /// `Some(x)` for a positive switch value, `None` for 0 (off).
+    pub fn on(x: f64) -> Option<f32> {
+        (x > 0.0).then_some(x as f32)
+    }
+}
+
+impl KindConfig for PpoConfig {
+    fn kind(&self) -> &'static str {
+        "ppo"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_differ_only_in_their_switches_and_validate() {
+        for name in ["vanilla", "scaling", "ppo-max", "reinforce"] {
+            PpoConfig::preset(name).unwrap().validate().unwrap();
+        }
+        let v = PpoConfig::vanilla();
+        assert_eq!(
+            (v.kl_coef, v.reward_norm, v.value_clip),
+            (0.0, RewardNorm::None, 0.0)
+        );
+        let m = PpoConfig::ppo_max();
+        assert_eq!(
+            (m.kl_coef, m.reward_clip, m.value_clip, m.policy_clip),
+            (0.05, 0.8, 0.2, 0.2)
+        );
+        assert!(PpoConfig::preset("max").unwrap_err().contains("ppo-max"));
+        let t = PpoConfig {
+            policy: PolicyKind::Transformer,
+            ..Default::default()
+        };
+        assert!(t.validate().unwrap_err().contains("not built yet"));
+    }
+}
