@@ -123,7 +123,8 @@ fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
     Ok(run)
 }
 
-fn print_progress(event: &Event) {
+/// Human-mode lines: the proxy, every 25th step, and the start of each run of collapse flags.
+fn print_progress(event: &Event, last_flag: &mut Option<usize>) {
     match event {
         Event::Kind(KindEvent::Ppo(PpoEvent::Setup {
             proxy_validation_accuracy,
@@ -137,7 +138,10 @@ fn print_progress(event: &Event) {
             s.step, s.proxy, s.gold, s.kl, s.length, s.entropy
         ),
         Event::Kind(KindEvent::Ppo(PpoEvent::Collapse { step, signals })) => {
-            eprintln!("step {step}: collapse detector fired (signals {signals:?})")
+            if last_flag.is_none_or(|l| l + 1 != *step) {
+                eprintln!("step {step}: collapse detector fired (signals {signals:?})");
+            }
+            *last_flag = Some(*step);
         }
         _ => {}
     }
@@ -171,10 +175,11 @@ pub fn run_ppo(args: PpoArgs) -> Result<(), String> {
     let config = build(&args)?;
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = PpoRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
+    let mut last_flag = None;
     drive(
         &mut runner,
         args.common.json,
-        print_progress,
+        |e| print_progress(e, &mut last_flag),
         |r, _| match &args.out {
             Some(dir) => save(r, dir),
             None => Ok(()),
