@@ -610,6 +610,26 @@ fn ppo_writes_the_report_keys_curves_and_the_policy_and_bon_writes_its_curve() {
     assert_eq!(rows[0], "n,kl,proxy,gold");
     assert_eq!(rows.len(), 4);
     assert!(rows[1].starts_with("1,0,"), "n = 1 has KL 0: {}", rows[1]);
+    // The same saved model as PPO's proxy: no proxy is trained.
+    let with_rm = bin()
+        .args([
+            "ppo",
+            "--steps",
+            "3",
+            "--rollouts",
+            "16",
+            "--backend",
+            "cpu",
+            "--json",
+            "--rm",
+        ])
+        .arg(&rm)
+        .output()
+        .unwrap();
+    assert!(with_rm.status.success(), "{}", text(&with_rm).1);
+    let events = text(&with_rm).0;
+    assert!(!events.contains(r#""event":"job""#), "no proxy stage");
+    assert_eq!(events.matches(r#""ppo":"step""#).count(), 3);
     let bad = bin()
         .args(["bon", "--n", "0,2", "--rm"])
         .arg(&rm)

@@ -27,7 +27,7 @@ fn world(pairs: usize, seed: u64, experiment: PpoConfig) -> Run<PpoConfig> {
 }
 
 fn run(config: Run<PpoConfig>) -> (PpoReport, Vec<PpoStep>, Vec<Event>) {
-    let mut r = PpoRunner::setup(config, Compute::cpu(), None).expect("setup");
+    let mut r = PpoRunner::setup(config, Compute::cpu(), None, None).expect("setup");
     let mut events = Vec::new();
     while !r.is_finished() {
         events.extend(pollster::block_on(r.step()).expect("step"));
@@ -129,11 +129,15 @@ fn ppo_runs_are_deterministic_under_their_seed() {
 fn bad_ppo_settings_are_errors_naming_the_field() {
     let mut c = small(PpoConfig::ppo_max(), 1);
     c.experiment.rollouts = 1;
-    let err = PpoRunner::setup(c, Compute::cpu(), None).err().unwrap();
+    let err = PpoRunner::setup(c, Compute::cpu(), None, None)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("rollouts"), "{err}");
     let mut c = small(PpoConfig::ppo_max(), 1);
     c.data.source = DataSource::HhSample;
-    let err = PpoRunner::setup(c, Compute::cpu(), None).err().unwrap();
+    let err = PpoRunner::setup(c, Compute::cpu(), None, None)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("synthetic world"), "{err}");
 }
 
@@ -329,4 +333,41 @@ fn cal_pm_presets_report() {
             eprintln!("{}", p.row());
         }
     }
+}
+
+#[test]
+fn a_trained_reward_model_handed_over_becomes_the_proxy_without_training_another() {
+    use rlhf_lab::experiment::{RmRunner, RmTrainConfig};
+    // Train a count-feature RM on the world, take its model file, and hand it to PPO.
+    let mut c = small(PpoConfig::reinforce(), 4);
+    let rm = c.with(RmTrainConfig {
+        steps: 20,
+        ..PpoConfig::reinforce().proxy
+    });
+    let mut trained = RmRunner::setup(rm, Compute::cpu(), None).expect("rm");
+    while !trained.is_finished() {
+        pollster::block_on(trained.step()).expect("step");
+    }
+    let bytes = trained.model_file().expect("model file");
+    c.experiment.steps = 5;
+    let mut r = PpoRunner::setup(c, Compute::cpu(), None, Some(&bytes)).expect("setup");
+    let mut events = Vec::new();
+    while !r.is_finished() {
+        events.extend(pollster::block_on(r.step()).expect("step"));
+    }
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Job { .. })),
+        "no proxy was trained"
+    );
+    assert_eq!(r.curves().len(), 5);
+    assert_eq!(Runner::progress(&r).done, 5);
+    let err = PpoRunner::setup(
+        small(PpoConfig::reinforce(), 4),
+        Compute::cpu(),
+        None,
+        Some(b"junk"),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("proxy reward model file"), "{err}");
 }

@@ -115,6 +115,36 @@ fn train_button_runs_steps_that_reach_the_charts() {
             .accesskit_node()
             .is_disabled()
     );
+    // Hand the trained model to the PPO tab as its proxy: PPO then trains no proxy of its own.
+    harness
+        .get_by_label("Use this model as the PPO tab's proxy")
+        .click();
+    settle(&mut harness);
+    assert_eq!(harness.state().shell.tab, "ppo");
+    assert!(harness.state().shell.handoff.reward_model.is_some());
+    {
+        let c = &mut harness
+            .state_mut()
+            .panel_mut::<rlhf_lab::app::ppo_panel::PpoPanel>()
+            .unwrap()
+            .config;
+        c.steps = 3;
+        c.rollouts = 16;
+        c.bon_trials = 0;
+    }
+    harness.get_by_label("Train").click();
+    run_until(&mut harness, "PPO on the handed model", |a| {
+        a.shell.state == RunState::Done
+    });
+    let v = &harness
+        .state()
+        .panel::<rlhf_lab::app::ppo_panel::PpoPanel>()
+        .unwrap()
+        .view;
+    assert_eq!(v.curves.len(), 3);
+    assert_eq!(v.progress.jobs, 0, "no proxy stage ran");
+    harness.get_by_label("Reward model").click();
+    settle(&mut harness);
     harness.get_by_label("Reset").click();
     settle(&mut harness);
     assert_eq!(harness.state().shell.state, RunState::Idle);
@@ -298,6 +328,42 @@ fn ppo_tab_trains_the_proxy_then_the_policy_and_draws_its_charts() {
         assert!(
             harness.query_all_by_label_contains(label).next().is_some(),
             "{label} is drawn"
+        );
+    }
+}
+
+#[test]
+fn drawing_the_settings_never_changes_a_loaded_value_outside_a_sliders_range() {
+    use rlhf_lab::experiment::ppo::PpoConfig;
+    use rlhf_lab::experiment::{RmTrainConfig, Run};
+    for experiment in [
+        ExperimentConfig::Rm(RmTrainConfig {
+            eval_every: 5000,
+            batch_size: 1000,
+            ..Default::default()
+        }),
+        ExperimentConfig::Ppo(PpoConfig {
+            steps: 3,
+            rollouts: 4,
+            lr: 5.0,
+            ..Default::default()
+        }),
+    ] {
+        let config = Run {
+            experiment,
+            ..Default::default()
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1100.0, 800.0))
+            .build_ui_state(
+                |ui, app: &mut RlhfApp| app.ui(ui),
+                RlhfApp::new(config.clone(), Some(Compute::cpu())),
+            );
+        settle(&mut harness);
+        assert_eq!(
+            harness.state().run_config(),
+            config,
+            "the config survives drawing"
         );
     }
 }

@@ -42,7 +42,7 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
             }
         }
     }
-    ui.add(egui::Slider::new(&mut c.seeds, 1..=10).text("seeds"));
+    ui.add(settings::slider(&mut c.seeds, 1..=10).text("seeds"));
     ui.strong("Recipe");
     ui.horizontal(|ui| {
         ui.label("flip:");
@@ -58,9 +58,9 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
         }
     });
     if let FlipRule::Bottom { fraction } = &mut c.flip {
-        ui.add(egui::Slider::new(fraction, 0.01..=0.5).text("flip fraction"));
+        ui.add(settings::slider(fraction, 0.01..=0.5).text("flip fraction"));
     }
-    ui.add(egui::Slider::new(&mut c.smoothing, 0.0..=1.0).text("smoothing α"));
+    ui.add(settings::slider(&mut c.smoothing, 0.0..=1.0).text("smoothing α"));
     let mut all = c.smoothing_scope == SmoothScope::All;
     ui.checkbox(&mut all, "smooth every pair (else only μ < 0)");
     c.smoothing_scope = if all {
@@ -68,7 +68,7 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
     } else {
         SmoothScope::MuNegative
     };
-    ui.add(egui::Slider::new(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"));
+    ui.add(settings::slider(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"));
     ui.checkbox(&mut c.margin_clamp, "margin = max(μ, 0)");
     let mut top = matches!(c.subset, TrainSubset::Top { .. });
     if ui
@@ -82,16 +82,16 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
         };
     }
     if let TrainSubset::Top { fraction } = &mut c.subset {
-        ui.add(egui::Slider::new(fraction, 0.01..=1.0).text("strongest fraction"));
+        ui.add(settings::slider(fraction, 0.01..=1.0).text("strongest fraction"));
     }
     ui.strong("Training");
     settings::arch_ui(&mut c.rm.model, ui, "dn_arch");
     ui.add(
-        egui::Slider::new(&mut c.rm.epochs, 0.5..=30.0)
+        settings::slider(&mut c.rm.epochs, 0.5..=30.0)
             .logarithmic(true)
             .text("epochs per run"),
     );
-    ui.add(egui::Slider::new(&mut c.strength.models, 2..=20).text("ensemble M for μ"));
+    ui.add(settings::slider(&mut c.strength.models, 2..=20).text("ensemble M for μ"));
 }
 
 /// The central panel of the denoising tab.
@@ -270,6 +270,7 @@ impl Panel for DenoisePanel {
     fn artifacts(&self, shell: &Shell) -> Artifacts {
         Artifacts {
             strength: shell.handoff.strength.clone(),
+            ..Default::default()
         }
     }
 

@@ -10,10 +10,10 @@ use egui_plot::{
 };
 
 use super::ppo_view::{PpoView, quartiles};
-use super::{Panel, Shell, panel_common};
+use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::ppo::PpoConfig;
 use crate::experiment::ppo::config::RewardNorm;
-use crate::experiment::{Event, ExperimentConfig};
+use crate::experiment::{Artifacts, Event, ExperimentConfig};
 
 // Okabe–Ito colours (safe for colour-blind readers).
 const PROXY: egui::Color32 = egui::Color32::from_rgb(230, 159, 0);
@@ -58,39 +58,39 @@ fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
     .on_hover_text("A preset sets every switch below; steps and rollouts are kept");
     ui.strong("Run");
     ui.add(
-        egui::Slider::new(&mut c.steps, 10..=2000)
+        settings::slider(&mut c.steps, 10..=2000)
             .logarithmic(true)
             .text("steps"),
     );
     ui.add(
-        egui::Slider::new(&mut c.rollouts, 16..=1024)
+        settings::slider(&mut c.rollouts, 16..=1024)
             .logarithmic(true)
             .text("responses / step"),
     );
     ui.add(
-        egui::Slider::new(&mut c.lr, 1e-3..=1.0)
+        settings::slider(&mut c.lr, 1e-3..=1.0)
             .logarithmic(true)
             .text("learning rate"),
     );
     ui.strong("PPO-max switches");
-    ui.add(egui::Slider::new(&mut c.kl_coef, 0.0..=2.0).text("KL penalty β"));
+    ui.add(settings::slider(&mut c.kl_coef, 0.0..=2.0).text("KL penalty β"));
     ui.horizontal(|ui| {
         ui.label("reward:");
         ui.radio_value(&mut c.reward_norm, RewardNorm::None, "raw");
         ui.radio_value(&mut c.reward_norm, RewardNorm::Scale, "scaled");
         ui.radio_value(&mut c.reward_norm, RewardNorm::Normalise, "normalised");
     });
-    ui.add(egui::Slider::new(&mut c.reward_clip, 0.0..=5.0).text("reward clip δ (0 = off)"));
-    ui.add(egui::Slider::new(&mut c.policy_clip, 0.0..=0.5).text("PPO clip ε (0 = off)"));
+    ui.add(settings::slider(&mut c.reward_clip, 0.0..=5.0).text("reward clip δ (0 = off)"));
+    ui.add(settings::slider(&mut c.policy_clip, 0.0..=0.5).text("PPO clip ε (0 = off)"));
     ui.checkbox(&mut c.critic, "critic (GAE); off: REINFORCE");
     ui.add_enabled(
         c.critic,
-        egui::Slider::new(&mut c.value_clip, 0.0..=1.0).text("value clip (0 = off)"),
+        settings::slider(&mut c.value_clip, 0.0..=1.0).text("value clip (0 = off)"),
     );
     ui.checkbox(&mut c.advantage_norm, "whiten advantages");
-    ui.add(egui::Slider::new(&mut c.grad_clip, 0.0..=5.0).text("gradient clip (0 = off)"));
-    ui.add(egui::Slider::new(&mut c.entropy_coef, 0.0..=0.1).text("entropy bonus"));
-    ui.add(egui::Slider::new(&mut c.bon_trials, 0..=64).text("best-of-n trials (0 = off)"));
+    ui.add(settings::slider(&mut c.grad_clip, 0.0..=5.0).text("gradient clip (0 = off)"));
+    ui.add(settings::slider(&mut c.entropy_coef, 0.0..=0.1).text("entropy bonus"));
+    ui.add(settings::slider(&mut c.bon_trials, 0..=64).text("best-of-n trials (0 = off)"));
 }
 
 fn flags(view: &PpoView, p: &mut egui_plot::PlotUi<'_>) {
@@ -376,6 +376,20 @@ impl Panel for PpoPanel {
         let mine = shell.runs(self.name());
         panel_common::banners_ui(shell, ui, mine);
         panel_common::controls_ui(shell, ui, mine, self.view.fraction(), &status(&self.view));
+        if let Some(m) = &shell.handoff.reward_model {
+            let forget = ui
+                .horizontal(|ui| {
+                    ui.label(format!(
+                        "proxy: the reward model handed over from the Reward model tab ({} bytes); no proxy is trained",
+                        m.len()
+                    ));
+                    ui.button("Train a new proxy instead").clicked()
+                })
+                .inner;
+            if forget {
+                shell.handoff.reward_model = None;
+            }
+        }
         if let Some(a) = self.view.proxy_accuracy {
             ui.label(format!(
                 "proxy reward model: held-out accuracy {a:.3} against gold"
@@ -397,6 +411,14 @@ impl Panel for PpoPanel {
 
     fn clear(&mut self) {
         self.view = PpoView::default();
+    }
+
+    /// The reward model the Reward model tab handed over, when it did.
+    fn artifacts(&self, shell: &Shell) -> Artifacts {
+        Artifacts {
+            reward_model: shell.handoff.reward_model.clone(),
+            ..Default::default()
+        }
     }
 
     fn apply(&mut self, event: &Event) {

@@ -51,12 +51,12 @@ fn model_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
     let m = &mut config.model;
     ui.strong("Reward model");
     settings::arch_ui(m, ui, "rm_arch");
-    ui.add(egui::Slider::new(&mut m.d_model, 8..=512).text("d_model"));
-    ui.add(egui::Slider::new(&mut m.layers, 1..=8).text("layers"));
-    ui.add(egui::Slider::new(&mut m.heads, 1..=16).text("heads"));
-    ui.add(egui::Slider::new(&mut m.ffn, 8..=2048).text("ffn"));
-    ui.add(egui::Slider::new(&mut m.max_len, 8..=512).text("max tokens"));
-    ui.add(egui::Slider::new(&mut m.dropout, 0.0..=0.5).text("dropout"));
+    ui.add(settings::slider(&mut m.d_model, 8..=512).text("d_model"));
+    ui.add(settings::slider(&mut m.layers, 1..=8).text("layers"));
+    ui.add(settings::slider(&mut m.heads, 1..=16).text("heads"));
+    ui.add(settings::slider(&mut m.ffn, 8..=2048).text("ffn"));
+    ui.add(settings::slider(&mut m.max_len, 8..=512).text("max tokens"));
+    ui.add(settings::slider(&mut m.dropout, 0.0..=0.5).text("dropout"));
 }
 
 fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
@@ -84,9 +84,9 @@ fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
     if c.method == M::None {
         return;
     }
-    ui.add(egui::Slider::new(&mut c.beta, 0.0..=2.0).text("β"));
+    ui.add(settings::slider(&mut c.beta, 0.0..=2.0).text("β"));
     ui.add(
-        egui::Slider::new(&mut c.tau, 0.01..=1.0)
+        settings::slider(&mut c.tau, 0.01..=1.0)
             .logarithmic(true)
             .text("τ"),
     );
@@ -99,7 +99,7 @@ fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
             });
         }
         _ => {
-            ui.add(egui::Slider::new(&mut c.prototypes, 2..=200).text("prototypes K"));
+            ui.add(settings::slider(&mut c.prototypes, 2..=200).text("prototypes K"));
         }
     }
 }
@@ -108,7 +108,7 @@ fn training_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
     let c = config;
     ui.strong("Training");
     ui.add(
-        egui::Slider::new(&mut c.epochs, 0.1..=20.0)
+        settings::slider(&mut c.epochs, 0.1..=20.0)
             .logarithmic(true)
             .text("epochs"),
     );
@@ -118,17 +118,37 @@ fn training_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
             .prefix("steps (0 = from epochs) "),
     );
     ui.add(
-        egui::Slider::new(&mut c.batch_size, 1..=256)
+        settings::slider(&mut c.batch_size, 1..=256)
             .logarithmic(true)
             .text("pairs / step"),
     );
     ui.add(
-        egui::Slider::new(&mut c.optimizer.lr, 1e-5..=1e-2)
+        settings::slider(&mut c.optimizer.lr, 1e-5..=1e-2)
             .logarithmic(true)
             .text("learning rate"),
     );
-    ui.add(egui::Slider::new(&mut c.optimizer.warmup_fraction, 0.0..=0.5).text("warmup fraction"));
-    ui.add(egui::Slider::new(&mut c.eval_every, 1..=500).text("eval every"));
+    ui.add(settings::slider(&mut c.optimizer.warmup_fraction, 0.0..=0.5).text("warmup fraction"));
+    ui.add(settings::slider(&mut c.eval_every, 1..=500).text("eval every"));
+}
+
+/// Hand the trained model to the PPO tab as its proxy.
+fn handoff_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+    let model = shell.history.model.clone();
+    let synthetic = matches!(
+        shell.run.data.source,
+        crate::experiment::DataSource::Synthetic(_)
+    );
+    let hand = ui
+        .add_enabled(
+            model.is_some() && synthetic,
+            egui::Button::new("Use this model as the PPO tab's proxy"),
+        )
+        .on_hover_text("PPO then optimises against this reward model instead of training its own")
+        .on_disabled_hover_text("Train a reward model on the synthetic world first");
+    if hand.clicked() {
+        shell.handoff.reward_model = model;
+        shell.request(super::Request::ShowTab("ppo"));
+    }
 }
 
 impl Panel for RmPanel {
@@ -173,6 +193,7 @@ impl Panel for RmPanel {
         panel_common::banners_ui(shell, ui, mine);
         panel_common::controls_ui(shell, ui, mine, fraction, &status);
         model_io_ui(&mut self.model_io, shell, ui);
+        handoff_ui(shell, ui);
         ui.separator();
         let h = ((ui.available_height() - 40.0) / 3.0).max(80.0);
         let history = &shell.history;

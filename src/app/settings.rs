@@ -37,12 +37,12 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     match &mut shell.run.data.source {
         DataSource::Synthetic(s) => {
             ui.add(
-                egui::Slider::new(&mut s.pairs, 100..=20_000)
+                slider(&mut s.pairs, 100..=20_000)
                     .logarithmic(true)
                     .text("pairs"),
             );
-            ui.add(egui::Slider::new(&mut s.flip_rate, 0.0..=0.5).text("flip rate"));
-            ui.add(egui::Slider::new(&mut s.temperature, 0.0..=5.0).text("label temperature"))
+            ui.add(slider(&mut s.flip_rate, 0.0..=0.5).text("flip rate"));
+            ui.add(slider(&mut s.temperature, 0.0..=5.0).text("label temperature"))
                 .on_hover_text(
                     "0: labels follow the gold reward exactly (only the flip rate adds noise)",
                 );
@@ -56,13 +56,20 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
         }
     }
     if !matches!(shell.run.data.source, DataSource::Synthetic(_)) {
-        ui.add(egui::Slider::new(&mut shell.run.data.vocab_size, 258..=16_384).text("BPE vocab"));
+        ui.add(slider(&mut shell.run.data.vocab_size, 258..=16_384).text("BPE vocab"));
         ui.checkbox(&mut shell.run.data.skip_bad_lines, "skip malformed lines");
     }
-    ui.add(
-        egui::Slider::new(&mut shell.run.data.validation_fraction, 0.05..=0.5)
-            .text("validation fraction"),
-    );
+    ui.add(slider(&mut shell.run.data.validation_fraction, 0.05..=0.5).text("validation fraction"));
+}
+
+/// A slider over `range` that never changes a value it did not edit: a config from a URL or a
+/// file may hold values outside the slider's range, and they stay as they are (and are checked
+/// by validation) until the user drags.
+pub fn slider<Num: egui::emath::Numeric>(
+    value: &mut Num,
+    range: std::ops::RangeInclusive<Num>,
+) -> egui::Slider<'_> {
+    egui::Slider::new(value, range).clamping(egui::SliderClamping::Edits)
 }
 
 /// The architecture picker (a new choice takes that architecture's preset).

@@ -268,23 +268,23 @@ fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
 /// The strength tab's settings: the ensemble.
 fn strength_ui(c: &mut StrengthConfig, ui: &mut egui::Ui) {
     ui.strong("Ensemble");
-    ui.add(egui::Slider::new(&mut c.models, 2..=20).text("models M"));
-    ui.add(egui::Slider::new(&mut c.cross_fit, 0..=10).text("cross-fit folds (0 = in-sample)"));
+    ui.add(settings::slider(&mut c.models, 2..=20).text("models M"));
+    ui.add(settings::slider(&mut c.cross_fit, 0..=10).text("cross-fit folds (0 = in-sample)"));
     settings::arch_ui(&mut c.rm.model, ui, "ps_arch");
     ui.add(
-        egui::Slider::new(&mut c.rm.epochs, 0.5..=20.0)
+        settings::slider(&mut c.rm.epochs, 0.5..=20.0)
             .logarithmic(true)
             .text("epochs per member"),
     );
     ui.add(
-        egui::Slider::new(&mut c.rm.optimizer.lr, 1e-5..=3e-2)
+        settings::slider(&mut c.rm.optimizer.lr, 1e-5..=3e-2)
             .logarithmic(true)
             .text("learning rate"),
     );
     ui.checkbox(&mut c.band_retrain, "retrain a model on each band alone");
     ui.add_enabled(
         c.band_retrain,
-        egui::Slider::new(&mut c.band_epochs, 1.0..=20.0).text("band epochs"),
+        settings::slider(&mut c.band_epochs, 1.0..=20.0).text("band epochs"),
     );
 }
 

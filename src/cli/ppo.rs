@@ -29,8 +29,12 @@ pub struct PpoArgs {
     #[arg(long)]
     preset: Option<String>,
     /// Pairs the proxy reward model trains on (80 % of them; the rest are held out).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rm")]
     rm_pairs: Option<usize>,
+    /// Use a saved reward model as the proxy instead of training one: the directory
+    /// `train-rm --out` wrote on the synthetic world, or its model.bin.
+    #[arg(long)]
+    rm: Option<PathBuf>,
     /// Token-level KL penalty β.
     #[arg(long)]
     kl_coef: Option<f64>,
@@ -174,7 +178,25 @@ fn save(runner: &PpoRunner, dir: &Path) -> Result<(), String> {
 pub fn run_ppo(args: PpoArgs) -> Result<(), String> {
     let config = build(&args)?;
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
-    let mut runner = PpoRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
+    let proxy = args
+        .rm
+        .as_deref()
+        .map(|p| {
+            let file = if p.is_dir() {
+                p.join(crate::model::saved::MODEL_FILE)
+            } else {
+                p.to_path_buf()
+            };
+            std::fs::read(&file).map_err(|e| {
+                format!(
+                    "could not read the reward model {}: {e}; give the directory train-rm --out wrote",
+                    file.display()
+                )
+            })
+        })
+        .transpose()?;
+    let mut runner =
+        PpoRunner::setup(config, compute, None, proxy.as_deref()).map_err(|e| e.to_string())?;
     let mut last_flag = None;
     drive(
         &mut runner,

@@ -219,7 +219,12 @@ impl RunConfig {
                 (Box::new(r), ev)
             }
             ExperimentConfig::Ppo(c) => (
-                Box::new(PpoRunner::setup(self.with(c.clone()), compute, upload)?),
+                Box::new(PpoRunner::setup(
+                    self.with(c.clone()),
+                    compute,
+                    upload,
+                    artifacts.reward_model.as_deref().map(Vec::as_slice),
+                )?),
                 Vec::new(),
             ),
         })

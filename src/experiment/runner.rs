@@ -37,12 +37,15 @@ impl Progress {
     }
 }
 
-/// What one run hands to the next (the strength tab's μ to the denoising tab; later trained
-/// weights from stage to stage).
+/// What one run hands to the next (the strength tab's μ to the denoising tab; a trained reward
+/// model to PPO).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Artifacts {
     /// μ by input index: a denoising run uses it instead of training its own ensemble.
     pub strength: Option<StrengthMu>,
+    /// A trained reward model as the bytes of a model file: a PPO run uses it as its proxy
+    /// instead of training one.
+    pub reward_model: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 impl Artifacts {
@@ -50,6 +53,9 @@ impl Artifacts {
     pub fn merge(&mut self, newer: Artifacts) {
         if newer.strength.is_some() {
             self.strength = newer.strength;
+        }
+        if newer.reward_model.is_some() {
+            self.reward_model = newer.reward_model;
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::experiment::jobs::{Job, JobQueue};
 use crate::experiment::prepare::{PreparedData, Upload, prepare};
 use crate::experiment::rm::TrainPlan;
 use crate::experiment::runner::{Progress, Runner, StepFuture, report_value};
+use crate::model::saved::SavedRewardModel;
 use crate::rl::collapse::{CollapseDetector, StepSignals};
 use crate::rl::metrics::{distinct_2, max_token_frequency, mean_std, skewness};
 use crate::rl::moments::RunningMoments;
@@ -37,6 +38,8 @@ pub struct PpoRunner {
     world: World,
     queue: JobQueue,
     proxy: Option<Proxy>,
+    /// The proxy came from a saved model: PPO starts at the first step.
+    proxy_loaded: bool,
     proxy_accuracy: Option<f32>,
     best_of_n: Vec<BonPoint>,
     policy: Factorised,
@@ -57,11 +60,13 @@ pub struct PpoRunner {
 }
 
 impl PpoRunner {
-    /// Load the world's pairs and set up the proxy stage and the policy.
+    /// Load the world's pairs and set up the proxy stage and the policy. With `proxy_file` (the
+    /// bytes of a saved reward model trained on this world) PPO uses that model and trains none.
     pub fn setup(
         run: Run<PpoConfig>,
         compute: Compute,
         upload: Option<&Upload>,
+        proxy_file: Option<&[u8]>,
     ) -> Result<Self, ExperimentError> {
         run.data.validate().map_err(ExperimentError::Config)?;
         let c = &run.experiment;
@@ -85,7 +90,24 @@ impl PpoRunner {
             config: run.with(c.proxy.clone()),
             plan,
         };
-        let queue = JobQueue::new(compute.clone(), Arc::clone(&data), vec![job]);
+        let loaded = proxy_file
+            .map(|bytes| -> Result<Proxy, ExperimentError> {
+                let model_error =
+                    |e: String| ExperimentError::Model(format!("the proxy reward model file: {e}"));
+                let saved =
+                    SavedRewardModel::from_bytes(bytes).map_err(|e| model_error(e.to_string()))?;
+                let model = saved
+                    .load(&compute.train_device())
+                    .map_err(|e| model_error(e.to_string()))?;
+                Proxy::new(model, &saved.tokenizer, &world, saved.header.model.max_len)
+            })
+            .transpose()?;
+        let jobs = if loaded.is_some() {
+            Vec::new()
+        } else {
+            vec![job]
+        };
+        let queue = JobQueue::new(compute.clone(), Arc::clone(&data), jobs);
         let policy = Factorised::reference(&world);
         let critic = vec![0.0; policy.states()];
         Ok(Self {
@@ -101,7 +123,8 @@ impl PpoRunner {
             data,
             compute,
             run,
-            proxy: None,
+            proxy_loaded: loaded.is_some(),
+            proxy: loaded,
             proxy_accuracy: None,
             best_of_n: Vec::new(),
             moments: RunningMoments::default(),
@@ -450,6 +473,10 @@ impl PpoRunner {
         if !self.started {
             self.started = true;
             events.push(Event::started(&self.compute, Runner::progress(self).total));
+        }
+        if self.proxy_loaded {
+            self.proxy_loaded = false;
+            events.extend(self.start_ppo().await?);
         }
         if self.proxy.is_none() {
             let (job_events, finished) = self.queue.step().await?;

@@ -595,4 +595,12 @@ impl crate::experiment::runner::Runner for RmRunner {
     fn report_json(&self) -> serde_json::Value {
         crate::experiment::runner::report_value(&self.report())
     }
+
+    /// The trained model, once the run has handed it out.
+    fn artifacts(&self) -> crate::experiment::runner::Artifacts {
+        crate::experiment::runner::Artifacts {
+            reward_model: self.handed_out.clone(),
+            ..Default::default()
+        }
+    }
 }

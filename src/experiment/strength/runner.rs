@@ -476,6 +476,7 @@ impl crate::experiment::runner::Runner for StrengthRunner {
                 mu: s.mu.clone(),
                 source: format!("the strength run on {}", self.data.label),
             }),
+            ..Default::default()
         }
     }
 }
