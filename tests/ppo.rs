@@ -134,6 +134,18 @@ fn bad_ppo_settings_are_errors_naming_the_field() {
         .unwrap();
     assert!(err.to_string().contains("rollouts"), "{err}");
     let mut c = small(PpoConfig::ppo_max(), 1);
+    c.experiment.sampling.temperature = 0.7;
+    let err = PpoRunner::setup(c, Compute::cpu(), None, None)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("temperature 1"), "{err}");
+    let mut c = small(PpoConfig::ppo_max(), 1);
+    c.experiment.collapse.min_signals = 0;
+    let err = PpoRunner::setup(c, Compute::cpu(), None, None)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("min_signals"), "{err}");
+    let mut c = small(PpoConfig::ppo_max(), 1);
     c.data.source = DataSource::HhSample;
     let err = PpoRunner::setup(c, Compute::cpu(), None, None)
         .err()
@@ -361,6 +373,16 @@ fn a_trained_reward_model_handed_over_becomes_the_proxy_without_training_another
     );
     assert_eq!(r.curves().len(), 5);
     assert_eq!(Runner::progress(&r).done, 5);
+    // A model of another world is refused, naming the world to use.
+    let err = PpoRunner::setup(
+        small(PpoConfig::reinforce(), 5),
+        Compute::cpu(),
+        None,
+        Some(&bytes),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("--world-seed 4"), "{err}");
     let err = PpoRunner::setup(
         small(PpoConfig::reinforce(), 4),
         Compute::cpu(),

@@ -387,6 +387,14 @@ impl RlhfApp {
     /// silently.
     pub fn restore(&mut self, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
         let mut notes = Vec::new();
+        let tabs: Vec<String> = match get(SAVED_TABS).map(|j| serde_json::from_str(&j)) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                notes.push(format!("saved tab settings not restored ({e})"));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
         let mut parse = |json: &str| match RunConfig::parse(json) {
             Ok(p) => {
                 notes.extend(p.note);
@@ -397,9 +405,6 @@ impl RlhfApp {
                 None
             }
         };
-        let tabs: Vec<String> = get(SAVED_TABS)
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default();
         let run = get(SAVED_RUN).and_then(|j| parse(&j));
         for json in tabs {
             if let Some(c) = parse(&json) {

@@ -46,9 +46,16 @@ fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
             if ui.button(name).clicked()
                 && let Ok(p) = PpoConfig::preset(name)
             {
+                // The preset's PPO switches; what this panel does not show as switches stays.
                 *c = PpoConfig {
                     steps: c.steps,
                     rollouts: c.rollouts,
+                    proxy: c.proxy.clone(),
+                    sampling: c.sampling,
+                    collapse: c.collapse.clone(),
+                    smooth: c.smooth,
+                    bon_trials: c.bon_trials,
+                    bon_max_n: c.bon_max_n,
                     ..p
                 };
             }
@@ -125,7 +132,7 @@ fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
                 .width(2.0),
             );
         });
-    ui.label("The same against √KL, the distance from the starting policy; dots: best-of-n on the proxy (n = 1, 2, 4, …)");
+    ui.label("The same against √KL, the distance from the starting policy; big dots: best-of-n on the proxy (n = 1, 2, 4, …); small dots: flagged steps");
     Plot::new("ppo_sqrt_kl")
         .height(h)
         .legend(Legend::default().position(Corner::LeftTop))
@@ -148,6 +155,19 @@ fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
                 .color(GOLD)
                 .width(2.0),
             );
+            let flagged: Vec<[f64; 2]> = view
+                .curves
+                .iter()
+                .filter(|s| s.collapse)
+                .map(|s| [s.sqrt_kl, s.gold])
+                .collect();
+            if !flagged.is_empty() {
+                p.points(
+                    Points::new("collapse flag (on gold)", flagged)
+                        .color(FLAG)
+                        .radius(3.0),
+                );
+            }
             if !view.best_of_n.is_empty() {
                 let pts = |f: fn(&crate::experiment::ppo::bon::BonPoint) -> f64| -> Vec<[f64; 2]> {
                     view.best_of_n.iter().map(|b| [b.sqrt_kl, f(b)]).collect()

@@ -81,6 +81,11 @@ fn default_run() -> Run<PpoConfig> {
 
 fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
     let mut base = default_run();
+    if args.preset.is_some() && args.common.has_config() {
+        return Err(
+            "--preset and --config both set the switches: give one (a config from a report already holds its preset's values)".into(),
+        );
+    }
     if let Some(p) = &args.preset {
         base.experiment = PpoConfig::preset(p)?;
     }
@@ -276,7 +281,13 @@ pub fn run_bon(args: BonArgs) -> Result<(), String> {
         .map_err(|e| format!("model file {}: {e}", args.rm.display()))?;
     let mut world = match trained.data.source {
         DataSource::Synthetic(s) => s,
-        _ => SyntheticConfig::default(),
+        other => {
+            return Err(format!(
+                "model file {}: it was trained on {}, not the synthetic world, whose gold reward best-of-n measures",
+                args.rm.display(),
+                other.label()
+            ));
+        }
     };
     if let Some(s) = args.world_seed {
         world.seed = s;

@@ -48,6 +48,11 @@ pub fn convert(value: Value) -> Result<(Value, String), String> {
     let Value::Object(mut fields) = value else {
         return Err("a config is a JSON object".into());
     };
+    if let Some(kind) = fields.get("kind") {
+        return Err(format!(
+            "\"kind\": {kind} sits at the top: put the experiment's knobs and its kind under \"experiment\", e.g. {{\"seed\": 0, \"experiment\": {{\"kind\": {kind}, …}}}}"
+        ));
+    }
     let kind = match fields.remove("experiment") {
         Some(Value::String(k)) => k,
         _ => "rm".to_string(),
@@ -120,6 +125,8 @@ mod tests {
         assert_eq!(v["experiment"]["rm"], json!({"epochs": 1.0}));
         assert!(note.contains("different seed"), "{note}");
 
+        let err = convert(json!({"kind": "ppo", "steps": 3})).unwrap_err();
+        assert!(err.contains("under \"experiment\""), "{err}");
         let err = convert(json!({"experiment": "ppo"})).unwrap_err();
         assert!(err.contains("unknown experiment 'ppo'"), "{err}");
         // The envelope itself, and envelopes without knobs, are not legacy.

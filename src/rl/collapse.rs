@@ -3,7 +3,7 @@
 //! `min_signals` of these hold:
 //! (i) mean length or max-token frequency rose by more than `rise`, or more than `max_len_share`
 //!     of the samples hit the length limit;
-//! (ii) KL rose above `kl_factor` × its running median;
+//! (ii) KL rose above `kl_factor` × its median over the window (before its last `edge` steps);
 //! (iii) response perplexity or entropy dropped by more than `drop`;
 //! (iv) reward skewness is above `skew`.
 //! "Rose" and "dropped" compare the mean of the last `edge` steps with the mean of the first
@@ -123,7 +123,9 @@ impl CollapseDetector {
         {
             fired.push(1);
         }
-        let past_median = median(self.history[..n - 1].iter().map(|s| s.kl).collect());
+        // The KL's median over the window before its last `edge` steps (not the whole run: KL
+        // starts at 0 and grows, so a whole-run median would flag every healthy run early).
+        let past_median = median(window[..window.len() - edge].iter().map(|s| s.kl).collect());
         if mean_of(last, |s| s.kl) > c.kl_factor * past_median.max(1e-3) {
             fired.push(2);
         }

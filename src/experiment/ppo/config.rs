@@ -187,8 +187,10 @@ impl PpoConfig {
         }
     }
 
-    /// REINFORCE with batch-whitened advantages and a sequence-level KL penalty (spec §8.4's
-    /// over-optimisation arm): no critic, γ = λ = 1, no clipping, one pass.
+    /// REINFORCE (spec §8.4's over-optimisation arm): no critic, γ = λ = 1, each token's
+    /// advantage its reward-to-go whitened over the batch's tokens, no clipping, one pass, no
+    /// KL penalty (set `kl_coef` for the penalised arms: token shaping with γ = 1 is the
+    /// sequence-level penalty in expectation).
     pub fn reinforce() -> Self {
         Self {
             kl_coef: 0.0,
@@ -231,6 +233,32 @@ impl PpoConfig {
         }
         self.proxy.validate()?;
         self.sampling.validate()?;
+        if self.sampling != Sampling::default() {
+            return Err(
+                "sampling: PPO's ratios and KL are those of the policy itself, so training samples at temperature 1 without top-k/top-p".into(),
+            );
+        }
+        if self.critic && self.critic_lr == 0.0 {
+            return Err("critic_lr = 0 with critic on: the critic would not learn".into());
+        }
+        let k = &self.collapse;
+        if !(1..=4).contains(&k.min_signals) {
+            return Err(format!(
+                "collapse.min_signals = {}: use 1 to 4 (of the four signals)",
+                k.min_signals
+            ));
+        }
+        for (name, v) in [
+            ("collapse.rise", k.rise),
+            ("collapse.max_len_share", k.max_len_share),
+            ("collapse.kl_factor", k.kl_factor),
+            ("collapse.drop", k.drop),
+            ("collapse.skew", k.skew),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} = {v}: must be a number ≥ 0"));
+            }
+        }
         if self.steps == 0 || self.rollouts < 2 {
             return Err(format!(
                 "steps = {}, rollouts = {}: need at least 1 step of 2 responses",

@@ -48,6 +48,21 @@ fn returns_to_go(rewards: &[f32], gamma: f32) -> Vec<f32> {
     out
 }
 
+/// The score as it enters the rewards: raw, scaled or normalised by the running moments, then
+/// clipped to ±δ when set.
+pub fn entering_score(
+    raw: f32,
+    norm: RewardNorm,
+    clip: Option<f32>,
+    moments: &RunningMoments,
+) -> f32 {
+    match norm {
+        RewardNorm::None => clip.map_or(raw, |d| raw.clamp(-d, d)),
+        RewardNorm::Scale => moments.scale(raw, clip),
+        RewardNorm::Normalise => moments.normalise(raw, clip),
+    }
+}
+
 /// Fill scores, rewards, advantages and returns of a batch whose actions, log-probs, values and
 /// raw scores are set. `moments` follows the raw scores over the whole run.
 pub fn make_experiences(batch: &mut [Rollout], c: &PpoConfig, moments: &mut RunningMoments) {
@@ -58,11 +73,7 @@ pub fn make_experiences(batch: &mut [Rollout], c: &PpoConfig, moments: &mut Runn
     let clip = PpoConfig::on(c.reward_clip);
     let (gamma, lambda) = (c.gamma as f32, c.lambda as f32);
     for r in batch.iter_mut() {
-        r.score = match c.reward_norm {
-            RewardNorm::None => clip.map_or(r.proxy, |d| r.proxy.clamp(-d, d)),
-            RewardNorm::Scale => moments.scale(r.proxy, clip),
-            RewardNorm::Normalise => moments.normalise(r.proxy, clip),
-        };
+        r.score = entering_score(r.proxy, c.reward_norm, clip, moments);
         r.rewards = shaped_rewards(&r.logp, &r.ref_logp, c.kl_coef as f32, r.score);
         if c.critic {
             (r.advantages, r.returns) = gae(&r.rewards, &r.values, gamma, lambda);
@@ -71,11 +82,16 @@ pub fn make_experiences(batch: &mut [Rollout], c: &PpoConfig, moments: &mut Runn
             r.advantages = r.returns.clone();
         }
     }
+    let advantage_clip = PpoConfig::on(c.advantage_clip);
     if c.advantage_norm {
         let mut all: Vec<Vec<f32>> = batch.iter().map(|r| r.advantages.clone()).collect();
-        whiten(&mut all, PpoConfig::on(c.advantage_clip));
+        whiten(&mut all, advantage_clip);
         for (r, a) in batch.iter_mut().zip(all) {
             r.advantages = a;
+        }
+    } else if let Some(clip) = advantage_clip {
+        for a in batch.iter_mut().flat_map(|r| r.advantages.iter_mut()) {
+            *a = a.clamp(-clip, clip);
         }
     }
 }
@@ -115,8 +131,10 @@ pub fn update(l: Learner<'_>, batch: &[Rollout], c: &PpoConfig, rng: &mut Rng) -
     let mut order: Vec<usize> = (0..batch.len()).collect();
     for _ in 0..c.ppo_epochs {
         rng.shuffle(&mut order);
-        let size = batch.len().div_ceil(c.minibatches);
-        for chunk in order.chunks(size.max(1)) {
+        // Exactly `minibatches` parts, sizes differing by at most one.
+        let m = c.minibatches.clamp(1, order.len().max(1));
+        for k in 0..m {
+            let chunk = &order[k * order.len() / m..(k + 1) * order.len() / m];
             let n: usize = chunk.iter().map(|&i| batch[i].actions.len()).sum();
             if n == 0 {
                 continue;

@@ -7,13 +7,13 @@ use web_time::Instant;
 
 use super::adam::Adam;
 use super::bon::{BonPoint, best_of_n, powers_of_two};
-use super::config::{CriticInit, PpoConfig};
+use super::config::{CriticInit, PpoConfig, RewardNorm};
 use super::curves::{PpoStep, moving_average};
 use super::event::{PpoEvent, SampleView, TokenView};
 use super::factorised::Factorised;
 use super::proxy::Proxy;
 use super::report::PpoReport;
-use super::rollout::{Learner, Rollout, make_experiences, update};
+use super::rollout::{Learner, Rollout, entering_score, make_experiences, update};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
 use crate::data::synthetic::{Prompt, World};
@@ -96,6 +96,26 @@ impl PpoRunner {
                     |e: String| ExperimentError::Model(format!("the proxy reward model file: {e}"));
                 let saved =
                     SavedRewardModel::from_bytes(bytes).map_err(|e| model_error(e.to_string()))?;
+                let trained = crate::experiment::rm::score::training_config(&saved)
+                    .map_err(|e| model_error(e.to_string()))?;
+                match &trained.data.source {
+                    DataSource::Synthetic(t)
+                        if t.seed == world_config.seed
+                            && (t.min_len, t.max_len)
+                                == (world_config.min_len, world_config.max_len) => {}
+                    DataSource::Synthetic(t) => {
+                        return Err(model_error(format!(
+                            "it was trained on the synthetic world with seed {} and lengths {}..={}, this run's world has seed {} and lengths {}..={}: use the same world (--world-seed {})",
+                            t.seed, t.min_len, t.max_len, world_config.seed, world_config.min_len, world_config.max_len, t.seed
+                        )));
+                    }
+                    other => {
+                        return Err(model_error(format!(
+                            "it was trained on {}, not the synthetic world: PPO measures gold, which only the synthetic world knows",
+                            other.label()
+                        )));
+                    }
+                }
                 let model = saved
                     .load(&compute.train_device())
                     .map_err(|e| model_error(e.to_string()))?;
@@ -195,13 +215,28 @@ impl PpoRunner {
             );
         }
         if self.run.experiment.critic_init == CriticInit::RewardModel {
+            // The critic learns returns built from the score as it enters the rewards
+            // (normalised, scaled, clipped): it starts at the reference samples' mean of that
+            // score, and the running moments start from those samples too.
             let mut rng = Rng::derived(self.run.seed, "critic-init");
+            let mut by_prompt = Vec::new();
             for p in 0..self.world.prompts() {
                 let items: Vec<(usize, Vec<usize>)> = (0..64)
                     .map(|_| (p, self.world.sample_response(Prompt { topic: p }, &mut rng)))
                     .collect();
-                let scores = self.score(&items).await?;
-                let mean = scores.iter().map(|&s| f64::from(s)).sum::<f64>() / scores.len() as f64;
+                by_prompt.push(self.score(&items).await?);
+            }
+            let c = &self.run.experiment;
+            if c.reward_norm != RewardNorm::None {
+                self.moments.update(&by_prompt.concat());
+            }
+            let clip = PpoConfig::on(c.reward_clip);
+            for (p, scores) in by_prompt.iter().enumerate() {
+                let transformed: Vec<f64> = scores
+                    .iter()
+                    .map(|&x| f64::from(entering_score(x, c.reward_norm, clip, &self.moments)))
+                    .collect();
+                let mean = transformed.iter().sum::<f64>() / transformed.len().max(1) as f64;
                 for t in 0..self.world.lengths().1 {
                     self.critic[self.policy.state(p, t)] = mean;
                 }
@@ -360,7 +395,12 @@ impl PpoRunner {
             ppl: (nll / tokens.max(1) as f64).exp(),
             ppl_ref: (nll_ref / tokens.max(1) as f64).exp(),
             length: words.iter().map(Vec::len).sum::<usize>() as f64 / n,
-            at_max_len: words.iter().filter(|w| w.len() >= max_len).count() as f64 / n,
+            // A world with one length has every response at the limit: no signal there.
+            at_max_len: if self.world.lengths().0 < max_len {
+                words.iter().filter(|w| w.len() >= max_len).count() as f64 / n
+            } else {
+                0.0
+            },
             distinct_2: distinct_2(&words),
             max_token_frequency: max_token_frequency(&words),
             entropy,
