@@ -1,8 +1,6 @@
 //! The Denoising panel: baseline vs flip / smoothing / margin over seeds (Figs 5–8 analogues).
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
-use std::any::Any;
-
 use super::denoise_view::DenoiseView;
 use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::denoise::{Method, TrainSubset};
@@ -272,13 +270,5 @@ impl Panel for DenoisePanel {
             strength: shell.handoff.strength.clone(),
             ..Default::default()
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

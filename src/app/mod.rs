@@ -31,7 +31,7 @@ pub use shell::{Request, Shell};
 /// One tab of the app: a file holding its config, its view of the run and its UI, plus one
 /// line in [`RlhfApp::new`]. The shell owns what every tab shares (data, seed, backend, the run,
 /// its history and controls); a panel asks for runs through [`Shell::request`].
-pub trait Panel: Any {
+pub trait Panel: AsAny {
     /// Its name on the command line (`gui --tab NAME`) and in saved settings.
     fn name(&self) -> &'static str;
     /// Its title in the tab bar.
@@ -60,10 +60,24 @@ pub trait Panel: Any {
         let _ = shell;
         Artifacts::default()
     }
-    /// Itself, for tests and hand-overs that need the concrete panel.
+}
+
+/// A panel as `Any`, for tests and hand-overs that need the concrete panel (every panel has it).
+pub trait AsAny: Any {
+    /// Itself.
     fn as_any(&self) -> &dyn Any;
     /// Itself, mutably.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: Any> AsAny for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }
 
 /// A file chosen in the picker (natively a path; in the browser its bytes).
@@ -178,18 +192,19 @@ impl RlhfApp {
             .unwrap_or(0)
     }
 
-    /// The panel of type `P`.
+    /// The panel of type `P` (through the box: the box itself is `Any` too, and would answer
+    /// for itself).
     pub fn panel<P: Panel>(&self) -> Option<&P> {
         self.panels
             .iter()
-            .find_map(|p| p.as_any().downcast_ref::<P>())
+            .find_map(|p| (**p).as_any().downcast_ref::<P>())
     }
 
     /// The panel of type `P`, mutably.
     pub fn panel_mut<P: Panel>(&mut self) -> Option<&mut P> {
         self.panels
             .iter_mut()
-            .find_map(|p| p.as_any_mut().downcast_mut::<P>())
+            .find_map(|p| (**p).as_any_mut().downcast_mut::<P>())
     }
 
     /// The run the tab shown would start: its knobs plus the shared data, seed and backend.
@@ -473,6 +488,8 @@ mod tests {
                 .collect();
             assert_eq!(takers, [names[i]], "each kind has exactly one tab");
         }
+        assert!(app.panel::<ppo_panel::PpoPanel>().is_some());
+        assert!(app.panel_mut::<rm_panel::RmPanel>().is_some());
         let err = app.show_tab("sft").unwrap_err();
         assert!(err.contains("rm, strength, denoise, ppo"), "{err}");
         app.show_tab("denoise").unwrap();

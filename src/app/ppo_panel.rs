@@ -2,8 +2,6 @@
 //! it, with the world's gold reward measured beside it at every step — over-optimisation you can
 //! watch (proxy vs gold vs √KL), the collapse detector's flags, the reward distribution drifting
 //! away from the reference policy's, samples, and one response token by token.
-use std::any::Any;
-
 use egui_plot::{
     Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Corner, Legend, Line, Plot, PlotPoints, Points,
     VLine,
@@ -443,13 +441,5 @@ impl Panel for PpoPanel {
 
     fn apply(&mut self, event: &Event) {
         self.view.apply(event);
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

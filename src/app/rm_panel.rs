@@ -1,7 +1,5 @@
 //! The reward-model tab: one reward model trained with live loss, accuracy, reward and feature
 //! charts; save the trained model or score data with a saved one.
-use std::any::Any;
-
 use super::history::FeatureView;
 use super::model_io::{ModelIo, model_io_ui};
 use super::{Panel, Shell, charts, panel_common, settings};
@@ -224,12 +222,4 @@ impl Panel for RmPanel {
     }
 
     fn apply(&mut self, _event: &Event) {}
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
 }

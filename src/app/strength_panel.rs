@@ -2,8 +2,6 @@
 //! the ensemble trains. Hovering a bar lists the pairs behind it.
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
 
-use std::any::Any;
-
 use super::strength_view::StrengthView;
 use super::{Panel, Request, Shell, panel_common, settings};
 use crate::experiment::strength::io::StrengthMu;
@@ -401,13 +399,5 @@ impl Panel for StrengthPanel {
 
     fn apply(&mut self, event: &Event) {
         self.view.apply(event);
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
