@@ -110,10 +110,7 @@ fn build(args: &DenoiseArgs) -> Result<Run<DenoiseConfig>, String> {
         c.strength.rm.model = model.clone();
         c.rm.model = model;
     }
-    run.data
-        .validate()
-        .and_then(|()| run.experiment.validate())
-        .map_err(|e| format!("invalid config: {e}"))?;
+    run.validate().map_err(|e| format!("invalid config: {e}"))?;
     Ok(run)
 }
 
@@ -181,11 +178,7 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     if args.common.json {
-        // The same first event as the app's run: the pairs and their split.
-        super::emit_json(
-            &std::io::stdout(),
-            &StrengthEvent::pairs_of(runner.data()).into(),
-        );
+        super::emit_pairs(runner.data());
     }
     drive(
         &mut runner,

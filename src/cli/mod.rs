@@ -347,10 +347,7 @@ fn build_config(args: &TrainRmArgs) -> Result<Run<RmTrainConfig>, String> {
     if let Some(lr) = args.lr {
         config.optimizer.lr = lr;
     }
-    run.data
-        .validate()
-        .and_then(|()| run.experiment.validate())
-        .map_err(|e| format!("invalid config: {e}"))?;
+    run.validate().map_err(|e| format!("invalid config: {e}"))?;
     Ok(run)
 }
 
@@ -513,6 +510,14 @@ pub(crate) fn drive<R: Runner>(
         }
     }
     Ok(())
+}
+
+/// The first event of a run over pairs, as the app's run starts: the pairs and their split.
+pub(crate) fn emit_pairs(data: &crate::experiment::prepare::PreparedData) {
+    emit_json(
+        &std::io::stdout(),
+        &crate::experiment::StrengthEvent::pairs_of(data).into(),
+    );
 }
 
 pub(crate) fn emit_json(stdout: &std::io::Stdout, event: &Event) {

@@ -125,10 +125,7 @@ fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
     if let Some(lr) = args.lr {
         c.lr = lr;
     }
-    run.data
-        .validate()
-        .and_then(|()| run.experiment.validate())
-        .map_err(|e| format!("invalid config: {e}"))?;
+    run.validate().map_err(|e| format!("invalid config: {e}"))?;
     Ok(run)
 }
 

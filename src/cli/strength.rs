@@ -67,10 +67,7 @@ fn build(args: &StrengthArgs) -> Result<Run<StrengthConfig>, String> {
     if args.no_band_retrain {
         c.band_retrain = false;
     }
-    run.data
-        .validate()
-        .and_then(|()| run.experiment.validate())
-        .map_err(|e| format!("invalid config: {e}"))?;
+    run.validate().map_err(|e| format!("invalid config: {e}"))?;
     Ok(run)
 }
 
@@ -115,11 +112,7 @@ pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = StrengthRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
     if args.common.json {
-        // The same first event as the app's run: the pairs and their split.
-        super::emit_json(
-            &std::io::stdout(),
-            &StrengthEvent::pairs_of(runner.data()).into(),
-        );
+        super::emit_pairs(runner.data());
     }
     drive(
         &mut runner,

@@ -11,6 +11,8 @@ use crate::data::synthetic::SyntheticConfig;
 pub trait KindConfig {
     /// The `kind` tag of this config in JSON.
     fn kind(&self) -> &'static str;
+    /// Check every knob, naming the field and the fix.
+    fn check(&self) -> Result<(), String>;
 }
 
 /// A run: what every run shares whatever its kind (data, seed, backend), around the knobs of
@@ -45,6 +47,14 @@ impl<E: Serialize + KindConfig> Serialize for Run<E> {
         s.serialize_field("backend", &self.backend)?;
         s.serialize_field("experiment", &experiment)?;
         s.end()
+    }
+}
+
+impl<E: KindConfig> Run<E> {
+    /// Check the data and the experiment's knobs, naming the field and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        self.data.validate()?;
+        self.experiment.check()
     }
 }
 

@@ -96,6 +96,15 @@ impl KindConfig for ExperimentConfig {
             Self::Ppo(c) => c.kind(),
         }
     }
+
+    fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Rm(c) => c.check(),
+            Self::Strength(c) => c.check(),
+            Self::Denoise(c) => c.check(),
+            Self::Ppo(c) => c.check(),
+        }
+    }
 }
 
 /// Any run: data, seed, backend and the experiment (what the CLI's `--config`, the app, saved
@@ -176,17 +185,6 @@ impl RunConfig {
             ));
         }
         Ok(ParsedConfig { config, note })
-    }
-
-    /// Check every field.
-    pub fn validate(&self) -> Result<(), String> {
-        self.data.validate()?;
-        match &self.experiment {
-            ExperimentConfig::Rm(c) => c.validate(),
-            ExperimentConfig::Strength(c) => c.validate(),
-            ExperimentConfig::Denoise(c) => c.validate(),
-            ExperimentConfig::Ppo(c) => c.validate(),
-        }
     }
 
     /// Load the data and set up the experiment: the one place that turns a kind of config into

@@ -198,4 +198,8 @@ impl crate::experiment::config::KindConfig for DenoiseConfig {
     fn kind(&self) -> &'static str {
         "denoise"
     }
+
+    fn check(&self) -> Result<(), String> {
+        self.validate()
+    }
 }

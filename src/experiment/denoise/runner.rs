@@ -47,9 +47,8 @@ impl DenoiseRunner {
         upload: Option<&Upload>,
         strength: Option<&StrengthMu>,
     ) -> Result<Self, ExperimentError> {
-        run.data.validate().map_err(ExperimentError::Config)?;
+        run.validate().map_err(ExperimentError::Config)?;
         let config = &run.experiment;
-        config.validate().map_err(ExperimentError::Config)?;
         // Both models read the same encoded pairs: encode for the shorter of the two, so a
         // transformer never sees positions beyond its table.
         let max_len = config

@@ -319,6 +319,10 @@ impl KindConfig for PpoConfig {
     fn kind(&self) -> &'static str {
         "ppo"
     }
+
+    fn check(&self) -> Result<(), String> {
+        self.validate()
+    }
 }
 
 #[cfg(test)]

@@ -68,9 +68,8 @@ impl PpoRunner {
         upload: Option<&Upload>,
         proxy_file: Option<&[u8]>,
     ) -> Result<Self, ExperimentError> {
-        run.data.validate().map_err(ExperimentError::Config)?;
+        run.validate().map_err(ExperimentError::Config)?;
         let c = &run.experiment;
-        c.validate().map_err(ExperimentError::Config)?;
         let DataSource::Synthetic(world_config) = &run.data.source else {
             return Err(ExperimentError::Config(
                 "ppo runs on the synthetic world for now (--world synthetic): the text track needs the transformer policy, which is not built yet".into(),

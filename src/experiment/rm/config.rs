@@ -116,6 +116,10 @@ impl KindConfig for RmTrainConfig {
     fn kind(&self) -> &'static str {
         "rm"
     }
+
+    fn check(&self) -> Result<(), String> {
+        self.validate()
+    }
 }
 
 #[cfg(test)]

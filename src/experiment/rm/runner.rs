@@ -141,8 +141,7 @@ impl RmRunner {
         compute: Compute,
         upload: Option<&Upload>,
     ) -> Result<Self, ExperimentError> {
-        run.data.validate().map_err(ExperimentError::Config)?;
-        run.experiment.validate().map_err(ExperimentError::Config)?;
+        run.validate().map_err(ExperimentError::Config)?;
         let data = prepare(&run.data, run.experiment.model.max_len, run.seed, upload)?;
         Self::new(run, compute, data)
     }

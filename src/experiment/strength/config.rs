@@ -82,4 +82,8 @@ impl crate::experiment::config::KindConfig for StrengthConfig {
     fn kind(&self) -> &'static str {
         "strength"
     }
+
+    fn check(&self) -> Result<(), String> {
+        self.validate()
+    }
 }

@@ -56,8 +56,7 @@ impl StrengthRunner {
         compute: Compute,
         upload: Option<&Upload>,
     ) -> Result<Self, ExperimentError> {
-        run.data.validate().map_err(ExperimentError::Config)?;
-        run.experiment.validate().map_err(ExperimentError::Config)?;
+        run.validate().map_err(ExperimentError::Config)?;
         let data = prepare(&run.data, run.experiment.rm.model.max_len, run.seed, upload)?;
         Self::new(run, compute, Arc::new(data))
     }
