@@ -4,6 +4,7 @@ pub mod bow;
 pub mod counts;
 pub mod heads;
 pub mod init;
+pub mod policy;
 pub mod reward;
 pub mod saved;
 pub mod trunk;

@@ -6,6 +6,7 @@ pub mod config;
 pub mod curves;
 pub mod event;
 pub mod factorised;
+pub mod lm;
 pub mod proxy;
 pub mod report;
 pub mod rollout;

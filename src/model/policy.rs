@@ -1,0 +1,158 @@
+//! The policy language model: the shared causal trunk and an LM head (tied to the token
+//! embedding by default), with a fixed mask of the tokens it may emit. Log-probabilities and
+//! sampling read the same masked distribution, so PPO's ratios are those of what was sampled.
+use burn::{
+    module::Module,
+    tensor::{Device, Int, Tensor, TensorData, activation::log_softmax},
+};
+use serde::{Deserialize, Serialize};
+
+use super::heads::{LmHead, last_token};
+use super::trunk::{TransformerTrunk, TrunkShape};
+use crate::data::encode::PaddedBatch;
+
+/// Shape of the policy LM. The vocabulary comes from the tokenizer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PolicyConfig {
+    /// Width of the residual stream.
+    pub d_model: usize,
+    /// Transformer blocks.
+    pub layers: usize,
+    /// Attention heads (divides `d_model`).
+    pub heads: usize,
+    /// Feed-forward width.
+    pub ffn: usize,
+    /// Longest sequence (prompt + response + EOS), in tokens.
+    pub max_len: usize,
+    /// Dropout (0 keeps sampling and scoring identical).
+    pub dropout: f64,
+    /// Tie the LM head to the token embedding.
+    pub tied: bool,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            d_model: 64,
+            layers: 2,
+            heads: 4,
+            ffn: 128,
+            max_len: 32,
+            dropout: 0.0,
+            tied: true,
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// Check the shape, naming the field and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("policy_model.d_model", self.d_model),
+            ("policy_model.layers", self.layers),
+            ("policy_model.heads", self.heads),
+            ("policy_model.ffn", self.ffn),
+        ] {
+            if v == 0 {
+                return Err(format!("{name} = 0: must be at least 1"));
+            }
+        }
+        if !self.d_model.is_multiple_of(self.heads) {
+            return Err(format!(
+                "policy_model.heads = {} does not divide policy_model.d_model = {}",
+                self.heads, self.d_model
+            ));
+        }
+        if self.max_len < 2 {
+            return Err("policy_model.max_len < 2: room for a token and EOS is needed".into());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "policy_model.dropout = {}: must be in [0, 1)",
+                self.dropout
+            ));
+        }
+        Ok(())
+    }
+
+    /// Build with weights drawn from `seed` on `device`; `allowed[id]` says which tokens the
+    /// policy may emit.
+    pub fn init_seeded(&self, allowed: &[bool], seed: u64, device: &Device) -> PolicyLm {
+        let vocab_size = allowed.len();
+        let shape = TrunkShape {
+            vocab_size,
+            d_model: self.d_model,
+            layers: self.layers,
+            heads: self.heads,
+            ffn: self.ffn,
+            max_len: self.max_len,
+            dropout: self.dropout,
+        };
+        let tied = self.tied;
+        let d = self.d_model;
+        let mask: Vec<f32> = allowed
+            .iter()
+            .map(|&a| if a { 0.0 } else { -1e9 })
+            .collect();
+        super::init::seeded(seed, device, |cpu| PolicyLm {
+            trunk: TransformerTrunk::new(&shape, cpu),
+            head: LmHead::new(d, vocab_size, tied, cpu),
+            mask,
+        })
+    }
+}
+
+/// The policy LM.
+#[derive(Module, Debug)]
+pub struct PolicyLm {
+    trunk: TransformerTrunk,
+    head: LmHead,
+    /// 0 for tokens it may emit, −1e9 for the others (prompt words, padding).
+    mask: Vec<f32>,
+}
+
+impl PolicyLm {
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.trunk.token_embedding().device()
+    }
+
+    fn masked(&self, logits: Tensor<3>) -> Tensor<3> {
+        let device = logits.device();
+        let v = self.mask.len();
+        let mask = Tensor::<3>::from_data(TensorData::new(self.mask.clone(), [1, 1, v]), &device);
+        log_softmax(logits + mask, 2)
+    }
+
+    /// Log-probability of each next real token: `[rows, seq − 1]`, entry `t` is
+    /// `log π(ids[t + 1] | ids[..=t])`; entries past a row's end are 0-padded garbage to mask.
+    pub fn next_token_log_probs(&self, batch: &PaddedBatch) -> Tensor<2> {
+        let device = self.device();
+        let (rows, seq) = (batch.rows, batch.seq_len);
+        let hidden = self.trunk.forward(batch, &device).hidden;
+        let logp = self.masked(self.head.forward(hidden, self.trunk.token_embedding()));
+        let v = self.mask.len();
+        let logp = logp.slice([0..rows, 0..seq - 1, 0..v]);
+        let mut next = Vec::with_capacity(rows * (seq - 1));
+        for r in 0..rows {
+            next.extend(
+                batch.ids[r * seq + 1..(r + 1) * seq]
+                    .iter()
+                    .map(|&id| i64::from(id)),
+            );
+        }
+        let next = Tensor::<3, Int>::from_data(TensorData::new(next, [rows, seq - 1, 1]), &device);
+        logp.gather(2, next).reshape([rows, seq - 1])
+    }
+
+    /// Log-probabilities of the token after each row's last real token, `[rows, vocab]`.
+    pub fn last_log_probs(&self, batch: &PaddedBatch) -> Tensor<2> {
+        let device = self.device();
+        let hidden = self.trunk.forward(batch, &device).hidden;
+        let [rows, _, d] = hidden.dims();
+        let last = last_token(hidden, batch, &device).reshape([rows, 1, d]);
+        let logp = self.masked(self.head.forward(last, self.trunk.token_embedding()));
+        logp.reshape([rows, self.mask.len()])
+    }
+}

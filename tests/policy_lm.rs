@@ -1,0 +1,119 @@
+//! The transformer policy's first stage: SFT on the synthetic world's reference responses
+//! teaches the policy LM the world's words and when to stop (EOS), and sampling draws only the
+//! tokens a response may hold.
+use rlhf_lab::compute::Compute;
+use rlhf_lab::data::rng::Rng;
+use rlhf_lab::data::synthetic::{Prompt, SyntheticConfig, World};
+use rlhf_lab::experiment::ppo::lm::{sample, sft_step};
+use rlhf_lab::experiment::prepare::prepare;
+use rlhf_lab::experiment::rm::step::adamw;
+use rlhf_lab::experiment::{DataConfig, DataSource, OptimizerConfig};
+use rlhf_lab::model::policy::PolicyConfig;
+use rlhf_lab::rl::sampling::Sampling;
+
+#[test]
+fn sft_teaches_the_policy_the_worlds_words_and_when_to_stop() {
+    let world_config = SyntheticConfig {
+        pairs: 200,
+        ..Default::default()
+    };
+    let data = prepare(
+        &DataConfig {
+            source: DataSource::Synthetic(world_config.clone()),
+            ..Default::default()
+        },
+        32,
+        1,
+        None,
+    )
+    .expect("the world's pairs");
+    let world = World::new(&world_config);
+    let t = &data.tokenizer;
+    let id = |w: &str| t.encode(w).unwrap()[0];
+    let words: Vec<u32> = world.response_words().iter().map(|w| id(w)).collect();
+    let prompts: Vec<Vec<u32>> = (0..world.prompts())
+        .map(|topic| t.encode(&Prompt { topic }.text()).unwrap())
+        .collect();
+    let (eos, pad) = (t.eos_id(), t.pad_id());
+    let mut allowed = vec![false; t.vocab_size()];
+    for &w in &words {
+        allowed[w as usize] = true;
+    }
+    allowed[eos as usize] = true;
+    let config = PolicyConfig {
+        d_model: 32,
+        layers: 1,
+        heads: 2,
+        ffn: 64,
+        ..Default::default()
+    };
+    let device = Compute::cpu().train_device();
+    let mut model = config.init_seeded(&allowed, 3, &device);
+    let mut optim = adamw(&OptimizerConfig {
+        lr: 3e-3,
+        weight_decay: 0.0,
+        ..Default::default()
+    });
+    let stopped = |responses: &[Vec<u32>]| {
+        responses.iter().filter(|r| r.last() == Some(&eos)).count() as f64 / responses.len() as f64
+    };
+    let draw = |model: &rlhf_lab::model::policy::PolicyLm, seed: u64| {
+        let asks: Vec<Vec<u32>> = (0..120)
+            .map(|i| prompts[i % prompts.len()].clone())
+            .collect();
+        pollster::block_on(sample(
+            model,
+            &asks,
+            16,
+            eos,
+            pad,
+            &Sampling::default(),
+            &mut Rng::new(seed),
+        ))
+        .expect("samples")
+    };
+    let before = draw(&model, 5);
+    let mut rng = Rng::new(11);
+    let mut losses = Vec::new();
+    for _ in 0..120 {
+        let batch: Vec<(Vec<u32>, usize)> = (0..48)
+            .map(|_| {
+                let p = world.sample_prompt(&mut rng);
+                let mut seq = prompts[p.topic].clone();
+                let start = seq.len();
+                seq.extend(world.sample_response(p, &mut rng).iter().map(|&w| words[w]));
+                seq.push(eos);
+                (seq, start)
+            })
+            .collect();
+        let seqs: Vec<&[u32]> = batch.iter().map(|(s, _)| s.as_slice()).collect();
+        let starts: Vec<usize> = batch.iter().map(|(_, s)| *s).collect();
+        let (next, loss) =
+            pollster::block_on(sft_step(&model, &mut optim, &seqs, &starts, pad, 3e-3))
+                .expect("step");
+        model = next;
+        losses.push(loss);
+    }
+    let first: f32 = losses[..10].iter().sum::<f32>() / 10.0;
+    let last: f32 = losses[losses.len() - 10..].iter().sum::<f32>() / 10.0;
+    assert!(last < first - 0.3, "SFT loss falls: {first} → {last}");
+    let after = draw(&model, 5);
+    let all_allowed = after.iter().flatten().all(|&id| allowed[id as usize]);
+    assert!(all_allowed, "only response words and EOS are drawn");
+    assert!(
+        stopped(&before) < 0.7 && stopped(&after) > 0.9,
+        "SFT learns to stop: {} → {}",
+        stopped(&before),
+        stopped(&after)
+    );
+    let mean_len = after.iter().map(|r| r.len() as f64 - 1.0).sum::<f64>() / after.len() as f64;
+    eprintln!(
+        "SFT loss {first:.3} → {last:.3}; stopped {:.2} → {:.2}; mean length {mean_len:.2}",
+        stopped(&before),
+        stopped(&after)
+    );
+    assert!(
+        (5.0..=11.0).contains(&mean_len),
+        "reference lengths are 4–12: {mean_len}"
+    );
+}
