@@ -49,7 +49,7 @@ fn small(preset: PpoConfig, seed: u64) -> Run<PpoConfig> {
 
 #[test]
 fn a_small_run_trains_the_proxy_then_raises_its_score() {
-    let (report, curves, events) = run(small(PpoConfig::reinforce(), 3));
+    let (report, curves, events) = run(small(PpoConfig::preset("reinforce").unwrap(), 3));
     assert_eq!(curves.len(), 40);
     assert_eq!(report.steps, 40);
     assert!(
@@ -161,7 +161,7 @@ fn oo(seed: u64, kl: f64, pairs: usize) -> (PpoReport, Vec<PpoStep>) {
         PpoConfig {
             kl_coef: kl,
             steps: 600,
-            ..PpoConfig::reinforce()
+            ..PpoConfig::preset("reinforce").unwrap()
         },
     ));
     (r, c)
@@ -310,8 +310,8 @@ fn gao_fit_r2(points: &[(f64, f64)]) -> f64 {
 #[ignore = "calibration tier report: vanilla / scaling / ppo-max over 5 seeds, ~1 min"]
 fn cal_pm_presets_report() {
     for (name, preset) in [
-        ("vanilla", PpoConfig::vanilla()),
-        ("scaling", PpoConfig::scaling()),
+        ("vanilla", PpoConfig::preset("vanilla").unwrap()),
+        ("scaling", PpoConfig::preset("scaling").unwrap()),
         ("ppo-max", PpoConfig::ppo_max()),
     ] {
         let mut peak = PerSeed::new(&format!("{name}: gold peak − start"));
@@ -351,10 +351,10 @@ fn cal_pm_presets_report() {
 fn a_trained_reward_model_handed_over_becomes_the_proxy_without_training_another() {
     use rlhf_lab::experiment::{RmRunner, RmTrainConfig};
     // Train a count-feature RM on the world, take its model file, and hand it to PPO.
-    let mut c = small(PpoConfig::reinforce(), 4);
+    let mut c = small(PpoConfig::preset("reinforce").unwrap(), 4);
     let rm = c.with(RmTrainConfig {
         steps: 20,
-        ..PpoConfig::reinforce().proxy
+        ..PpoConfig::preset("reinforce").unwrap().proxy
     });
     let mut trained = RmRunner::setup(rm, Compute::cpu(), None).expect("rm");
     while !trained.is_finished() {
@@ -375,7 +375,7 @@ fn a_trained_reward_model_handed_over_becomes_the_proxy_without_training_another
     assert_eq!(Runner::progress(&r).done, 5);
     // A model of another world is refused, naming the world to use.
     let err = PpoRunner::setup(
-        small(PpoConfig::reinforce(), 5),
+        small(PpoConfig::preset("reinforce").unwrap(), 5),
         Compute::cpu(),
         None,
         Some(&bytes),
@@ -384,7 +384,7 @@ fn a_trained_reward_model_handed_over_becomes_the_proxy_without_training_another
     .unwrap();
     assert!(err.to_string().contains("--world-seed 4"), "{err}");
     let err = PpoRunner::setup(
-        small(PpoConfig::reinforce(), 4),
+        small(PpoConfig::preset("reinforce").unwrap(), 4),
         Compute::cpu(),
         None,
         Some(b"junk"),

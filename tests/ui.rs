@@ -308,6 +308,23 @@ fn ppo_tab_trains_the_proxy_then_the_policy_and_draws_its_charts() {
             .is_some(),
         "the PPO switches show"
     );
+    // A preset button sets its switches, keeps the rest, and explains itself.
+    harness.get_by_label("reinforce").click();
+    settle(&mut harness);
+    {
+        let p = harness.state().panel::<PpoPanel>().unwrap();
+        assert!(
+            !p.config.critic && p.config.steps == 30,
+            "switches set, steps kept"
+        );
+    }
+    assert!(
+        harness
+            .query_all_by_label_contains("Gao et al.")
+            .next()
+            .is_some(),
+        "the preset's paragraph shows"
+    );
     harness.get_by_label("Train").click();
     run_until(&mut harness, "the PPO run", |a| {
         a.shell.state == RunState::Done

@@ -10,6 +10,7 @@ use egui_plot::{
 use super::ppo_view::{PpoView, quartiles};
 use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::ppo::PpoConfig;
+use crate::experiment::ppo::config::PpoPreset;
 use crate::experiment::ppo::config::RewardNorm;
 use crate::experiment::{Artifacts, Event, ExperimentConfig};
 
@@ -35,32 +36,45 @@ pub struct PpoPanel {
     pub config: PpoConfig,
     /// What its run has shown so far.
     pub view: PpoView,
+    /// The preset last chosen (its paragraph shows under the buttons).
+    pub preset: Option<PpoPreset>,
+}
+
+/// The preset buttons (from `assets/presets/ppo.json`): a preset sets its PPO switches and
+/// keeps everything else; the chosen one's paragraph shows below them.
+fn presets_ui(c: &mut PpoConfig, chosen: &mut Option<PpoPreset>, ui: &mut egui::Ui) {
+    ui.strong("Preset");
+    let presets = match PpoPreset::all() {
+        Ok(p) => p,
+        Err(e) => {
+            ui.colored_label(egui::Color32::from_rgb(213, 94, 0), e);
+            return;
+        }
+    };
+    ui.horizontal_wrapped(|ui| {
+        for p in &presets {
+            let on = chosen.as_ref().is_some_and(|c| c.name == p.name);
+            if ui
+                .selectable_label(on, &p.name)
+                .on_hover_text(&p.about)
+                .clicked()
+            {
+                match p.apply(c) {
+                    Ok(next) => {
+                        *c = next;
+                        *chosen = Some(p.clone());
+                    }
+                    Err(e) => *chosen = Some(PpoPreset::error(e)),
+                }
+            }
+        }
+    });
+    if let Some(p) = chosen {
+        ui.label(egui::RichText::new(&p.about).small());
+    }
 }
 
 fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
-    ui.strong("Preset");
-    ui.horizontal_wrapped(|ui| {
-        for name in ["vanilla", "scaling", "ppo-max", "reinforce"] {
-            if ui.button(name).clicked()
-                && let Ok(p) = PpoConfig::preset(name)
-            {
-                // The preset's PPO switches; what this panel does not show as switches stays.
-                *c = PpoConfig {
-                    steps: c.steps,
-                    rollouts: c.rollouts,
-                    proxy: c.proxy.clone(),
-                    sampling: c.sampling,
-                    collapse: c.collapse.clone(),
-                    smooth: c.smooth,
-                    bon_trials: c.bon_trials,
-                    bon_max_n: c.bon_max_n,
-                    ..p
-                };
-            }
-        }
-    })
-    .response
-    .on_hover_text("A preset sets every switch below; steps and rollouts are kept");
     ui.strong("Run");
     ui.add(
         settings::slider(&mut c.steps, 10..=2000)
@@ -385,6 +399,7 @@ impl Panel for PpoPanel {
     }
 
     fn settings_ui(&mut self, _shell: &mut Shell, ui: &mut egui::Ui) {
+        presets_ui(&mut self.config, &mut self.preset, ui);
         settings(&mut self.config, ui);
     }
 

@@ -1,6 +1,7 @@
 //! The PPO experiment's knobs: the policy, the proxy reward model it optimises, and every switch
-//! of PPO-max (spec §6). `vanilla`, `scaling`, `ppo-max` and `reinforce` are presets — data, not
-//! code paths: each is a config value, and every switch works in any combination.
+//! of PPO-max (spec §6). `vanilla`, `scaling`, `ppo-max` and `reinforce` are presets — data in
+//! `assets/presets/ppo.json`, each with a paragraph for the app — and every switch works in any
+//! combination.
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::config::{KindConfig, OptimizerConfig};
@@ -163,64 +164,15 @@ impl PpoConfig {
         }
     }
 
-    /// Vanilla PPO: no KL, no reward normalisation, no value clip.
-    pub fn vanilla() -> Self {
-        Self {
-            kl_coef: 0.0,
-            reward_norm: RewardNorm::None,
-            reward_clip: 0.0,
-            value_clip: 0.0,
-            critic_init: CriticInit::Zero,
-            grad_clip: 0.0,
-            ..Self::ppo_max()
-        }
-    }
-
-    /// The released script's configuration: KL 0.01, reward scaling (no mean, no clip).
-    pub fn scaling() -> Self {
-        Self {
-            kl_coef: 0.01,
-            reward_norm: RewardNorm::Scale,
-            reward_clip: 0.0,
-            critic_init: CriticInit::Zero,
-            ..Self::ppo_max()
-        }
-    }
-
-    /// REINFORCE (spec §8.4's over-optimisation arm): no critic, γ = λ = 1, each token's
-    /// advantage its reward-to-go whitened over the batch's tokens, no clipping, one pass, no
-    /// KL penalty (set `kl_coef` for the penalised arms: token shaping with γ = 1 is the
-    /// sequence-level penalty in expectation).
-    pub fn reinforce() -> Self {
-        Self {
-            kl_coef: 0.0,
-            reward_norm: RewardNorm::None,
-            reward_clip: 0.0,
-            gamma: 1.0,
-            lambda: 1.0,
-            advantage_norm: true,
-            policy_clip: 0.0,
-            critic: false,
-            value_clip: 0.0,
-            critic_init: CriticInit::Zero,
-            grad_clip: 0.0,
-            ppo_epochs: 1,
-            minibatches: 1,
-            ..Self::ppo_max()
-        }
-    }
-
-    /// A preset by name.
+    /// A preset by name (`assets/presets/ppo.json`): its switches on the defaults.
     pub fn preset(name: &str) -> Result<Self, String> {
-        match name {
-            "ppo-max" => Ok(Self::ppo_max()),
-            "vanilla" => Ok(Self::vanilla()),
-            "scaling" => Ok(Self::scaling()),
-            "reinforce" => Ok(Self::reinforce()),
-            other => Err(format!(
-                "unknown preset '{other}': use vanilla, scaling, ppo-max or reinforce"
-            )),
-        }
+        let presets = PpoPreset::all()?;
+        let names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();
+        presets
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("unknown preset '{name}': use {}", names.join(", ")))?
+            .apply(&Self::default())
     }
 
     /// Check everything a user can set.
@@ -315,6 +267,52 @@ impl PpoConfig {
     }
 }
 
+/// The presets, as data: a name, a paragraph for the app, and the PPO switches each sets.
+const PRESETS: &str = include_str!("../../../assets/presets/ppo.json");
+
+/// One preset of `assets/presets/ppo.json`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PpoPreset {
+    /// Its name (`--preset NAME`).
+    pub name: String,
+    /// What it does and what to watch, in plain words.
+    pub about: String,
+    /// The fields of [`PpoConfig`] it sets.
+    switches: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PpoPreset {
+    /// Every preset, in the file's order.
+    pub fn all() -> Result<Vec<Self>, String> {
+        serde_json::from_str(PRESETS).map_err(|e| format!("assets/presets/ppo.json: {e}"))
+    }
+
+    /// A stand-in that shows why a preset could not be applied.
+    pub fn error(message: String) -> Self {
+        Self {
+            name: String::new(),
+            about: message,
+            switches: serde_json::Map::new(),
+        }
+    }
+
+    /// `base` with this preset's switches set (everything else kept).
+    pub fn apply(&self, base: &PpoConfig) -> Result<PpoConfig, String> {
+        let error = |e: String| format!("preset {}: {e}", self.name);
+        let mut value = serde_json::to_value(base).map_err(|e| error(e.to_string()))?;
+        let fields = value
+            .as_object_mut()
+            .ok_or_else(|| error("the config is not an object".into()))?;
+        for (key, v) in &self.switches {
+            if !fields.contains_key(key) {
+                return Err(error(format!("'{key}' is not a PPO setting")));
+            }
+            fields.insert(key.clone(), v.clone());
+        }
+        serde_json::from_value(value).map_err(|e| error(e.to_string()))
+    }
+}
+
 impl KindConfig for PpoConfig {
     fn kind(&self) -> &'static str {
         "ppo"
@@ -330,21 +328,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn presets_differ_only_in_their_switches_and_validate() {
-        for name in ["vanilla", "scaling", "ppo-max", "reinforce"] {
-            PpoConfig::preset(name).unwrap().validate().unwrap();
+    fn presets_are_data_that_validate_and_ppo_max_is_the_default() {
+        let presets = PpoPreset::all().unwrap();
+        let names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["vanilla", "scaling", "ppo-max", "reinforce"]);
+        for p in &presets {
+            assert!(p.about.len() > 80, "{} explains itself", p.name);
+            PpoConfig::preset(&p.name).unwrap().validate().unwrap();
         }
-        let v = PpoConfig::vanilla();
+        assert_eq!(PpoConfig::preset("ppo-max").unwrap(), PpoConfig::default());
+        let v = PpoConfig::preset("vanilla").unwrap();
         assert_eq!(
             (v.kl_coef, v.reward_norm, v.value_clip),
             (0.0, RewardNorm::None, 0.0)
         );
+        // A preset sets its switches only.
+        let base = PpoConfig {
+            steps: 17,
+            ..Default::default()
+        };
+        let r = presets[3].apply(&base).unwrap();
+        assert_eq!((r.steps, r.critic), (17, false));
         let m = PpoConfig::ppo_max();
         assert_eq!(
             (m.kl_coef, m.reward_clip, m.value_clip, m.policy_clip),
             (0.05, 0.8, 0.2, 0.2)
         );
-        assert!(PpoConfig::preset("max").unwrap_err().contains("ppo-max"));
+        assert!(
+            PpoConfig::preset("max")
+                .unwrap_err()
+                .contains("vanilla, scaling, ppo-max")
+        );
         let t = PpoConfig {
             policy: PolicyKind::Transformer,
             ..Default::default()
