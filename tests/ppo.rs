@@ -393,3 +393,54 @@ fn a_trained_reward_model_handed_over_becomes_the_proxy_without_training_another
     .unwrap();
     assert!(err.to_string().contains("proxy reward model file"), "{err}");
 }
+
+#[test]
+fn a_pipeline_hands_a_trained_reward_model_to_ppo() {
+    use rlhf_lab::experiment::pipeline::{Pipeline, StageBuilder};
+    use rlhf_lab::experiment::{ExperimentConfig, Phase, RmTrainConfig, RunConfig};
+    let world = small(PpoConfig::preset("reinforce").unwrap(), 6);
+    let rm: RunConfig = world.with(ExperimentConfig::Rm(RmTrainConfig {
+        steps: 15,
+        ..PpoConfig::default().proxy
+    }));
+    let ppo: RunConfig = world.with(ExperimentConfig::Ppo(PpoConfig {
+        steps: 4,
+        ..world.experiment.clone()
+    }));
+    let rm_stage: StageBuilder = Box::new(move |a| Ok(rm.build(Compute::cpu(), None, a)?.0));
+    let ppo_stage: StageBuilder = Box::new(move |a| {
+        assert!(
+            a.reward_model.is_some(),
+            "the RM stage handed over its model"
+        );
+        Ok(ppo.build(Compute::cpu(), None, a)?.0)
+    });
+    let mut p = Pipeline::new(
+        Compute::cpu(),
+        vec![("reward model".into(), rm_stage), ("ppo".into(), ppo_stage)],
+    );
+    let mut events = Vec::new();
+    while !p.is_finished() {
+        events.extend(pollster::block_on(p.step()).expect("step"));
+    }
+    let in_ppo: Vec<&Event> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Job {
+                phase: Phase::Stage { stage: 1, .. },
+                inner,
+                ..
+            } => Some(inner.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let steps = in_ppo
+        .iter()
+        .filter(|e| matches!(e, Event::Kind(KindEvent::Ppo(PpoEvent::Step(_)))))
+        .count();
+    assert_eq!(steps, 4);
+    assert!(
+        !in_ppo.iter().any(|e| matches!(e, Event::Job { .. })),
+        "PPO trained no proxy of its own"
+    );
+}
