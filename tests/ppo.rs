@@ -444,3 +444,60 @@ fn a_pipeline_hands_a_trained_reward_model_to_ppo() {
         "PPO trained no proxy of its own"
     );
 }
+
+#[test]
+fn the_transformer_policy_learns_the_reference_by_sft_then_moves_under_ppo() {
+    use rlhf_lab::experiment::ppo::config::PolicyKind;
+    use rlhf_lab::model::policy::PolicyConfig;
+    let config = world(
+        400,
+        7,
+        PpoConfig {
+            policy: PolicyKind::Transformer,
+            policy_model: PolicyConfig {
+                d_model: 32,
+                layers: 1,
+                heads: 2,
+                ffn: 64,
+                max_len: 24,
+                ..Default::default()
+            },
+            sft_steps: 80,
+            steps: 6,
+            rollouts: 32,
+            bon_trials: 0,
+            ..PpoConfig::default()
+        },
+    );
+    let (report, curves, events) = run(config);
+    let sft: Vec<f32> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Kind(KindEvent::Ppo(PpoEvent::Sft { loss, .. })) => Some(*loss),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sft.len(), 80);
+    let head: f32 = sft[..5].iter().sum::<f32>() / 5.0;
+    let tail: f32 = sft[75..].iter().sum::<f32>() / 5.0;
+    assert!(tail < head - 1.0, "SFT loss falls: {head} → {tail}");
+    assert_eq!(curves.len(), 6);
+    assert_eq!(report.steps, 6);
+    // Step 0 samples the SFT policy, which is the reference: no KL yet.
+    assert!(
+        curves[0].kl_sampled.abs() < 1e-3,
+        "{}",
+        curves[0].kl_sampled
+    );
+    assert!(
+        (4.0..=12.0).contains(&curves[0].length),
+        "{}",
+        curves[0].length
+    );
+    assert!(curves[5].kl_sampled.abs() > 1e-4, "PPO moved the policy");
+    assert!(curves.iter().all(|c| c.entropy > 0.0 && c.ppl.is_finite()));
+    eprintln!(
+        "transformer: SFT {head:.2} → {tail:.2}; length {:.2}; KL after 5 updates {:.4}; proxy {:.2} → {:.2}",
+        curves[0].length, curves[5].kl_sampled, curves[0].proxy, curves[5].proxy
+    );
+}

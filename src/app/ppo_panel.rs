@@ -367,6 +367,12 @@ fn status(view: &PpoView) -> String {
             s.gold,
             s.kl
         ),
+        (None, None) if !view.sft.is_empty() => format!(
+            "SFT of the transformer policy: step {}/{} · loss {:.3}",
+            view.sft.len(),
+            view.sft_steps,
+            view.sft.last().map_or(f64::NAN, |p| p[1])
+        ),
         (None, None) if view.progress.jobs > 0 => format!(
             "training the proxy reward model: step {}/{}",
             view.progress.step, view.progress.steps

@@ -42,6 +42,10 @@ pub struct PpoView {
     pub collapse_steps: Vec<usize>,
     /// The final report.
     pub report: Option<PpoReport>,
+    /// `(step, loss)` of the transformer policy's SFT, and the steps planned.
+    pub sft: Vec<[f64; 2]>,
+    /// SFT steps planned.
+    pub sft_steps: usize,
 }
 
 impl PpoView {
@@ -61,6 +65,10 @@ impl PpoView {
             } => {
                 self.proxy_accuracy = *proxy_validation_accuracy;
                 self.steps = *steps;
+            }
+            PpoEvent::Sft { step, steps, loss } => {
+                self.sft.push([*step as f64, f64::from(*loss)]);
+                self.sft_steps = *steps;
             }
             PpoEvent::Step(s) => self.curves.push(s.clone()),
             PpoEvent::BestOfN { points } => self.best_of_n = points.clone(),

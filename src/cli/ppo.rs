@@ -22,7 +22,8 @@ pub struct PpoArgs {
     /// not built yet).
     #[arg(long)]
     world: Option<String>,
-    /// The policy: factorised (the teaching toy) or transformer (not built yet).
+    /// The policy: factorised (the teaching toy, exact KL) or transformer (a causal LM on the
+    /// shared trunk, SFT on the world's reference first).
     #[arg(long)]
     policy: Option<PolicyKind>,
     /// vanilla, scaling, ppo-max (default) or reinforce.
@@ -139,6 +140,11 @@ fn print_progress(event: &Event, last_flag: &mut Option<usize>) {
             "proxy reward model: held-out accuracy vs gold {}",
             proxy_validation_accuracy.map_or("n/a".into(), |a| format!("{a:.3}"))
         ),
+        Event::Kind(KindEvent::Ppo(PpoEvent::Sft { step, steps, loss }))
+            if step % 50 == 0 || step == steps =>
+        {
+            eprintln!("SFT step {step}/{steps}: loss {loss:.3}")
+        }
         Event::Kind(KindEvent::Ppo(PpoEvent::Step(s))) if s.step % 25 == 0 => eprintln!(
             "step {:>4}: proxy {:>7.3}  gold {:>7.3}  KL {:>7.3}  length {:>5.2}  entropy {:.3}",
             s.step, s.proxy, s.gold, s.kl, s.length, s.entropy
@@ -165,13 +171,17 @@ fn save(runner: &PpoRunner, dir: &Path) -> Result<(), String> {
         "curves.csv",
         &curves_csv(runner.curves(), report.config.experiment.smooth),
     )?;
-    let policy = serde_json::json!({
-        "kind": "factorised",
-        "logits": runner.policy().logits,
-    });
-    write("policy.json", &policy.to_string())?;
-    let critic = serde_json::json!({ "kind": "tabular", "values": runner.critic() });
-    write("critic.json", &critic.to_string())?;
+    if runner.transformer() {
+        eprintln!("(the transformer policy's weights are not saved yet)");
+    } else {
+        let policy = serde_json::json!({
+            "kind": "factorised",
+            "logits": runner.policy().logits,
+        });
+        write("policy.json", &policy.to_string())?;
+        let critic = serde_json::json!({ "kind": "tabular", "values": runner.critic() });
+        write("critic.json", &critic.to_string())?;
+    }
     eprintln!("results: {}", dir.display());
     Ok(())
 }

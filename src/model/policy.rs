@@ -156,3 +156,55 @@ impl PolicyLm {
         logp.reshape([rows, self.mask.len()])
     }
 }
+
+impl PolicyLm {
+    /// Entropy (nats) of the next-token distribution at every position but the last,
+    /// `[rows, seq − 1]`.
+    pub fn next_token_entropies(&self, batch: &PaddedBatch) -> Tensor<2> {
+        let device = self.device();
+        let (rows, seq) = (batch.rows, batch.seq_len);
+        let hidden = self.trunk.forward(batch, &device).hidden;
+        let logp = self.masked(self.head.forward(hidden, self.trunk.token_embedding()));
+        let v = self.mask.len();
+        let logp = logp.slice([0..rows, 0..seq - 1, 0..v]);
+        (logp.clone().exp() * logp)
+            .sum_dim(2)
+            .neg()
+            .reshape([rows, seq - 1])
+    }
+}
+
+/// The transformer critic: its own trunk and a value per position.
+#[derive(Module, Debug)]
+pub struct ValueLm {
+    trunk: TransformerTrunk,
+    head: super::heads::ValueHead,
+}
+
+impl PolicyConfig {
+    /// A critic of the same shape, weights from `seed`.
+    pub fn init_critic(&self, vocab_size: usize, seed: u64, device: &Device) -> ValueLm {
+        let shape = TrunkShape {
+            vocab_size,
+            d_model: self.d_model,
+            layers: self.layers,
+            heads: self.heads,
+            ffn: self.ffn,
+            max_len: self.max_len,
+            dropout: self.dropout,
+        };
+        let d = self.d_model;
+        super::init::seeded(seed, device, |cpu| ValueLm {
+            trunk: TransformerTrunk::new(&shape, cpu),
+            head: super::heads::ValueHead::new(d, cpu),
+        })
+    }
+}
+
+impl ValueLm {
+    /// Values `[rows, seq]`: position t is the value of the state after tokens `0..=t`.
+    pub fn values(&self, batch: &PaddedBatch) -> Tensor<2> {
+        let device = self.trunk.token_embedding().device();
+        self.head.forward(self.trunk.forward(batch, &device).hidden)
+    }
+}

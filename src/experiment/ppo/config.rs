@@ -106,6 +106,18 @@ pub struct PpoConfig {
     pub bon_trials: usize,
     /// Largest n of the best-of-n curve (powers of two up to it).
     pub bon_max_n: usize,
+    /// The transformer policy's shape (policy = transformer).
+    pub policy_model: crate::model::policy::PolicyConfig,
+    /// SFT steps on the world's reference responses before PPO (transformer).
+    pub sft_steps: usize,
+    /// Responses per SFT step.
+    pub sft_batch: usize,
+    /// SFT learning rate.
+    pub sft_lr: f64,
+    /// The transformer policy's PPO learning rate (`lr` is the factorised policy's).
+    pub lm_lr: f64,
+    /// The transformer critic's learning rate.
+    pub lm_critic_lr: f64,
 }
 
 impl Default for PpoConfig {
@@ -161,6 +173,12 @@ impl PpoConfig {
             smooth: 25,
             bon_trials: 16,
             bon_max_n: 1024,
+            policy_model: crate::model::policy::PolicyConfig::default(),
+            sft_steps: 300,
+            sft_batch: 48,
+            sft_lr: 3e-3,
+            lm_lr: 3e-4,
+            lm_critic_lr: 1e-3,
         }
     }
 
@@ -178,10 +196,25 @@ impl PpoConfig {
     /// Check everything a user can set.
     pub fn validate(&self) -> Result<(), String> {
         if self.policy == PolicyKind::Transformer {
-            return Err(
-                "policy = transformer: the transformer policy is not built yet; use factorised"
-                    .into(),
-            );
+            self.policy_model.validate()?;
+            if self.sft_steps == 0 || self.sft_batch == 0 {
+                return Err(format!(
+                    "sft_steps = {}, sft_batch = {}: the transformer policy learns the reference first; use at least 1 of each",
+                    self.sft_steps, self.sft_batch
+                ));
+            }
+            for (name, v) in [
+                ("sft_lr", self.sft_lr),
+                ("lm_lr", self.lm_lr),
+                ("lm_critic_lr", self.lm_critic_lr),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(format!("{name} = {v}: must be a positive number"));
+                }
+            }
+            if self.entropy_coef > 0.0 {
+                return Err("entropy_coef: the entropy bonus is built for the factorised policy only; set it to 0".into());
+            }
         }
         self.proxy.validate()?;
         self.sampling.validate()?;
@@ -361,8 +394,9 @@ mod tests {
         );
         let t = PpoConfig {
             policy: PolicyKind::Transformer,
+            sft_steps: 0,
             ..Default::default()
         };
-        assert!(t.validate().unwrap_err().contains("not built yet"));
+        assert!(t.validate().unwrap_err().contains("sft_steps"));
     }
 }

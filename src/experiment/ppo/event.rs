@@ -45,6 +45,15 @@ pub enum PpoEvent {
         /// Responses per iteration.
         rollouts: usize,
     },
+    /// One SFT step of the transformer policy on the world's reference responses.
+    Sft {
+        /// 1-based step.
+        step: usize,
+        /// Steps planned.
+        steps: usize,
+        /// Mean next-token cross-entropy on the response tokens.
+        loss: f32,
+    },
     /// One PPO iteration.
     Step(PpoStep),
     /// Best-of-n on the proxy from the reference policy, once the proxy is trained.

@@ -7,6 +7,7 @@ pub mod curves;
 pub mod event;
 pub mod factorised;
 pub mod lm;
+pub mod lm_agent;
 pub mod proxy;
 pub mod report;
 pub mod rollout;

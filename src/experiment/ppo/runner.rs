@@ -7,10 +7,11 @@ use web_time::Instant;
 
 use super::adam::Adam;
 use super::bon::{BonPoint, best_of_n, powers_of_two};
-use super::config::{CriticInit, PpoConfig, RewardNorm};
+use super::config::{CriticInit, PolicyKind, PpoConfig, RewardNorm};
 use super::curves::{PpoStep, moving_average};
 use super::event::{PpoEvent, SampleView, TokenView};
 use super::factorised::Factorised;
+use super::lm_agent::LmAgent;
 use super::proxy::Proxy;
 use super::report::PpoReport;
 use super::rollout::{Learner, Rollout, entering_score, make_experiences, update};
@@ -47,6 +48,8 @@ pub struct PpoRunner {
     critic: Vec<f64>,
     policy_adam: Adam,
     critic_adam: Adam,
+    /// The transformer policy (policy = transformer); the factorised fields then go unused.
+    lm: Option<Box<LmAgent>>,
     moments: RunningMoments,
     detector: CollapseDetector,
     rng: Rng,
@@ -127,6 +130,16 @@ impl PpoRunner {
             vec![job]
         };
         let queue = JobQueue::new(compute.clone(), Arc::clone(&data), jobs);
+        let lm = match c.policy {
+            PolicyKind::Transformer => Some(Box::new(LmAgent::new(
+                c,
+                &world,
+                &data.tokenizer,
+                run.seed,
+                &compute.train_device(),
+            )?)),
+            PolicyKind::Factorised => None,
+        };
         let policy = Factorised::reference(&world);
         let critic = vec![0.0; policy.states()];
         Ok(Self {
@@ -144,6 +157,7 @@ impl PpoRunner {
             run,
             proxy_loaded: loaded.is_some(),
             proxy: loaded,
+            lm,
             proxy_accuracy: None,
             best_of_n: Vec::new(),
             moments: RunningMoments::default(),
@@ -162,7 +176,13 @@ impl PpoRunner {
         &self.curves
     }
 
-    /// The policy.
+    /// True when the policy is the transformer (then [`Self::policy`] and [`Self::critic`] are
+    /// unused).
+    pub fn transformer(&self) -> bool {
+        self.lm.is_some()
+    }
+
+    /// The factorised policy.
     pub fn policy(&self) -> &Factorised {
         &self.policy
     }
@@ -213,7 +233,7 @@ impl PpoRunner {
                 .into(),
             );
         }
-        if self.run.experiment.critic_init == CriticInit::RewardModel {
+        if self.run.experiment.critic_init == CriticInit::RewardModel && self.lm.is_none() {
             // The critic learns returns built from the score as it enters the rewards
             // (normalised, scaled, clipped): it starts at the reference samples' mean of that
             // score, and the running moments start from those samples too.
@@ -258,22 +278,49 @@ impl PpoRunner {
     async fn iterate(&mut self) -> Result<Vec<Event>, ExperimentError> {
         let t0 = Instant::now();
         let c = self.run.experiment.clone();
-        let mut batch: Vec<Rollout> = (0..c.rollouts)
-            .map(|_| {
-                let prompt = self.rng.below(self.world.prompts());
-                let actions = self.policy.sample(prompt, &c.sampling, &mut self.rng);
-                Rollout {
-                    prompt,
-                    logp: self.policy.action_log_probs(prompt, &actions),
-                    ref_logp: self.reference.action_log_probs(prompt, &actions),
-                    values: (0..actions.len())
-                        .map(|t| self.critic[self.policy.state(prompt, t)] as f32)
-                        .collect(),
-                    actions,
-                    ..Default::default()
-                }
-            })
-            .collect();
+        let mut batch: Vec<Rollout> = match &self.lm {
+            None => (0..c.rollouts)
+                .map(|_| {
+                    let prompt = self.rng.below(self.world.prompts());
+                    let actions = self.policy.sample(prompt, &c.sampling, &mut self.rng);
+                    Rollout {
+                        prompt,
+                        logp: self.policy.action_log_probs(prompt, &actions),
+                        ref_logp: self.reference.action_log_probs(prompt, &actions),
+                        values: (0..actions.len())
+                            .map(|t| self.critic[self.policy.state(prompt, t)] as f32)
+                            .collect(),
+                        actions,
+                        ..Default::default()
+                    }
+                })
+                .collect(),
+            Some(lm) => {
+                let prompts: Vec<usize> = (0..c.rollouts)
+                    .map(|_| self.rng.below(self.world.prompts()))
+                    .collect();
+                let actions = lm.sample(&prompts, &c.sampling, &mut self.rng).await?;
+                let items: Vec<(usize, &[usize])> = prompts
+                    .iter()
+                    .zip(&actions)
+                    .map(|(&p, a)| (p, a.as_slice()))
+                    .collect();
+                let (logp, ref_logp, values) = lm.score(&items).await?;
+                prompts
+                    .into_iter()
+                    .zip(actions)
+                    .zip(logp.into_iter().zip(ref_logp).zip(values))
+                    .map(|((prompt, actions), ((logp, ref_logp), values))| Rollout {
+                        prompt,
+                        actions,
+                        logp,
+                        ref_logp,
+                        values,
+                        ..Default::default()
+                    })
+                    .collect()
+            }
+        };
         let items: Vec<(usize, Vec<usize>)> = batch
             .iter()
             .map(|r| (r.prompt, self.words(&r.actions)))
@@ -284,19 +331,35 @@ impl PpoRunner {
             r.gold = self.world.gold_reward(Prompt { topic: *p }, w);
         }
         make_experiences(&mut batch, &c, &mut self.moments);
-        let mut row = self.measure(&batch, &items);
+        let (entropy, exact_kl) = match &self.lm {
+            None => (
+                self.factorised_entropy(&batch),
+                Some(self.policy.exact_kl(&self.reference)),
+            ),
+            Some(lm) => {
+                let items: Vec<(usize, &[usize])> = batch
+                    .iter()
+                    .map(|r| (r.prompt, r.actions.as_slice()))
+                    .collect();
+                (lm.entropy(&items).await?, None)
+            }
+        };
+        let mut row = self.measure(&batch, &items, entropy, exact_kl);
         let mut events = self.views(&batch, &items);
-        let stats = update(
-            Learner {
-                policy: &mut self.policy,
-                critic: &mut self.critic,
-                policy_adam: &mut self.policy_adam,
-                critic_adam: &mut self.critic_adam,
-            },
-            &batch,
-            &c,
-            &mut self.rng,
-        );
+        let stats = match &mut self.lm {
+            None => update(
+                Learner {
+                    policy: &mut self.policy,
+                    critic: &mut self.critic,
+                    policy_adam: &mut self.policy_adam,
+                    critic_adam: &mut self.critic_adam,
+                },
+                &batch,
+                &c,
+                &mut self.rng,
+            ),
+            Some(lm) => lm.update(&batch, &c, &mut self.rng).await?,
+        };
         row.policy_loss = stats.policy_loss;
         row.value_loss = stats.value_loss;
         row.pg_clip_frac = stats.pg_clip_frac;
@@ -332,7 +395,26 @@ impl PpoRunner {
     }
 
     /// The batch's metrics (losses are filled in after the update).
-    fn measure(&self, batch: &[Rollout], items: &[(usize, Vec<usize>)]) -> PpoStep {
+    /// Mean entropy of the factorised policy at the batch's positions.
+    fn factorised_entropy(&self, batch: &[Rollout]) -> f64 {
+        let tokens: usize = batch.iter().map(|r| r.actions.len()).sum();
+        batch
+            .iter()
+            .flat_map(|r| (0..r.actions.len()).map(move |t| (r.prompt, t)))
+            .map(|(p, t)| self.policy.entropy(p, t))
+            .sum::<f64>()
+            / tokens.max(1) as f64
+    }
+
+    /// The batch's metrics (losses are filled in after the update); `exact_kl` where the
+    /// policy allows it, else the sampled sequence-level estimate stands in.
+    fn measure(
+        &self,
+        batch: &[Rollout],
+        items: &[(usize, Vec<usize>)],
+        entropy: f64,
+        exact_kl: Option<f64>,
+    ) -> PpoStep {
         let n = batch.len().max(1) as f64;
         let tokens: usize = batch.iter().map(|r| r.actions.len()).sum();
         let nll: f64 = batch
@@ -361,12 +443,6 @@ impl PpoRunner {
             .map(|r| f64::from(k1_mean(&r.logp, &r.ref_logp)) * r.logp.len() as f64)
             .sum::<f64>()
             / tokens.max(1) as f64;
-        let entropy: f64 = batch
-            .iter()
-            .flat_map(|r| (0..r.actions.len()).map(move |t| (r.prompt, t)))
-            .map(|(p, t)| self.policy.entropy(p, t))
-            .sum::<f64>()
-            / tokens.max(1) as f64;
         let words: Vec<Vec<usize>> = items.iter().map(|(_, w)| w.clone()).collect();
         let max_len = self.world.lengths().1;
         let proxy: Vec<f64> = batch.iter().map(|r| f64::from(r.proxy)).collect();
@@ -382,7 +458,7 @@ impl PpoRunner {
             .collect();
         let (advantage_mean, advantage_std) = mean_std(&adv);
         let (return_mean, return_std) = mean_std(&ret);
-        let kl = self.policy.exact_kl(&self.reference);
+        let kl = exact_kl.unwrap_or(seq_kl);
         PpoStep {
             step: self.step,
             proxy: proxy.iter().sum::<f64>() / n,
@@ -532,6 +608,28 @@ impl PpoRunner {
             }
             return Ok(events);
         }
+        let sft_steps = self.run.experiment.sft_steps;
+        if let Some(lm) = &mut self.lm
+            && lm.sft_done() < sft_steps
+        {
+            let step = lm.sft_done() + 1;
+            let loss = lm
+                .sft(
+                    &self.world,
+                    self.run.experiment.sft_batch,
+                    step == sft_steps,
+                )
+                .await?;
+            events.push(
+                PpoEvent::Sft {
+                    step,
+                    steps: sft_steps,
+                    loss,
+                }
+                .into(),
+            );
+            return Ok(events);
+        }
         events.extend(self.iterate().await?);
         if self.step >= self.run.experiment.steps {
             self.finished = true;
@@ -560,9 +658,13 @@ impl Runner for PpoRunner {
 
     fn progress(&self) -> Progress {
         let (done, total) = self.queue.progress();
+        let (sft_done, sft_total) = match &self.lm {
+            Some(lm) => (lm.sft_done(), self.run.experiment.sft_steps),
+            None => (0, 0),
+        };
         Progress {
-            done: done + self.step,
-            total: total + self.run.experiment.steps,
+            done: done + sft_done + self.step,
+            total: total + sft_total + self.run.experiment.steps,
         }
     }
 
