@@ -501,3 +501,56 @@ fn the_transformer_policy_learns_the_reference_by_sft_then_moves_under_ppo() {
         curves[0].length, curves[5].kl_sampled, curves[0].proxy, curves[5].proxy
     );
 }
+
+/// PM-1 / PM-2 (spec §8.5) with the transformer policy: vanilla trips the collapse detector
+/// near its gold peak; PPO-max does not trip it, keeps ≥ 90 % of vanilla's peak gold gain, and
+/// its KL plateaus. 300 SFT steps, then 300 PPO steps of 64 responses, seeds 1–5.
+#[test]
+#[ignore = "calibration tier (scripts/calibrate.sh): PM-1 and PM-2 with the transformer policy, ~6 min"]
+fn cal_pm_vanilla_collapses_near_its_peak_and_ppo_max_holds() {
+    use rlhf_lab::experiment::ppo::config::PolicyKind;
+    let transformer = |preset: &str, seed: u64| {
+        run(world(
+            2000,
+            seed,
+            PpoConfig {
+                policy: PolicyKind::Transformer,
+                steps: 300,
+                rollouts: 64,
+                bon_trials: 0,
+                ..PpoConfig::preset(preset).unwrap()
+            },
+        ))
+    };
+    let mut near = PerSeed::new("PM-1 vanilla: |first flag − gold peak step| (300 if none)");
+    let mut flags = PerSeed::new("PM-2 ppo-max: flagged steps");
+    let mut kept = PerSeed::new("PM-2 ppo-max final gold gain / vanilla peak gold gain");
+    let mut slope = PerSeed::new("PM-2 ppo-max KL slope, last 20 % / first 20 %");
+    for seed in CALIBRATION_SEEDS {
+        let (v, _, _) = transformer("vanilla", seed);
+        let (m, cm, _) = transformer("ppo-max", seed);
+        near.push(
+            seed,
+            v.collapse_steps
+                .first()
+                .map_or(300.0, |&f| (f as f64 - v.gold_peak_step as f64).abs()),
+        );
+        flags.push(seed, m.collapse_steps.len() as f64);
+        kept.push(
+            seed,
+            (m.gold_final - m.gold_initial) / (v.gold_peak - v.gold_initial).max(1e-9),
+        );
+        let n = cm.len();
+        let k = n / 5;
+        let rise = |a: usize, b: usize| (cm[b - 1].kl - cm[a].kl) / (b - 1 - a).max(1) as f64;
+        slope.push(seed, rise(n - k, n) / rise(0, k).max(1e-9));
+        eprintln!("| seed {seed} vanilla | {} |", row(&v));
+        eprintln!("| seed {seed} ppo-max | {} |", row(&m));
+    }
+    all_hold(vec![
+        near.check_at_most(100.0),
+        flags.check_at_most(0.0),
+        kept.check_at_least(0.9),
+        slope.check_at_most(0.1),
+    ]);
+}
