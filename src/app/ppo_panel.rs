@@ -10,8 +10,8 @@ use egui_plot::{
 use super::ppo_view::{PpoView, quartiles};
 use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::ppo::PpoConfig;
-use crate::experiment::ppo::config::PpoPreset;
 use crate::experiment::ppo::config::RewardNorm;
+use crate::experiment::ppo::config::{PolicyKind, PpoPreset};
 use crate::experiment::{Artifacts, Event, ExperimentConfig};
 
 // Okabe–Ito colours (safe for colour-blind readers).
@@ -76,6 +76,25 @@ fn presets_ui(c: &mut PpoConfig, chosen: &mut Option<PpoPreset>, ui: &mut egui::
 
 fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
     ui.strong("Run");
+    ui.horizontal(|ui| {
+        ui.label("policy:");
+        ui.radio_value(&mut c.policy, PolicyKind::Factorised, "factorised")
+            .on_hover_text("A table of word probabilities per prompt and position: exact KL, fast");
+        ui.radio_value(&mut c.policy, PolicyKind::Transformer, "transformer")
+            .on_hover_text("A small causal language model, first fitted to the reference (SFT)");
+    });
+    if c.policy == PolicyKind::Transformer {
+        ui.add(
+            settings::slider(&mut c.sft_steps, 10..=2000)
+                .logarithmic(true)
+                .text("SFT steps"),
+        );
+        ui.add(
+            settings::slider(&mut c.lm_lr, 1e-5..=1e-2)
+                .logarithmic(true)
+                .text("transformer learning rate"),
+        );
+    }
     ui.add(
         settings::slider(&mut c.steps, 10..=2000)
             .logarithmic(true)
@@ -86,11 +105,13 @@ fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
             .logarithmic(true)
             .text("responses / step"),
     );
-    ui.add(
-        settings::slider(&mut c.lr, 1e-3..=1.0)
-            .logarithmic(true)
-            .text("learning rate"),
-    );
+    if c.policy == PolicyKind::Factorised {
+        ui.add(
+            settings::slider(&mut c.lr, 1e-3..=1.0)
+                .logarithmic(true)
+                .text("learning rate"),
+        );
+    }
     ui.strong("PPO-max switches");
     ui.add(settings::slider(&mut c.kl_coef, 0.0..=2.0).text("KL penalty β"));
     ui.horizontal(|ui| {
