@@ -8,7 +8,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::config::PpoConfig;
 use super::lm::{sample, sft_step};
-use super::rollout::{Rollout, UpdateStats};
+use super::rollout::{Rollout, UpdateStats, minibatches};
 use crate::data::encode::{PaddedBatch, pad_sequences};
 use crate::data::rng::Rng;
 use crate::data::synthetic::{Prompt, World};
@@ -258,75 +258,60 @@ impl LmAgent {
         let vclip = PpoConfig::on(c.value_clip);
         let mut stats = UpdateStats::default();
         let mut seen = 0usize;
-        let mut order: Vec<usize> = (0..batch.len()).collect();
-        for _ in 0..c.ppo_epochs {
-            rng.shuffle(&mut order);
-            let m = c.minibatches.clamp(1, order.len().max(1));
-            for k in 0..m {
-                let chunk = &order[k * order.len() / m..(k + 1) * order.len() / m];
-                let items: Vec<(usize, &[usize])> = chunk
-                    .iter()
-                    .map(|&i| (batch[i].prompt, batch[i].actions.as_slice()))
-                    .collect();
-                let n: usize = items.iter().map(|(_, a)| a.len()).sum();
-                if n == 0 {
-                    continue;
+        for chunk in minibatches(batch.len(), c, rng) {
+            let items: Vec<(usize, &[usize])> = chunk
+                .iter()
+                .map(|&i| (batch[i].prompt, batch[i].actions.as_slice()))
+                .collect();
+            let n: usize = items.iter().map(|(_, a)| a.len()).sum();
+            if n == 0 {
+                continue;
+            }
+            let padded = self.batch(&items);
+            let (rows, w) = (padded.rows, padded.seq_len - 1);
+            let device = self.policy.device();
+            // Policy: dL/dlog π per action, then the surrogate Σ coef · log π.
+            let logp = self.policy.next_token_log_probs(&padded);
+            let now = self.at_actions(&read_floats(logp.clone().detach()).await?, w, &items);
+            let mut coef = vec![0.0f32; rows * w];
+            for (r, &i) in chunk.iter().enumerate() {
+                let start = self.prompts[batch[i].prompt].len() - 1;
+                for j in 0..batch[i].actions.len() {
+                    let t = policy_term(now[r][j], batch[i].logp[j], batch[i].advantages[j], pclip);
+                    stats.policy_loss += f64::from(t.loss);
+                    stats.pg_clip_frac += f64::from(u8::from(t.clipped));
+                    coef[r * w + start + j] = t.grad / n as f32;
                 }
-                let padded = self.batch(&items);
-                let (rows, w) = (padded.rows, padded.seq_len - 1);
-                let device = self.policy.device();
-                // Policy: dL/dlog π per action, then the surrogate Σ coef · log π.
-                let logp = self.policy.next_token_log_probs(&padded);
-                let now = self.at_actions(&read_floats(logp.clone().detach()).await?, w, &items);
-                let mut coef = vec![0.0f32; rows * w];
+            }
+            let coef = Tensor::<2>::from_data(TensorData::new(coef, [rows, w]), &device);
+            let loss = (logp * coef).sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &self.policy);
+            self.policy = self.optim.step(c.lm_lr, self.policy.clone(), grads);
+            if c.critic {
+                let values = self.critic.values(&padded);
+                let width = padded.seq_len;
+                let v_now =
+                    self.at_actions(&read_floats(values.clone().detach()).await?, width, &items);
+                let mut vcoef = vec![0.0f32; rows * width];
                 for (r, &i) in chunk.iter().enumerate() {
                     let start = self.prompts[batch[i].prompt].len() - 1;
                     for j in 0..batch[i].actions.len() {
-                        let t =
-                            policy_term(now[r][j], batch[i].logp[j], batch[i].advantages[j], pclip);
-                        stats.policy_loss += f64::from(t.loss);
-                        stats.pg_clip_frac += f64::from(u8::from(t.clipped));
-                        coef[r * w + start + j] = t.grad / n as f32;
+                        let v =
+                            value_term(v_now[r][j], batch[i].values[j], batch[i].returns[j], vclip);
+                        stats.value_loss += f64::from(v.loss);
+                        stats.vf_clip_frac += f64::from(u8::from(v.clipped));
+                        vcoef[r * width + start + j] = v.grad / n as f32;
                     }
                 }
-                let coef = Tensor::<2>::from_data(TensorData::new(coef, [rows, w]), &device);
-                let loss = (logp * coef).sum();
-                let grads = GradientsParams::from_grads(loss.backward(), &self.policy);
-                self.policy = self.optim.step(c.lm_lr, self.policy.clone(), grads);
-                if c.critic {
-                    let values = self.critic.values(&padded);
-                    let width = padded.seq_len;
-                    let v_now = self.at_actions(
-                        &read_floats(values.clone().detach()).await?,
-                        width,
-                        &items,
-                    );
-                    let mut vcoef = vec![0.0f32; rows * width];
-                    for (r, &i) in chunk.iter().enumerate() {
-                        let start = self.prompts[batch[i].prompt].len() - 1;
-                        for j in 0..batch[i].actions.len() {
-                            let v = value_term(
-                                v_now[r][j],
-                                batch[i].values[j],
-                                batch[i].returns[j],
-                                vclip,
-                            );
-                            stats.value_loss += f64::from(v.loss);
-                            stats.vf_clip_frac += f64::from(u8::from(v.clipped));
-                            vcoef[r * width + start + j] = v.grad / n as f32;
-                        }
-                    }
-                    let vcoef =
-                        Tensor::<2>::from_data(TensorData::new(vcoef, [rows, width]), &device);
-                    let loss = (values * vcoef).sum();
-                    let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
-                    self.critic =
-                        self.critic_optim
-                            .step(c.lm_critic_lr, self.critic.clone(), grads);
-                }
-                seen += n;
-                crate::compute::yield_to_host().await;
+                let vcoef = Tensor::<2>::from_data(TensorData::new(vcoef, [rows, width]), &device);
+                let loss = (values * vcoef).sum();
+                let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
+                self.critic = self
+                    .critic_optim
+                    .step(c.lm_critic_lr, self.critic.clone(), grads);
             }
+            seen += n;
+            crate::compute::yield_to_host().await;
         }
         let n = seen.max(1) as f64;
         Ok(UpdateStats {

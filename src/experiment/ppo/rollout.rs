@@ -121,6 +121,22 @@ pub struct Learner<'a> {
     pub critic_adam: &'a mut Adam,
 }
 
+/// The minibatches of the PPO epochs, in order: each epoch shuffles the batch's indices and
+/// splits them into exactly `minibatches` parts (sizes differing by at most one). Every policy's
+/// update walks these.
+pub fn minibatches(len: usize, c: &PpoConfig, rng: &mut Rng) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..len).collect();
+    let m = c.minibatches.clamp(1, len.max(1));
+    let mut out = Vec::with_capacity(c.ppo_epochs * m);
+    for _ in 0..c.ppo_epochs {
+        rng.shuffle(&mut order);
+        for k in 0..m {
+            out.push(order[k * len / m..(k + 1) * len / m].to_vec());
+        }
+    }
+    out
+}
+
 /// The PPO epochs over shuffled minibatches of `batch`.
 pub fn update(l: Learner<'_>, batch: &[Rollout], c: &PpoConfig, rng: &mut Rng) -> UpdateStats {
     let pclip = PpoConfig::on(c.policy_clip);
@@ -128,56 +144,45 @@ pub fn update(l: Learner<'_>, batch: &[Rollout], c: &PpoConfig, rng: &mut Rng) -
     let gclip = (c.grad_clip > 0.0).then_some(c.grad_clip);
     let mut stats = UpdateStats::default();
     let mut tokens_seen = 0usize;
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    for _ in 0..c.ppo_epochs {
-        rng.shuffle(&mut order);
-        // Exactly `minibatches` parts, sizes differing by at most one.
-        let m = c.minibatches.clamp(1, order.len().max(1));
-        for k in 0..m {
-            let chunk = &order[k * order.len() / m..(k + 1) * order.len() / m];
-            let n: usize = chunk.iter().map(|&i| batch[i].actions.len()).sum();
-            if n == 0 {
-                continue;
-            }
-            let mut grad = vec![0.0; l.policy.len()];
-            let mut vgrad = vec![0.0; l.critic.len()];
-            for &i in chunk {
-                let r = &batch[i];
-                let now = l.policy.action_log_probs(r.prompt, &r.actions);
-                for (t, &a) in r.actions.iter().enumerate() {
-                    let term = policy_term(now[t], r.logp[t], r.advantages[t], pclip);
-                    stats.policy_loss += f64::from(term.loss);
-                    stats.pg_clip_frac += f64::from(u8::from(term.clipped));
-                    l.policy.add_log_prob_grad(
-                        &mut grad,
-                        r.prompt,
-                        t,
-                        a,
-                        f64::from(term.grad) / n as f64,
-                    );
-                    if c.entropy_coef > 0.0 {
-                        // The loss subtracts coef · H: its gradient is −coef · ∂H.
-                        l.policy.add_entropy_grad(
-                            &mut grad,
-                            r.prompt,
-                            t,
-                            -c.entropy_coef / n as f64,
-                        );
-                    }
-                    if c.critic {
-                        let s = l.policy.state(r.prompt, t);
-                        let v = value_term(l.critic[s] as f32, r.values[t], r.returns[t], vclip);
-                        stats.value_loss += f64::from(v.loss);
-                        stats.vf_clip_frac += f64::from(u8::from(v.clipped));
-                        vgrad[s] += f64::from(v.grad) / n as f64;
-                    }
+    for chunk in minibatches(batch.len(), c, rng) {
+        let n: usize = chunk.iter().map(|&i| batch[i].actions.len()).sum();
+        if n == 0 {
+            continue;
+        }
+        let mut grad = vec![0.0; l.policy.len()];
+        let mut vgrad = vec![0.0; l.critic.len()];
+        for &i in &chunk {
+            let r = &batch[i];
+            let now = l.policy.action_log_probs(r.prompt, &r.actions);
+            for (t, &a) in r.actions.iter().enumerate() {
+                let term = policy_term(now[t], r.logp[t], r.advantages[t], pclip);
+                stats.policy_loss += f64::from(term.loss);
+                stats.pg_clip_frac += f64::from(u8::from(term.clipped));
+                l.policy.add_log_prob_grad(
+                    &mut grad,
+                    r.prompt,
+                    t,
+                    a,
+                    f64::from(term.grad) / n as f64,
+                );
+                if c.entropy_coef > 0.0 {
+                    // The loss subtracts coef · H: its gradient is −coef · ∂H.
+                    l.policy
+                        .add_entropy_grad(&mut grad, r.prompt, t, -c.entropy_coef / n as f64);
+                }
+                if c.critic {
+                    let s = l.policy.state(r.prompt, t);
+                    let v = value_term(l.critic[s] as f32, r.values[t], r.returns[t], vclip);
+                    stats.value_loss += f64::from(v.loss);
+                    stats.vf_clip_frac += f64::from(u8::from(v.clipped));
+                    vgrad[s] += f64::from(v.grad) / n as f64;
                 }
             }
-            tokens_seen += n;
-            l.policy_adam.step(&mut l.policy.logits, &grad, c.lr, gclip);
-            if c.critic {
-                l.critic_adam.step(l.critic, &vgrad, c.critic_lr, None);
-            }
+        }
+        tokens_seen += n;
+        l.policy_adam.step(&mut l.policy.logits, &grad, c.lr, gclip);
+        if c.critic {
+            l.critic_adam.step(l.critic, &vgrad, c.critic_lr, None);
         }
     }
     let n = tokens_seen.max(1) as f64;
