@@ -76,11 +76,9 @@ impl PolicyConfig {
         Ok(())
     }
 
-    /// Build with weights drawn from `seed` on `device`; `allowed[id]` says which tokens the
-    /// policy may emit.
-    pub fn init_seeded(&self, allowed: &[bool], seed: u64, device: &Device) -> PolicyLm {
-        let vocab_size = allowed.len();
-        let shape = TrunkShape {
+    /// The trunk's shape for a vocabulary of `vocab_size` tokens (the policy's and the critic's).
+    pub fn trunk_shape(&self, vocab_size: usize) -> TrunkShape {
+        TrunkShape {
             vocab_size,
             d_model: self.d_model,
             layers: self.layers,
@@ -88,7 +86,14 @@ impl PolicyConfig {
             ffn: self.ffn,
             max_len: self.max_len,
             dropout: self.dropout,
-        };
+        }
+    }
+
+    /// Build with weights drawn from `seed` on `device`; `allowed[id]` says which tokens the
+    /// policy may emit.
+    pub fn init_seeded(&self, allowed: &[bool], seed: u64, device: &Device) -> PolicyLm {
+        let vocab_size = allowed.len();
+        let shape = self.trunk_shape(vocab_size);
         let tied = self.tied;
         let d = self.d_model;
         let mask: Vec<f32> = allowed
@@ -184,15 +189,7 @@ pub struct ValueLm {
 impl PolicyConfig {
     /// A critic of the same shape, weights from `seed`.
     pub fn init_critic(&self, vocab_size: usize, seed: u64, device: &Device) -> ValueLm {
-        let shape = TrunkShape {
-            vocab_size,
-            d_model: self.d_model,
-            layers: self.layers,
-            heads: self.heads,
-            ffn: self.ffn,
-            max_len: self.max_len,
-            dropout: self.dropout,
-        };
+        let shape = self.trunk_shape(vocab_size);
         let d = self.d_model;
         super::init::seeded(seed, device, |cpu| ValueLm {
             trunk: TransformerTrunk::new(&shape, cpu),
