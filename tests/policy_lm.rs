@@ -117,3 +117,43 @@ fn sft_teaches_the_policy_the_worlds_words_and_when_to_stop() {
         "reference lengths are 4–12: {mean_len}"
     );
 }
+
+/// The critic initialised from a transformer reward model reads, at each sequence's last token,
+/// exactly the reward model's score mapped the way PPO normalises it (scale · r + shift), and
+/// a reward model without a trunk gives no such critic.
+#[test]
+fn a_critic_on_the_reward_models_trunk_values_the_last_token_as_the_normalised_reward() {
+    use rlhf_lab::data::encode::pad_sequences;
+    use rlhf_lab::experiment::rm::step::read_floats;
+    use rlhf_lab::model::policy::ValueLm;
+    use rlhf_lab::model::{Arch, RewardModelConfig};
+    let device = Compute::cpu().train_device();
+    let config = RewardModelConfig {
+        d_model: 16,
+        layers: 1,
+        heads: 2,
+        ffn: 32,
+        max_len: 12,
+        dropout: 0.0,
+        ..RewardModelConfig::default()
+    };
+    let rm = config.init_seeded(20, 0, 5, &device);
+    let seqs: [&[u32]; 2] = [&[3, 4, 5, 1], &[7, 1]];
+    let batch = pad_sequences(&seqs, 0);
+    let rewards = pollster::block_on(read_floats(rm.forward(&batch).rewards)).unwrap();
+    let (scale, shift) = (0.5, -2.0);
+    let critic = ValueLm::from_reward_model(&rm, &config.trunk_shape(20), scale, shift)
+        .expect("a transformer has a trunk");
+    let values = pollster::block_on(read_floats(critic.values(&batch))).unwrap();
+    let seq = batch.seq_len;
+    for (r, len) in batch.lengths.iter().enumerate() {
+        let v = values[r * seq + len - 1];
+        let want = scale * rewards[r] + shift;
+        assert!((v - want).abs() < 1e-4, "row {r}: value {v}, want {want}");
+    }
+    // A constant head keeps the trunk and values every position at the constant.
+    let flat = pollster::block_on(read_floats(critic.with_constant(0.25).values(&batch))).unwrap();
+    assert!(flat.iter().all(|&v| (v - 0.25).abs() < 1e-6));
+    let bow = RewardModelConfig::preset(Arch::Bow).init_seeded(20, 0, 5, &device);
+    assert!(ValueLm::from_reward_model(&bow, &config.trunk_shape(20), 1.0, 0.0).is_none());
+}

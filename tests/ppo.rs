@@ -554,3 +554,53 @@ fn cal_pm_vanilla_collapses_near_its_peak_and_ppo_max_holds() {
         slope.check_at_most(0.1),
     ]);
 }
+
+/// With a transformer proxy the transformer policy's critic is a value head on the proxy's
+/// trunk (it reads the same token ids), and with the count-feature proxy it says why not.
+#[test]
+fn the_critic_starts_on_a_transformer_proxys_trunk_and_says_so() {
+    use rlhf_lab::experiment::ppo::config::PolicyKind;
+    use rlhf_lab::model::RewardModelConfig;
+    use rlhf_lab::model::policy::PolicyConfig;
+    let setup = |proxy_model: Option<RewardModelConfig>| {
+        let mut c = PpoConfig {
+            policy: PolicyKind::Transformer,
+            policy_model: PolicyConfig {
+                d_model: 16,
+                layers: 1,
+                heads: 2,
+                ffn: 32,
+                max_len: 24,
+                ..Default::default()
+            },
+            sft_steps: 2,
+            steps: 2,
+            rollouts: 8,
+            minibatches: 2,
+            bon_trials: 0,
+            ..PpoConfig::default()
+        };
+        if let Some(m) = proxy_model {
+            c.proxy.model = m;
+            c.proxy.epochs = 1.0;
+        }
+        let (report, curves, _) = run(world(200, 4, c));
+        assert_eq!(curves.len(), 2);
+        report.critic_init
+    };
+    let on_trunk = setup(Some(RewardModelConfig {
+        d_model: 16,
+        layers: 1,
+        heads: 2,
+        ffn: 32,
+        max_len: 24,
+        dropout: 0.1,
+        ..RewardModelConfig::default()
+    }));
+    assert!(
+        on_trunk.starts_with("value head on the proxy's transformer trunk"),
+        "{on_trunk}"
+    );
+    let counts = setup(None);
+    assert!(counts.contains("not a transformer"), "{counts}");
+}

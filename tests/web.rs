@@ -277,10 +277,20 @@ impl<'a> Session<'a> {
     /// Poll the status marker until the run says done or error, within the deadline (saying
     /// where it stands every 15 s).
     fn wait_for_end(&self, what: &str) -> (usize, String, String) {
+        self.wait_for_end_seeing(what, &mut Vec::new())
+    }
+
+    /// [`Self::wait_for_end`], collecting the distinct step counts seen on the way.
+    fn wait_for_end_seeing(&self, what: &str, steps: &mut Vec<usize>) -> (usize, String, String) {
         let start = Instant::now();
         let mut said = 0;
         loop {
             let status = self.status();
+            if let Some(s) = &status
+                && steps.last() != Some(&s.0)
+            {
+                steps.push(s.0);
+            }
             if let Some(s) = &status
                 && (s.2.starts_with("done") || s.2.starts_with("error"))
             {
@@ -330,6 +340,9 @@ const STRENGTH_CONFIG: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":2
 
 /// PPO with the factorised policy to completion in the browser (a small proxy, 60 steps).
 const PPO_CONFIG: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":600}},"seed":2,"experiment":{"kind":"ppo","policy":"factorised","steps":60,"rollouts":64,"bon_trials":4,"bon_max_n":64}}"#;
+
+/// PPO with the transformer policy, stepped by the page: SFT, then PPO iterations.
+const PPO_LM_CONFIG: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":300}},"seed":3,"experiment":{"kind":"ppo","policy":"transformer","policy_model":{"d_model":16,"layers":1,"heads":2,"ffn":32,"max_len":24},"sft_steps":30,"sft_batch":16,"steps":4,"rollouts":16,"minibatches":2,"bon_trials":0}}"#;
 
 fn url(port: u16, backend: &str, config: &str) -> String {
     let encoded: String = config
@@ -403,4 +416,20 @@ fn web_build_trains_in_headless_chromium() {
     assert_eq!(backend, "flex", "status {text}");
     assert!(text.contains("gold_peak="), "the PPO report: {text}");
     eprintln!("ppo in the browser: {text}; screenshot {}", shot.display());
+    // PPO with the transformer policy, one SFT or PPO step per frame of the page.
+    session.goto(&url(port, "cpu", PPO_LM_CONFIG));
+    let mut seen = Vec::new();
+    let (_, backend, text) = session.wait_for_end_seeing("ppo transformer", &mut seen);
+    let shot = session.screenshot("ppo-transformer");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(backend, "flex", "status {text}");
+    assert!(text.contains("gold_peak="), "the PPO report: {text}");
+    assert!(
+        seen.len() >= 3,
+        "the page showed the run's progress step by step: {seen:?}"
+    );
+    eprintln!(
+        "ppo transformer in the browser: {text}; steps seen {seen:?}; screenshot {}",
+        shot.display()
+    );
 }

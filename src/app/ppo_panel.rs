@@ -74,6 +74,10 @@ fn presets_ui(c: &mut PpoConfig, chosen: &mut Option<PpoPreset>, ui: &mut egui::
     }
 }
 
+const TEXT_TRACK: &str = "Text data has no known gold reward, so a larger reward model trained on \
+every pair plays gold, and the proxy is a smaller one trained on a few hundred pairs whose labels gold \
+re-draws. The policy is the transformer, first fitted to the chosen responses (SFT).";
+
 fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
     ui.strong("Run");
     ui.horizontal(|ui| {
@@ -425,8 +429,23 @@ impl Panel for PpoPanel {
         }
     }
 
-    fn settings_ui(&mut self, _shell: &mut Shell, ui: &mut egui::Ui) {
+    fn settings_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
         presets_ui(&mut self.config, &mut self.preset, ui);
+        if !matches!(
+            shell.run.data.source,
+            crate::experiment::DataSource::Synthetic(_)
+        ) {
+            ui.label(TEXT_TRACK);
+            if ui
+                .button("use the text track's settings")
+                .on_hover_text(
+                    "transformer policy, a bag-of-words proxy, prompts and responses of 24 tokens",
+                )
+                .clicked()
+            {
+                self.config = self.config.clone().for_text();
+            }
+        }
         settings(&mut self.config, ui);
     }
 

@@ -141,6 +141,8 @@ mod tests {
             &PpoEvent::Setup {
                 data: "w".into(),
                 proxy_validation_accuracy: Some(0.9),
+                gold_validation_accuracy: None,
+                critic_init: "zero".into(),
                 steps: 4,
                 rollouts: 8,
             }

@@ -1,6 +1,7 @@
 //! `rlhf-lab ppo`: a proxy reward model on the world's pairs, then PPO against it, measured
 //! against the gold reward; writes DIR/report.json, DIR/curves.csv and the trained policy and
-//! critic (DIR/policy.json, DIR/critic.json).
+//! critic (DIR/policy.json with DIR/critic.json, or the transformer's DIR/policy.bin, DIR/critic.bin
+//! and DIR/tokenizer.json).
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -18,8 +19,9 @@ use crate::experiment::{DataSource, Event, ExperimentConfig, KindEvent, Run};
 pub struct PpoArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// The world: synthetic (the known gold reward) or hh-sample (needs the transformer policy,
-    /// not built yet).
+    /// The world: synthetic (the known gold reward) or hh-sample (HH-RLHF text: the transformer
+    /// policy SFT-trained on the chosen responses; gold = a bag-of-words reward model on every
+    /// pair, proxy = a smaller one on --rm-pairs pairs, 500 by default, relabelled by gold).
     #[arg(long)]
     world: Option<String>,
     /// The policy: factorised (the teaching toy, exact KL) or transformer (a causal LM on the
@@ -29,7 +31,8 @@ pub struct PpoArgs {
     /// vanilla, scaling, ppo-max (default) or reinforce.
     #[arg(long)]
     preset: Option<String>,
-    /// Pairs the proxy reward model trains on (80 % of them; the rest are held out).
+    /// Pairs the proxy reward model trains on (80 % of them; the rest are held out). On
+    /// hh-sample: pairs relabelled by the gold reward model (default 500).
     #[arg(long, conflicts_with = "rm")]
     rm_pairs: Option<usize>,
     /// Use a saved reward model as the proxy instead of training one: the directory
@@ -48,7 +51,8 @@ pub struct PpoArgs {
     /// Policy learning rate.
     #[arg(long)]
     lr: Option<f64>,
-    /// Write DIR/report.json, DIR/curves.csv, DIR/policy.json and DIR/critic.json.
+    /// Write DIR/report.json, DIR/curves.csv and the policy and critic (DIR/policy.json and
+    /// DIR/critic.json; the transformer adds DIR/policy.bin, DIR/critic.bin, DIR/tokenizer.json).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -100,14 +104,17 @@ fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
                 DataSource::Synthetic(s) => DataSource::Synthetic(s),
                 _ => DataSource::from_arg("synthetic"),
             },
-            "hh-sample" | "hh" => DataSource::HhSample,
+            "hh-sample" | "hh" => {
+                run.experiment = run.experiment.clone().for_text();
+                DataSource::HhSample
+            }
             other => return Err(format!("--world {other}: use synthetic or hh-sample")),
         };
     }
     if let Some(n) = args.rm_pairs {
         match &mut run.data.source {
             DataSource::Synthetic(s) => s.pairs = n,
-            _ => return Err("--rm-pairs applies to --world synthetic".into()),
+            _ => run.experiment.text.proxy_pairs = n,
         }
     }
     let c = &mut run.experiment;
@@ -171,16 +178,8 @@ fn save(runner: &PpoRunner, dir: &Path) -> Result<(), String> {
         "curves.csv",
         &curves_csv(runner.curves(), report.config.experiment.smooth),
     )?;
-    if runner.transformer() {
-        eprintln!("(the transformer policy's weights are not saved yet)");
-    } else {
-        let policy = serde_json::json!({
-            "kind": "factorised",
-            "logits": runner.policy().logits,
-        });
-        write("policy.json", &policy.to_string())?;
-        let critic = serde_json::json!({ "kind": "tabular", "values": runner.critic() });
-        write("critic.json", &critic.to_string())?;
+    for (name, bytes) in runner.model_files().map_err(|e| e.to_string())? {
+        super::write_file(&dir.join(name), &bytes)?;
     }
     eprintln!("results: {}", dir.display());
     Ok(())
@@ -304,7 +303,7 @@ pub fn run_bon(args: BonArgs) -> Result<(), String> {
     let model = saved
         .load(&compute.device)
         .map_err(|e| format!("model file {}: {e}", args.rm.display()))?;
-    let proxy = Proxy::new(model, &saved.tokenizer, &world, saved.header.model.max_len)
+    let proxy = Proxy::new(model, &saved.tokenizer, &world, &saved.header.model)
         .map_err(|e| format!("model file {}: {e}", args.rm.display()))?;
     let points = pollster::block_on(best_of_n(&world, &proxy, &ns, args.trials, args.seed))
         .map_err(|e| e.to_string())?;

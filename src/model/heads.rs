@@ -71,6 +71,25 @@ impl ValueHead {
         }
     }
 
+    /// `value = scale · (w · h) + shift`: a reward head `w` (`[d_model, 1]`) read as a value
+    /// head, mapped the way the reward is normalised before it enters PPO.
+    pub fn from_reward_head(weight: Tensor<2>, scale: f32, shift: f32) -> Self {
+        let device = weight.device();
+        let bias = Tensor::<1>::from_data(TensorData::new(vec![shift], [1]), &device);
+        Self {
+            projection: Linear {
+                weight: burn::module::Param::from_tensor((weight * scale).detach()),
+                bias: Some(burn::module::Param::from_tensor(bias)),
+            },
+        }
+    }
+
+    /// A constant value `c` (weights 0; they learn from there).
+    pub fn constant(d_model: usize, c: f32, device: &Device) -> Self {
+        let weight = Tensor::<2>::zeros([d_model, 1], device);
+        Self::from_reward_head(weight, 1.0, c)
+    }
+
     /// Values `[rows, seq]`.
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<2> {
         let [rows, seq, _] = hidden.dims();

@@ -199,6 +199,43 @@ impl PolicyConfig {
 }
 
 impl ValueLm {
+    /// The critic on a reward model's trunk (rebuilt as `shape`, the reward model's own, with
+    /// dropout off), its value head the reward head mapped by `scale · r + shift`; `None` when
+    /// the reward model has no transformer trunk.
+    pub fn from_reward_model(
+        rm: &super::reward::RewardModel,
+        shape: &TrunkShape,
+        scale: f32,
+        shift: f32,
+    ) -> Option<Self> {
+        let (trunk, head) = rm.trunk_and_head()?;
+        let device = head.device();
+        let quiet = TrunkShape {
+            dropout: 0.0,
+            ..*shape
+        };
+        let trunk = TransformerTrunk::new(&quiet, &device).load_record(trunk.clone().into_record());
+        Some(Self {
+            trunk,
+            head: super::heads::ValueHead::from_reward_head(head.detach(), scale, shift),
+        })
+    }
+
+    /// This critic with a constant value head `c` (the trunk kept).
+    pub fn with_constant(self, c: f32) -> Self {
+        let e = self.trunk.token_embedding();
+        let [_, d_model] = e.dims();
+        Self {
+            head: super::heads::ValueHead::constant(d_model, c, &e.device()),
+            trunk: self.trunk,
+        }
+    }
+
+    /// The longest sequence the critic reads.
+    pub fn max_len(&self) -> usize {
+        self.trunk.max_len()
+    }
+
     /// Values `[rows, seq]`: position t is the value of the state after tokens `0..=t`.
     pub fn values(&self, batch: &PaddedBatch) -> Tensor<2> {
         let device = self.trunk.token_embedding().device();

@@ -273,6 +273,12 @@ impl RewardModel {
         self.head.weight.lazy_device()
     }
 
+    /// The transformer trunk and the reward head's weight `[feature, 1]`, when the model is a
+    /// transformer (the PPO critic starts from them).
+    pub fn trunk_and_head(&self) -> Option<(&TransformerTrunk, Tensor<2>)> {
+        self.trunk.as_ref().map(|t| (t, self.head.weight.val()))
+    }
+
     /// The SwAV prototypes as rows, `[K, feature]`, when the model has them.
     pub fn prototypes(&self) -> Option<Tensor<2>> {
         self.prototypes.as_ref().map(|p| p.weight.val().transpose())

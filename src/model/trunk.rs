@@ -72,6 +72,11 @@ impl TransformerTrunk {
         }
     }
 
+    /// The longest sequence it reads (its learned positions).
+    pub fn max_len(&self) -> usize {
+        self.position_embedding.weight.val().dims()[0]
+    }
+
     /// The token embedding table `[vocab_size, d_model]` (an LM head can tie its weights to it).
     pub fn token_embedding(&self) -> Tensor<2> {
         self.token_embedding.weight.val()

@@ -118,6 +118,76 @@ pub struct PpoConfig {
     pub lm_lr: f64,
     /// The transformer critic's learning rate.
     pub lm_critic_lr: f64,
+    /// The text track (HH-RLHF): its gold reward model and how prompts and the proxy's pairs
+    /// are drawn.
+    pub text: TextTrack,
+}
+
+/// The text track (spec §8.4's text variant, after Gao et al.): a larger gold reward model
+/// trained on the pairs, a smaller proxy (`proxy`) trained on at most `proxy_pairs` pairs whose
+/// labels the gold model re-draws (Bradley–Terry sampled), and a transformer policy SFT-trained on
+/// the chosen responses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TextTrack {
+    /// The gold reward model, trained on every training pair.
+    pub gold: RmTrainConfig,
+    /// Pairs the proxy trains and validates on (their labels drawn from the gold model).
+    pub proxy_pairs: usize,
+    /// Prompt tokens the policy sees (the last ones).
+    pub prompt_tokens: usize,
+    /// Most response tokens, EOS included.
+    pub response_tokens: usize,
+}
+
+impl Default for TextTrack {
+    fn default() -> Self {
+        Self {
+            gold: {
+                let mut c = RmTrainConfig::default();
+                c.use_text_defaults();
+                c.eval_every = 1_000_000;
+                c
+            },
+            proxy_pairs: 500,
+            prompt_tokens: 24,
+            response_tokens: 24,
+        }
+    }
+}
+
+impl TextTrack {
+    /// Check the text track's knobs.
+    pub fn validate(&self) -> Result<(), String> {
+        self.gold
+            .validate()
+            .map_err(|e| format!("text.gold: {e}"))?;
+        if self.proxy_pairs < 10 {
+            return Err(format!(
+                "text.proxy_pairs = {}: the proxy needs at least 10 pairs",
+                self.proxy_pairs
+            ));
+        }
+        if self.prompt_tokens == 0 || self.response_tokens < 2 {
+            return Err(format!(
+                "text.prompt_tokens = {}, text.response_tokens = {}: need ≥ 1 prompt token and ≥ 2 response tokens (EOS included)",
+                self.prompt_tokens, self.response_tokens
+            ));
+        }
+        Ok(())
+    }
+
+    /// The proxy of the text track: a unigram bag of words a quarter the gold's width (a small
+    /// transformer stays near chance on a few hundred HH pairs, see
+    /// [`RmTrainConfig::use_text_defaults`]).
+    pub fn proxy() -> RmTrainConfig {
+        let mut c = RmTrainConfig::default();
+        c.use_text_defaults();
+        c.model.d_model = 16;
+        c.model.ffn = 16;
+        c.eval_every = 1_000_000;
+        c
+    }
 }
 
 impl Default for PpoConfig {
@@ -179,7 +249,22 @@ impl PpoConfig {
             sft_lr: 3e-3,
             lm_lr: 3e-4,
             lm_critic_lr: 1e-3,
+            text: TextTrack::default(),
         }
+    }
+
+    /// These settings moved to the text track: the transformer policy, long enough for its
+    /// prompts and responses, the text proxy (when the proxy is the synthetic world's count
+    /// model) and no best-of-n (it samples the world's reference distribution).
+    pub fn for_text(mut self) -> Self {
+        self.policy = PolicyKind::Transformer;
+        if self.proxy.model.arch == crate::model::Arch::Counts {
+            self.proxy = TextTrack::proxy();
+        }
+        let need = self.text.prompt_tokens + self.text.response_tokens;
+        self.policy_model.max_len = self.policy_model.max_len.max(need);
+        self.bon_trials = 0;
+        self
     }
 
     /// A preset by name (`assets/presets/ppo.json`): its switches on the defaults.
@@ -195,6 +280,7 @@ impl PpoConfig {
 
     /// Check everything a user can set.
     pub fn validate(&self) -> Result<(), String> {
+        self.text.validate()?;
         if self.policy == PolicyKind::Transformer {
             self.policy_model.validate()?;
             if self.sft_steps == 0 || self.sft_batch == 0 {

@@ -34,12 +34,18 @@ pub struct TokenView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "ppo", rename_all = "snake_case")]
 pub enum PpoEvent {
-    /// The proxy reward model is trained; PPO starts.
+    /// The reward models are trained; PPO (or the transformer's SFT) starts.
     Setup {
         /// The world.
         data: String,
         /// The proxy's held-out accuracy against the gold reward.
         proxy_validation_accuracy: Option<f32>,
+        /// The gold reward model's held-out accuracy on the pairs' labels (text track).
+        #[serde(default)]
+        gold_validation_accuracy: Option<f32>,
+        /// How the critic started, in words.
+        #[serde(default)]
+        critic_init: String,
         /// PPO iterations planned.
         steps: usize,
         /// Responses per iteration.

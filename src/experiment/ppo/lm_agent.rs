@@ -3,16 +3,16 @@
 //! reference, values from a transformer critic, and the PPO epochs through autodiff of
 //! `Σ_t (dL/dlog π_t) · log π_t` (and `Σ_t (dL/dV_t) · V_t` for the critic) — the same per-token
 //! gradients as the factorised policy, so one PPO implementation serves both.
+use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Tensor, TensorData};
 
 use super::config::PpoConfig;
 use super::lm::{sample, sft_step};
 use super::rollout::{Rollout, UpdateStats, minibatches};
+use super::space::TokenSpace;
 use crate::data::encode::{PaddedBatch, pad_sequences};
 use crate::data::rng::Rng;
-use crate::data::synthetic::{Prompt, World};
-use crate::data::tokenizer::TextTokenizer;
 use crate::experiment::config::OptimizerConfig;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::rm::step::{adamw, read_floats};
@@ -28,14 +28,9 @@ pub struct LmAgent {
     optim: ModuleOptimizer,
     critic_optim: ModuleOptimizer,
     sft_optim: ModuleOptimizer,
-    prompts: Vec<Vec<u32>>,
-    words: Vec<u32>,
-    eos: u32,
-    pad: u32,
-    max_new: usize,
+    space: TokenSpace,
     sft_done: usize,
     sft_lr: f64,
-    rng: Rng,
 }
 
 fn optimizer(lr: f64, clip: f64) -> ModuleOptimizer {
@@ -48,65 +43,67 @@ fn optimizer(lr: f64, clip: f64) -> ModuleOptimizer {
 }
 
 impl LmAgent {
-    /// A policy over `world`'s words read through `tokenizer`, weights from `seed`.
+    /// A policy over `space`'s actions, weights from `seed`.
     pub fn new(
         c: &PpoConfig,
-        world: &World,
-        tokenizer: &TextTokenizer,
+        space: TokenSpace,
         seed: u64,
         device: &burn::tensor::Device,
     ) -> Result<Self, ExperimentError> {
-        let encode = |text: &str| {
-            tokenizer
-                .encode(text)
-                .map_err(|e| ExperimentError::Config(format!("world text '{text}': {e}")))
-        };
-        let prompts = (0..world.prompts())
-            .map(|topic| encode(&Prompt { topic }.text()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let words = world
-            .response_words()
-            .iter()
-            .map(|w| match encode(w)?.as_slice() {
-                [one] => Ok(*one),
-                _ => Err(ExperimentError::Config(format!(
-                    "the world's word '{w}' is not one token"
-                ))),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let eos = tokenizer.eos_id();
-        let mut allowed = vec![false; tokenizer.vocab_size()];
-        for &w in &words {
-            allowed[w as usize] = true;
-        }
-        allowed[eos as usize] = true;
-        let max_new = world.lengths().1 + 1;
-        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0) + max_new;
+        let longest = space.prompts.iter().map(Vec::len).max().unwrap_or(0) + space.max_new;
         if longest > c.policy_model.max_len {
             return Err(ExperimentError::Config(format!(
                 "policy_model.max_len = {}: prompts and responses need {longest} tokens",
                 c.policy_model.max_len
             )));
         }
-        let policy = c.policy_model.init_seeded(&allowed, seed, device);
+        if space.prompts.iter().any(Vec::is_empty) {
+            return Err(ExperimentError::Config(
+                "a prompt has no tokens: the policy needs one to condition on".into(),
+            ));
+        }
+        let policy = c.policy_model.init_seeded(&space.allowed(), seed, device);
         Ok(Self {
             reference: policy.clone(),
             critic: c
                 .policy_model
-                .init_critic(tokenizer.vocab_size(), seed ^ 0xC417, device),
+                .init_critic(space.vocab_size, seed ^ 0xC417, device),
             policy,
             optim: optimizer(c.lm_lr, c.grad_clip),
             critic_optim: optimizer(c.lm_critic_lr, 0.0),
             sft_optim: optimizer(c.sft_lr, 1.0),
-            prompts,
-            words,
-            eos,
-            pad: tokenizer.pad_id(),
-            max_new,
+            space,
             sft_done: 0,
             sft_lr: c.sft_lr,
-            rng: Rng::derived(seed, "sft"),
         })
+    }
+
+    /// Replace the critic (the value head on the reward model's trunk), before PPO starts.
+    pub fn set_critic(&mut self, critic: ValueLm) {
+        self.critic = critic;
+    }
+
+    /// Give the critic a constant value head `c` (its own trunk kept), before PPO starts.
+    pub fn set_critic_constant(&mut self, c: f32) {
+        self.critic = self.critic.clone().with_constant(c);
+    }
+
+    /// The token space the policy acts in.
+    pub fn space(&self) -> &TokenSpace {
+        &self.space
+    }
+
+    /// The policy and the critic as weight records (burn's bytes).
+    pub fn weights(&self) -> Result<(Vec<u8>, Vec<u8>), ExperimentError> {
+        let bytes = |r: burn::store::ModuleRecord| {
+            r.into_bytes()
+                .map(|b| b.to_vec())
+                .map_err(|e| ExperimentError::Model(format!("the policy's weights: {e}")))
+        };
+        Ok((
+            bytes(self.policy.clone().into_record())?,
+            bytes(self.critic.clone().into_record())?,
+        ))
     }
 
     /// SFT steps taken.
@@ -114,27 +111,19 @@ impl LmAgent {
         self.sft_done
     }
 
-    /// One SFT step on fresh reference responses; after the last, the policy becomes the frozen
-    /// reference. Returns the loss.
+    /// One SFT step on `responses` (prompt, actions without EOS); after the last, the policy
+    /// becomes the frozen reference. Returns the loss.
     pub async fn sft(
         &mut self,
-        world: &World,
-        batch: usize,
+        responses: &[(usize, Vec<usize>)],
         last: bool,
     ) -> Result<f32, ExperimentError> {
-        let items: Vec<(Vec<u32>, usize)> = (0..batch.max(1))
-            .map(|_| {
-                let p = world.sample_prompt(&mut self.rng);
-                let mut seq = self.prompts[p.topic].clone();
-                let start = seq.len();
-                seq.extend(
-                    world
-                        .sample_response(p, &mut self.rng)
-                        .iter()
-                        .map(|&w| self.words[w]),
-                );
-                seq.push(self.eos);
-                (seq, start)
+        let items: Vec<(Vec<u32>, usize)> = responses
+            .iter()
+            .map(|(p, words)| {
+                let mut seq = self.space.sequence(*p, words);
+                seq.push(self.space.eos);
+                (seq, self.space.prompts[*p].len())
             })
             .collect();
         let seqs: Vec<&[u32]> = items.iter().map(|(s, _)| s.as_slice()).collect();
@@ -144,7 +133,7 @@ impl LmAgent {
             &mut self.sft_optim,
             &seqs,
             &starts,
-            self.pad,
+            self.space.pad,
             self.sft_lr,
         )
         .await?;
@@ -156,21 +145,13 @@ impl LmAgent {
         Ok(loss)
     }
 
-    /// Token ids of `prompt`'s sequence with `actions` (EOS is the action after the words).
-    fn sequence(&self, prompt: usize, actions: &[usize]) -> Vec<u32> {
-        let mut s = self.prompts[prompt].clone();
-        s.extend(
-            actions
-                .iter()
-                .map(|&a| self.words.get(a).copied().unwrap_or(self.eos)),
-        );
-        s
-    }
-
     fn batch(&self, items: &[(usize, &[usize])]) -> PaddedBatch {
-        let seqs: Vec<Vec<u32>> = items.iter().map(|(p, a)| self.sequence(*p, a)).collect();
+        let seqs: Vec<Vec<u32>> = items
+            .iter()
+            .map(|(p, a)| self.space.sequence(*p, a))
+            .collect();
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
-        pad_sequences(&refs, self.pad)
+        pad_sequences(&refs, self.space.pad)
     }
 
     /// Per-action entries of a `[rows, width]` host matrix: action j of a row sits at the
@@ -180,43 +161,37 @@ impl LmAgent {
             .iter()
             .enumerate()
             .map(|(r, (p, a))| {
-                let start = self.prompts[*p].len() - 1;
+                let start = self.space.prompts[*p].len() - 1;
                 (0..a.len()).map(|j| flat[r * width + start + j]).collect()
             })
             .collect()
     }
 
-    /// Draw a response per prompt: actions are word indices, then EOS (`words.len()`).
+    /// Draw a response per prompt: actions (see [`TokenSpace`]), then EOS unless the length
+    /// limit stopped it.
     pub async fn sample(
         &self,
         prompts: &[usize],
         sampling: &Sampling,
         rng: &mut Rng,
     ) -> Result<Vec<Vec<usize>>, ExperimentError> {
-        let asks: Vec<Vec<u32>> = prompts.iter().map(|&p| self.prompts[p].clone()).collect();
-        let eos_action = self.words.len();
+        let asks: Vec<Vec<u32>> = prompts
+            .iter()
+            .map(|&p| self.space.prompts[p].clone())
+            .collect();
         let tokens = sample(
             &self.policy,
             &asks,
-            self.max_new,
-            self.eos,
-            self.pad,
+            self.space.max_new,
+            self.space.eos,
+            self.space.pad,
             sampling,
             rng,
         )
         .await?;
         Ok(tokens
             .iter()
-            .map(|t| {
-                t.iter()
-                    .map(|&id| {
-                        self.words
-                            .iter()
-                            .position(|&w| w == id)
-                            .unwrap_or(eos_action)
-                    })
-                    .collect()
-            })
+            .map(|t| t.iter().map(|&id| self.space.action(id)).collect())
             .collect())
     }
 
@@ -275,7 +250,7 @@ impl LmAgent {
             let now = self.at_actions(&read_floats(logp.clone().detach()).await?, w, &items);
             let mut coef = vec![0.0f32; rows * w];
             for (r, &i) in chunk.iter().enumerate() {
-                let start = self.prompts[batch[i].prompt].len() - 1;
+                let start = self.space.prompts[batch[i].prompt].len() - 1;
                 for j in 0..batch[i].actions.len() {
                     let t = policy_term(now[r][j], batch[i].logp[j], batch[i].advantages[j], pclip);
                     stats.policy_loss += f64::from(t.loss);
@@ -294,7 +269,7 @@ impl LmAgent {
                     self.at_actions(&read_floats(values.clone().detach()).await?, width, &items);
                 let mut vcoef = vec![0.0f32; rows * width];
                 for (r, &i) in chunk.iter().enumerate() {
-                    let start = self.prompts[batch[i].prompt].len() - 1;
+                    let start = self.space.prompts[batch[i].prompt].len() - 1;
                     for j in 0..batch[i].actions.len() {
                         let v =
                             value_term(v_now[r][j], batch[i].values[j], batch[i].returns[j], vclip);

@@ -4,6 +4,7 @@ pub mod adam;
 pub mod bon;
 pub mod config;
 pub mod curves;
+pub mod env;
 pub mod event;
 pub mod factorised;
 pub mod lm;
@@ -12,6 +13,7 @@ pub mod proxy;
 pub mod report;
 pub mod rollout;
 pub mod runner;
+pub mod space;
 
 pub use config::PpoConfig;
 pub use curves::PpoStep;

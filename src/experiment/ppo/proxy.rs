@@ -1,20 +1,18 @@
-//! The proxy reward model as PPO and best-of-n read it: the world's prompts and responses
-//! (word ids) encoded the way the reward model was trained, scored in batches.
-use crate::data::encode::{encode_sequence, kept_prompt_len, pad_sequences};
-use crate::data::synthetic::{Prompt, World};
+//! A reward model as PPO and best-of-n read it (the proxy, or the text track's gold): responses
+//! (actions) to prompts encoded in the model's own token space, scored in batches.
+use super::space::TokenSpace;
+use crate::data::encode::pad_sequences;
+use crate::data::synthetic::World;
 use crate::data::tokenizer::TextTokenizer;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::rm::step::read_floats;
-use crate::model::RewardModel;
+use crate::model::{RewardModel, RewardModelConfig};
 
-/// A trained reward model and the token ids of the world's prompts and words.
+/// A trained reward model and the token space it reads.
 pub struct Proxy {
     model: RewardModel,
-    prompts: Vec<Vec<u32>>,
-    words: Vec<u32>,
-    eos: u32,
-    pad: u32,
-    max_len: usize,
+    config: RewardModelConfig,
+    space: TokenSpace,
 }
 
 impl Proxy {
@@ -23,54 +21,50 @@ impl Proxy {
         model: RewardModel,
         tokenizer: &TextTokenizer,
         world: &World,
-        max_len: usize,
+        config: &RewardModelConfig,
     ) -> Result<Self, ExperimentError> {
-        let id = |text: &str| -> Result<Vec<u32>, ExperimentError> {
-            tokenizer.encode(text).map_err(|e| {
-                ExperimentError::Config(format!(
-                    "the reward model's tokenizer cannot read the world's text '{text}' ({e}): use a model trained on the synthetic world"
-                ))
-            })
-        };
-        let prompts = (0..world.prompts())
-            .map(|topic| id(&Prompt { topic }.text()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let words = world
-            .response_words()
-            .iter()
-            .map(|w| match id(w)?.as_slice() {
-                [one] => Ok(*one),
-                _ => Err(ExperimentError::Config(format!(
-                    "the reward model's tokenizer splits the world's word '{w}': use a model trained on the synthetic world"
-                ))),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            model,
-            prompts,
-            words,
-            eos: tokenizer.eos_id(),
-            pad: tokenizer.pad_id(),
-            max_len,
-        })
+        let space = TokenSpace::world(world, tokenizer)
+            .map_err(|e| ExperimentError::Config(format!("the reward model's tokenizer: {e}")))?;
+        Ok(Self::in_space(model, space, config))
     }
 
-    /// Scores of responses (word ids) to prompts, in order.
+    /// A model that reads `space`'s ids (trained with the same tokenizer).
+    pub fn in_space(model: RewardModel, space: TokenSpace, config: &RewardModelConfig) -> Self {
+        Self {
+            model,
+            config: config.clone(),
+            space,
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &RewardModel {
+        &self.model
+    }
+
+    /// The model's shape.
+    pub fn config(&self) -> &RewardModelConfig {
+        &self.config
+    }
+
+    /// The token space it reads.
+    pub fn space(&self) -> &TokenSpace {
+        &self.space
+    }
+
+    /// Scores of responses (actions without EOS) to prompts, in order.
     pub async fn score(&self, items: &[(usize, Vec<usize>)]) -> Result<Vec<f32>, ExperimentError> {
         let mut out = Vec::with_capacity(items.len());
         for chunk in items.chunks(256) {
             let mut seqs = Vec::with_capacity(chunk.len());
             let mut starts = Vec::with_capacity(chunk.len());
             for (p, words) in chunk {
-                let response: Vec<u32> = words.iter().map(|&w| self.words[w]).collect();
-                let prompt = &self.prompts[*p];
-                let ids = encode_sequence(prompt, &response, self.eos, self.max_len)
-                    .map_err(|e| ExperimentError::Config(e.to_string()))?;
-                starts.push(kept_prompt_len(prompt.len(), response.len(), self.max_len));
+                let (ids, start) = self.space.scored(*p, words, self.config.max_len)?;
+                starts.push(start);
                 seqs.push(ids);
             }
             let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
-            let mut batch = pad_sequences(&refs, self.pad);
+            let mut batch = pad_sequences(&refs, self.space.pad);
             batch.starts = starts;
             out.extend(read_floats(self.model.forward(&batch).rewards).await?);
             crate::compute::yield_to_host().await;

@@ -11,6 +11,12 @@ pub struct PpoReport {
     pub config: Run<PpoConfig>,
     /// The proxy reward model's held-out accuracy against the gold reward.
     pub proxy_validation_accuracy: Option<f32>,
+    /// The gold reward model's held-out accuracy on the pairs' labels (text track).
+    #[serde(default)]
+    pub gold_validation_accuracy: Option<f32>,
+    /// How the critic started, in words.
+    #[serde(default)]
+    pub critic_init: String,
     /// Mean gold reward of the starting policy (step 0's batch).
     pub gold_initial: f64,
     /// The highest value of the gold reward's trailing moving average (`smooth` steps).

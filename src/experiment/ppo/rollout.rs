@@ -109,16 +109,32 @@ pub struct UpdateStats {
     pub vf_clip_frac: f64,
 }
 
-/// What the update changes.
-pub struct Learner<'a> {
+/// The factorised policy as PPO's learner: the policy, its frozen reference, the tabular critic
+/// (one value per prompt and position) and their optimizers.
+#[derive(Clone, Debug)]
+pub struct FactorisedAgent {
     /// The policy.
-    pub policy: &'a mut Factorised,
-    /// The tabular critic, one value per (prompt, position).
-    pub critic: &'a mut [f64],
-    /// The policy's optimizer.
-    pub policy_adam: &'a mut Adam,
-    /// The critic's optimizer.
-    pub critic_adam: &'a mut Adam,
+    pub policy: Factorised,
+    /// The reference (the world's reference distribution).
+    pub reference: Factorised,
+    /// The tabular critic.
+    pub critic: Vec<f64>,
+    policy_adam: Adam,
+    critic_adam: Adam,
+}
+
+impl FactorisedAgent {
+    /// The policy at `reference`, the critic at 0.
+    pub fn new(reference: Factorised) -> Self {
+        let critic = vec![0.0; reference.states()];
+        Self {
+            policy_adam: Adam::new(reference.len()),
+            critic_adam: Adam::new(critic.len()),
+            policy: reference.clone(),
+            reference,
+            critic,
+        }
+    }
 }
 
 /// The minibatches of the PPO epochs, in order: each epoch shuffles the batch's indices and
@@ -138,7 +154,12 @@ pub fn minibatches(len: usize, c: &PpoConfig, rng: &mut Rng) -> Vec<Vec<usize>> 
 }
 
 /// The PPO epochs over shuffled minibatches of `batch`.
-pub fn update(l: Learner<'_>, batch: &[Rollout], c: &PpoConfig, rng: &mut Rng) -> UpdateStats {
+pub fn update(
+    l: &mut FactorisedAgent,
+    batch: &[Rollout],
+    c: &PpoConfig,
+    rng: &mut Rng,
+) -> UpdateStats {
     let pclip = PpoConfig::on(c.policy_clip);
     let vclip = PpoConfig::on(c.value_clip);
     let gclip = (c.grad_clip > 0.0).then_some(c.grad_clip);
@@ -182,7 +203,7 @@ pub fn update(l: Learner<'_>, batch: &[Rollout], c: &PpoConfig, rng: &mut Rng) -
         tokens_seen += n;
         l.policy_adam.step(&mut l.policy.logits, &grad, c.lr, gclip);
         if c.critic {
-            l.critic_adam.step(l.critic, &vgrad, c.critic_lr, None);
+            l.critic_adam.step(&mut l.critic, &vgrad, c.critic_lr, None);
         }
     }
     let n = tokens_seen.max(1) as f64;

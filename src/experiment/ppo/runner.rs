@@ -1,58 +1,69 @@
-//! The PPO run: first the proxy reward model (the reward-model runner on the world's pairs),
-//! then PPO iterations of the factorised policy against it, measured against the world's gold
-//! reward at every step. One iteration per [`Runner::step`], so the browser can drive it.
+//! The PPO run: first the reward models (the reward-model runner: the proxy on the world's
+//! pairs; on HH text the gold model on every pair, then the proxy on pairs it relabels), then
+//! PPO iterations of the policy against the proxy, measured against the gold reward at every
+//! step. One iteration per [`Runner::step`], so the browser can drive it.
 use std::sync::Arc;
 
 use web_time::Instant;
 
-use super::adam::Adam;
 use super::bon::{BonPoint, best_of_n, powers_of_two};
 use super::config::{CriticInit, PolicyKind, PpoConfig, RewardNorm};
 use super::curves::{PpoStep, moving_average};
+use super::env::{Env, TextEnv, relabelled};
 use super::event::{PpoEvent, SampleView, TokenView};
 use super::factorised::Factorised;
 use super::lm_agent::LmAgent;
 use super::proxy::Proxy;
 use super::report::PpoReport;
-use super::rollout::{Learner, Rollout, entering_score, make_experiences, update};
+use super::rollout::{FactorisedAgent, Rollout, entering_score, make_experiences, update};
+use super::space::TokenSpace;
 use crate::compute::Compute;
 use crate::data::rng::Rng;
-use crate::data::synthetic::{Prompt, World};
 use crate::experiment::config::{DataSource, Run};
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::{Job, JobQueue};
 use crate::experiment::prepare::{PreparedData, Upload, prepare};
-use crate::experiment::rm::TrainPlan;
+use crate::experiment::rm::{RmTrainConfig, TrainPlan};
 use crate::experiment::runner::{Progress, Runner, StepFuture, report_value};
+use crate::model::Arch;
+use crate::model::policy::ValueLm;
 use crate::model::saved::SavedRewardModel;
 use crate::rl::collapse::{CollapseDetector, StepSignals};
 use crate::rl::metrics::{distinct_2, max_token_frequency, mean_std, skewness};
 use crate::rl::moments::RunningMoments;
 use crate::rl::shaping::k1_mean;
 
+/// Who learns: the factorised policy with its tabular critic, or the transformer policy LM
+/// with its transformer critic.
+enum Agent {
+    Factorised(Box<FactorisedAgent>),
+    Lm(Box<LmAgent>),
+}
+
 /// A PPO run.
 pub struct PpoRunner {
     run: Run<PpoConfig>,
     compute: Compute,
     data: Arc<PreparedData>,
-    world: World,
+    /// What the reward models trained on, in words.
+    data_label: String,
+    env: Env,
     queue: JobQueue,
+    /// Optimizer steps of reward-model stages already finished (the text track's gold model).
+    stages_done: usize,
     proxy: Option<Proxy>,
     /// The proxy came from a saved model: PPO starts at the first step.
     proxy_loaded: bool,
     proxy_accuracy: Option<f32>,
+    gold_accuracy: Option<f32>,
+    critic_init: String,
     best_of_n: Vec<BonPoint>,
-    policy: Factorised,
-    reference: Factorised,
-    critic: Vec<f64>,
-    policy_adam: Adam,
-    critic_adam: Adam,
-    /// The transformer policy (policy = transformer); the factorised fields then go unused.
-    lm: Option<Box<LmAgent>>,
+    agent: Agent,
     moments: RunningMoments,
     detector: CollapseDetector,
     rng: Rng,
+    sft_rng: Rng,
     step: usize,
     curves: Vec<PpoStep>,
     collapse_steps: Vec<usize>,
@@ -62,9 +73,77 @@ pub struct PpoRunner {
     finished: bool,
 }
 
+/// A job training a reward model on `data`'s split.
+fn rm_job(
+    run: &Run<PpoConfig>,
+    config: &RmTrainConfig,
+    data: &PreparedData,
+    stage: usize,
+    name: &str,
+) -> Job {
+    Job {
+        phase: Phase::Stage {
+            stage,
+            name: name.into(),
+        },
+        config: run.with(config.clone()),
+        plan: TrainPlan {
+            measure_features: false,
+            ..TrainPlan::from_split(data)
+        },
+    }
+}
+
+/// The proxy from a saved model file, checked against the run's world.
+fn load_proxy(
+    bytes: &[u8],
+    env: &Env,
+    compute: &Compute,
+    world_config: &crate::data::synthetic::SyntheticConfig,
+) -> Result<Proxy, ExperimentError> {
+    let model_error =
+        |e: String| ExperimentError::Model(format!("the proxy reward model file: {e}"));
+    let Env::World(world) = env else {
+        return Err(model_error(
+            "the text track trains its own gold and proxy reward models: drop --rm".into(),
+        ));
+    };
+    let saved = SavedRewardModel::from_bytes(bytes).map_err(|e| model_error(e.to_string()))?;
+    let trained = crate::experiment::rm::score::training_config(&saved)
+        .map_err(|e| model_error(e.to_string()))?;
+    match &trained.data.source {
+        DataSource::Synthetic(t)
+            if t.seed == world_config.seed
+                && (t.min_len, t.max_len) == (world_config.min_len, world_config.max_len) => {}
+        DataSource::Synthetic(t) => {
+            return Err(model_error(format!(
+                "it was trained on the synthetic world with seed {} and lengths {}..={}, this run's world has seed {} and lengths {}..={}: use the same world (--world-seed {})",
+                t.seed,
+                t.min_len,
+                t.max_len,
+                world_config.seed,
+                world_config.min_len,
+                world_config.max_len,
+                t.seed
+            )));
+        }
+        other => {
+            return Err(model_error(format!(
+                "it was trained on {}, not the synthetic world: PPO measures gold, which only the synthetic world knows",
+                other.label()
+            )));
+        }
+    }
+    let model = saved
+        .load(&compute.train_device())
+        .map_err(|e| model_error(e.to_string()))?;
+    Proxy::new(model, &saved.tokenizer, world, &saved.header.model)
+}
+
 impl PpoRunner {
-    /// Load the world's pairs and set up the proxy stage and the policy. With `proxy_file` (the
-    /// bytes of a saved reward model trained on this world) PPO uses that model and trains none.
+    /// Load the pairs and set up the reward-model stages and the policy. With `proxy_file`
+    /// (the bytes of a saved reward model trained on this synthetic world) PPO uses that model
+    /// and trains none.
     pub fn setup(
         run: Run<PpoConfig>,
         compute: Compute,
@@ -73,92 +152,87 @@ impl PpoRunner {
     ) -> Result<Self, ExperimentError> {
         run.validate().map_err(ExperimentError::Config)?;
         let c = &run.experiment;
-        let DataSource::Synthetic(world_config) = &run.data.source else {
-            return Err(ExperimentError::Config(
-                "ppo runs on the synthetic world for now (--world synthetic): the text track needs the transformer policy, which is not built yet".into(),
-            ));
-        };
-        let world = World::new(world_config);
-        let data = Arc::new(prepare(&run.data, c.proxy.model.max_len, run.seed, upload)?);
-        let plan = TrainPlan {
-            measure_features: false,
-            ..TrainPlan::from_split(&data)
-        };
-        let job = Job {
-            phase: Phase::Stage {
-                stage: 0,
-                name: "proxy reward model".into(),
-            },
-            config: run.with(c.proxy.clone()),
-            plan,
-        };
-        let loaded = proxy_file
-            .map(|bytes| -> Result<Proxy, ExperimentError> {
-                let model_error =
-                    |e: String| ExperimentError::Model(format!("the proxy reward model file: {e}"));
-                let saved =
-                    SavedRewardModel::from_bytes(bytes).map_err(|e| model_error(e.to_string()))?;
-                let trained = crate::experiment::rm::score::training_config(&saved)
-                    .map_err(|e| model_error(e.to_string()))?;
-                match &trained.data.source {
-                    DataSource::Synthetic(t)
-                        if t.seed == world_config.seed
-                            && (t.min_len, t.max_len)
-                                == (world_config.min_len, world_config.max_len) => {}
-                    DataSource::Synthetic(t) => {
-                        return Err(model_error(format!(
-                            "it was trained on the synthetic world with seed {} and lengths {}..={}, this run's world has seed {} and lengths {}..={}: use the same world (--world-seed {})",
-                            t.seed, t.min_len, t.max_len, world_config.seed, world_config.min_len, world_config.max_len, t.seed
-                        )));
-                    }
-                    other => {
-                        return Err(model_error(format!(
-                            "it was trained on {}, not the synthetic world: PPO measures gold, which only the synthetic world knows",
-                            other.label()
+        let (env, data, job, loaded) = match &run.data.source {
+            DataSource::Synthetic(world_config) => {
+                let env = Env::World(crate::data::synthetic::World::new(world_config));
+                let data = prepare(&run.data, c.proxy.model.max_len, run.seed, upload)?;
+                let job = rm_job(&run, &c.proxy, &data, 0, "proxy reward model");
+                let loaded = proxy_file
+                    .map(|bytes| load_proxy(bytes, &env, &compute, world_config))
+                    .transpose()?;
+                (env, data, job, loaded)
+            }
+            other => {
+                if c.policy != PolicyKind::Transformer {
+                    return Err(ExperimentError::Config(format!(
+                        "{}: the factorised policy lives in the synthetic world; text needs policy = transformer (--policy transformer)",
+                        other.label()
+                    )));
+                }
+                if proxy_file.is_some() {
+                    return Err(ExperimentError::Config(
+                        "--rm: the text track trains its own gold and proxy reward models; drop --rm".into(),
+                    ));
+                }
+                for (name, m) in [("proxy", &c.proxy.model), ("text.gold", &c.text.gold.model)] {
+                    if m.arch == Arch::Counts {
+                        return Err(ExperimentError::Config(format!(
+                            "{name}.model.arch = counts reads the synthetic world's words only: use bow or transformer on text"
                         )));
                     }
                 }
-                let model = saved
-                    .load(&compute.train_device())
-                    .map_err(|e| model_error(e.to_string()))?;
-                Proxy::new(model, &saved.tokenizer, &world, saved.header.model.max_len)
-            })
-            .transpose()?;
+                let max_len = c.proxy.model.max_len.min(c.text.gold.model.max_len);
+                let data = prepare(&run.data, max_len, run.seed, upload)?;
+                let env = Env::Text(Box::new(TextEnv::new(
+                    &data,
+                    c.text.prompt_tokens,
+                    c.text.response_tokens,
+                )?));
+                let job = rm_job(&run, &c.text.gold, &data, 0, "gold reward model");
+                (env, data, job, None)
+            }
+        };
+        let data = Arc::new(data);
         let jobs = if loaded.is_some() {
             Vec::new()
         } else {
             vec![job]
         };
         let queue = JobQueue::new(compute.clone(), Arc::clone(&data), jobs);
-        let lm = match c.policy {
-            PolicyKind::Transformer => Some(Box::new(LmAgent::new(
+        let agent = match (&env, c.policy) {
+            (Env::World(world), PolicyKind::Factorised) => {
+                Agent::Factorised(Box::new(FactorisedAgent::new(Factorised::reference(world))))
+            }
+            (Env::World(world), PolicyKind::Transformer) => Agent::Lm(Box::new(LmAgent::new(
                 c,
-                &world,
-                &data.tokenizer,
+                TokenSpace::world(world, &data.tokenizer)?,
                 run.seed,
                 &compute.train_device(),
             )?)),
-            PolicyKind::Factorised => None,
+            (Env::Text(text), _) => Agent::Lm(Box::new(LmAgent::new(
+                c,
+                text.space.clone(),
+                run.seed,
+                &compute.train_device(),
+            )?)),
         };
-        let policy = Factorised::reference(&world);
-        let critic = vec![0.0; policy.states()];
         Ok(Self {
-            policy_adam: Adam::new(policy.len()),
-            critic_adam: Adam::new(critic.len()),
-            reference: policy.clone(),
             detector: CollapseDetector::new(c.collapse.clone()),
             rng: Rng::derived(run.seed, "ppo"),
-            policy,
-            critic,
+            sft_rng: Rng::derived(run.seed, "sft"),
+            agent,
             queue,
-            world,
+            stages_done: 0,
+            env,
+            data_label: data.label.clone(),
             data,
             compute,
             run,
             proxy_loaded: loaded.is_some(),
             proxy: loaded,
-            lm,
             proxy_accuracy: None,
+            gold_accuracy: None,
+            critic_init: String::new(),
             best_of_n: Vec::new(),
             moments: RunningMoments::default(),
             step: 0,
@@ -176,20 +250,61 @@ impl PpoRunner {
         &self.curves
     }
 
-    /// True when the policy is the transformer (then [`Self::policy`] and [`Self::critic`] are
-    /// unused).
+    /// True when the policy is the transformer.
     pub fn transformer(&self) -> bool {
-        self.lm.is_some()
+        matches!(self.agent, Agent::Lm(_))
     }
 
-    /// The factorised policy.
-    pub fn policy(&self) -> &Factorised {
-        &self.policy
+    /// The factorised policy and its tabular critic (policy = factorised).
+    pub fn factorised(&self) -> Option<(&Factorised, &[f64])> {
+        match &self.agent {
+            Agent::Factorised(a) => Some((&a.policy, &a.critic)),
+            Agent::Lm(_) => None,
+        }
     }
 
-    /// The tabular critic.
-    pub fn critic(&self) -> &[f64] {
-        &self.critic
+    /// The files that keep the trained policy and critic for later rounds: `policy.json` and
+    /// `critic.json` (factorised: logits and values), or `policy.json` (the shape and token
+    /// space), `policy.bin`, `critic.bin` (burn records) and `tokenizer.json` (transformer).
+    pub fn model_files(&self) -> Result<Vec<(&'static str, Vec<u8>)>, ExperimentError> {
+        let json = |v: serde_json::Value| v.to_string().into_bytes();
+        Ok(match &self.agent {
+            Agent::Factorised(a) => vec![
+                (
+                    "policy.json",
+                    json(serde_json::json!({"kind": "factorised", "logits": a.policy.logits})),
+                ),
+                (
+                    "critic.json",
+                    json(serde_json::json!({"kind": "tabular", "values": a.critic})),
+                ),
+            ],
+            Agent::Lm(lm) => {
+                let (policy, critic) = lm.weights()?;
+                let space = lm.space();
+                vec![
+                    (
+                        "policy.json",
+                        json(serde_json::json!({
+                            "kind": "transformer",
+                            "policy_model": self.run.experiment.policy_model,
+                            "vocab_size": space.vocab_size,
+                            "prompts": space.prompts,
+                            "actions": space.words,
+                            "max_new": space.max_new,
+                            "weights": "policy.bin",
+                            "critic": "critic.bin",
+                        })),
+                    ),
+                    ("policy.bin", policy),
+                    ("critic.bin", critic),
+                    (
+                        "tokenizer.json",
+                        self.data.tokenizer.to_json()?.into_bytes(),
+                    ),
+                ]
+            }
+        })
     }
 
     /// Proxy scores of responses (word ids) to prompts.
@@ -204,21 +319,19 @@ impl PpoRunner {
 
     /// The words of a response (its actions without EOS).
     fn words(&self, actions: &[usize]) -> Vec<usize> {
-        actions
-            .iter()
-            .copied()
-            .filter(|&a| a != self.policy.eos())
-            .collect()
+        let eos = self.env.eos_action();
+        actions.iter().copied().filter(|&a| a != eos).collect()
     }
 
-    /// After the proxy trained: best-of-n on it, and the critic from it when asked.
+    /// After the proxy trained: best-of-n on it (synthetic world), and the critic from it
+    /// when asked.
     async fn start_ppo(&mut self) -> Result<Vec<Event>, ExperimentError> {
-        let c = &self.run.experiment;
+        let c = self.run.experiment.clone();
         let mut events = Vec::new();
-        if c.bon_trials > 0 {
+        if let (Env::World(world), true) = (&self.env, c.bon_trials > 0) {
             if let Some(proxy) = &self.proxy {
                 self.best_of_n = best_of_n(
-                    &self.world,
+                    world,
                     proxy,
                     &powers_of_two(c.bon_max_n),
                     c.bon_trials,
@@ -233,72 +346,145 @@ impl PpoRunner {
                 .into(),
             );
         }
-        if self.run.experiment.critic_init == CriticInit::RewardModel && self.lm.is_none() {
-            // The critic learns returns built from the score as it enters the rewards
-            // (normalised, scaled, clipped): it starts at the reference samples' mean of that
-            // score, and the running moments start from those samples too.
-            let mut rng = Rng::derived(self.run.seed, "critic-init");
-            let mut by_prompt = Vec::new();
-            for p in 0..self.world.prompts() {
-                let items: Vec<(usize, Vec<usize>)> = (0..64)
-                    .map(|_| (p, self.world.sample_response(Prompt { topic: p }, &mut rng)))
-                    .collect();
-                by_prompt.push(self.score(&items).await?);
-            }
-            let c = &self.run.experiment;
-            if c.reward_norm != RewardNorm::None {
-                self.moments.update(&by_prompt.concat());
-            }
-            let clip = PpoConfig::on(c.reward_clip);
-            for (p, scores) in by_prompt.iter().enumerate() {
-                let transformed: Vec<f64> = scores
-                    .iter()
-                    .map(|&x| f64::from(entering_score(x, c.reward_norm, clip, &self.moments)))
-                    .collect();
-                let mean = transformed.iter().sum::<f64>() / transformed.len().max(1) as f64;
-                for t in 0..self.world.lengths().1 {
-                    self.critic[self.policy.state(p, t)] = mean;
-                }
-            }
-        }
+        self.critic_init = match c.critic_init {
+            CriticInit::Zero => "zero".into(),
+            CriticInit::RewardModel => self.init_critic().await?,
+        };
         events.insert(
             0,
             PpoEvent::Setup {
-                data: self.data.label.clone(),
+                data: self.data_label.clone(),
                 proxy_validation_accuracy: self.proxy_accuracy,
-                steps: self.run.experiment.steps,
-                rollouts: self.run.experiment.rollouts,
+                gold_validation_accuracy: self.gold_accuracy,
+                critic_init: self.critic_init.clone(),
+                steps: c.steps,
+                rollouts: c.rollouts,
             }
             .into(),
         );
         Ok(events)
     }
 
+    /// The critic from the proxy. The critic learns returns built from the score as it enters
+    /// the rewards (normalised, scaled, clipped), so it starts at that score of reference
+    /// responses, and the running moments start from them too. Returns what it did, in words.
+    async fn init_critic(&mut self) -> Result<String, ExperimentError> {
+        let c = self.run.experiment.clone();
+        let clip = PpoConfig::on(c.reward_clip);
+        let mut rng = Rng::derived(self.run.seed, "critic-init");
+        match &self.agent {
+            Agent::Factorised(_) => {
+                let mut by_prompt = Vec::new();
+                for p in 0..self.env.prompts() {
+                    let items = self.env.references_for(p, 64, &mut rng);
+                    by_prompt.push(self.score(&items).await?);
+                }
+                if c.reward_norm != RewardNorm::None {
+                    self.moments.update(&by_prompt.concat());
+                }
+                let max_len = self.env.lengths().1;
+                let Agent::Factorised(a) = &mut self.agent else {
+                    unreachable!("matched above")
+                };
+                for (p, scores) in by_prompt.iter().enumerate() {
+                    let mean = scores
+                        .iter()
+                        .map(|&x| f64::from(entering_score(x, c.reward_norm, clip, &self.moments)))
+                        .sum::<f64>()
+                        / scores.len().max(1) as f64;
+                    for t in 0..max_len {
+                        let s = a.policy.state(p, t);
+                        a.critic[s] = mean;
+                    }
+                }
+                Ok("tabular: each prompt's values at the proxy's mean entering score of 64 reference responses".into())
+            }
+            Agent::Lm(_) => {
+                let items: Vec<(usize, Vec<usize>)> =
+                    (0..256).map(|_| self.env.reference(&mut rng)).collect();
+                let scores = self.score(&items).await?;
+                if c.reward_norm != RewardNorm::None {
+                    self.moments.update(&scores);
+                }
+                let entering: Vec<f64> = scores
+                    .iter()
+                    .map(|&x| f64::from(entering_score(x, c.reward_norm, clip, &self.moments)))
+                    .collect();
+                let mean = (entering.iter().sum::<f64>() / entering.len().max(1) as f64) as f32;
+                // The entering score as an affine map of the raw one (clipping aside).
+                let (scale, shift) = match c.reward_norm {
+                    RewardNorm::None => (1.0, 0.0),
+                    RewardNorm::Scale => (1.0 / self.moments.std() as f32, 0.0),
+                    RewardNorm::Normalise => {
+                        let sd = self.moments.std() as f32;
+                        (1.0 / sd, -(self.moments.mean as f32) / sd)
+                    }
+                };
+                let Some(proxy) = &self.proxy else {
+                    return Err(ExperimentError::Config(
+                        "the proxy reward model is not trained yet".into(),
+                    ));
+                };
+                let Agent::Lm(lm) = &mut self.agent else {
+                    unreachable!("matched above")
+                };
+                let longest =
+                    lm.space().prompts.iter().map(Vec::len).max().unwrap_or(0) + lm.space().max_new;
+                let same_ids = proxy.space() == lm.space();
+                let shape = proxy.config().trunk_shape(lm.space().vocab_size);
+                let on_trunk = (same_ids && proxy.config().max_len >= longest)
+                    .then(|| ValueLm::from_reward_model(proxy.model(), &shape, scale, shift))
+                    .flatten();
+                Ok(match on_trunk {
+                    Some(critic) => {
+                        lm.set_critic(critic);
+                        format!(
+                            "value head on the proxy's transformer trunk (the reward head × {scale:.3} + {shift:.3}, the reward normalisation)"
+                        )
+                    }
+                    None => {
+                        let why = if proxy.config().arch != Arch::Transformer {
+                            "the proxy is not a transformer, so there is no trunk to share"
+                        } else if !same_ids {
+                            "the proxy reads other token ids"
+                        } else {
+                            "the proxy's positions are shorter than the policy's sequences"
+                        };
+                        lm.set_critic_constant(mean);
+                        format!(
+                            "own trunk, value head constant at the proxy's mean entering score of 256 reference responses ({mean:.3}): {why}"
+                        )
+                    }
+                })
+            }
+        }
+    }
+
     /// One PPO iteration: sample, score, measure, update.
     async fn iterate(&mut self) -> Result<Vec<Event>, ExperimentError> {
         let t0 = Instant::now();
         let c = self.run.experiment.clone();
-        let mut batch: Vec<Rollout> = match &self.lm {
-            None => (0..c.rollouts)
+        let prompts = self.env.prompts();
+        let mut batch: Vec<Rollout> = match &self.agent {
+            Agent::Factorised(a) => (0..c.rollouts)
                 .map(|_| {
-                    let prompt = self.rng.below(self.world.prompts());
-                    let actions = self.policy.sample(prompt, &c.sampling, &mut self.rng);
+                    let prompt = self.rng.below(prompts);
+                    let actions = a.policy.sample(prompt, &c.sampling, &mut self.rng);
                     Rollout {
                         prompt,
-                        logp: self.policy.action_log_probs(prompt, &actions),
-                        ref_logp: self.reference.action_log_probs(prompt, &actions),
+                        logp: a.policy.action_log_probs(prompt, &actions),
+                        ref_logp: a.reference.action_log_probs(prompt, &actions),
                         values: (0..actions.len())
-                            .map(|t| self.critic[self.policy.state(prompt, t)] as f32)
+                            .map(|t| a.critic[a.policy.state(prompt, t)] as f32)
                             .collect(),
                         actions,
                         ..Default::default()
                     }
                 })
                 .collect(),
-            Some(lm) => {
-                let prompts: Vec<usize> = (0..c.rollouts)
-                    .map(|_| self.rng.below(self.world.prompts()))
-                    .collect();
+            Agent::Lm(lm) => {
+                let prompts: Vec<usize> =
+                    (0..c.rollouts).map(|_| self.rng.below(prompts)).collect();
                 let actions = lm.sample(&prompts, &c.sampling, &mut self.rng).await?;
                 let items: Vec<(usize, &[usize])> = prompts
                     .iter()
@@ -326,17 +512,18 @@ impl PpoRunner {
             .map(|r| (r.prompt, self.words(&r.actions)))
             .collect();
         let proxy = self.score(&items).await?;
-        for ((r, s), (p, w)) in batch.iter_mut().zip(proxy).zip(&items) {
+        let gold = self.env.gold(&items).await?;
+        for ((r, s), g) in batch.iter_mut().zip(proxy).zip(gold) {
             r.proxy = s;
-            r.gold = self.world.gold_reward(Prompt { topic: *p }, w);
+            r.gold = g;
         }
         make_experiences(&mut batch, &c, &mut self.moments);
-        let (entropy, exact_kl) = match &self.lm {
-            None => (
-                self.factorised_entropy(&batch),
-                Some(self.policy.exact_kl(&self.reference)),
+        let (entropy, exact_kl) = match &self.agent {
+            Agent::Factorised(a) => (
+                factorised_entropy(&a.policy, &batch),
+                Some(a.policy.exact_kl(&a.reference)),
             ),
-            Some(lm) => {
+            Agent::Lm(lm) => {
                 let items: Vec<(usize, &[usize])> = batch
                     .iter()
                     .map(|r| (r.prompt, r.actions.as_slice()))
@@ -346,19 +533,9 @@ impl PpoRunner {
         };
         let mut row = self.measure(&batch, &items, entropy, exact_kl);
         let mut events = self.views(&batch, &items);
-        let stats = match &mut self.lm {
-            None => update(
-                Learner {
-                    policy: &mut self.policy,
-                    critic: &mut self.critic,
-                    policy_adam: &mut self.policy_adam,
-                    critic_adam: &mut self.critic_adam,
-                },
-                &batch,
-                &c,
-                &mut self.rng,
-            ),
-            Some(lm) => lm.update(&batch, &c, &mut self.rng).await?,
+        let stats = match &mut self.agent {
+            Agent::Factorised(a) => update(a, &batch, &c, &mut self.rng),
+            Agent::Lm(lm) => lm.update(&batch, &c, &mut self.rng).await?,
         };
         row.policy_loss = stats.policy_loss;
         row.value_loss = stats.value_loss;
@@ -392,18 +569,6 @@ impl PpoRunner {
         self.step += 1;
         crate::compute::yield_to_host().await;
         Ok(events)
-    }
-
-    /// The batch's metrics (losses are filled in after the update).
-    /// Mean entropy of the factorised policy at the batch's positions.
-    fn factorised_entropy(&self, batch: &[Rollout]) -> f64 {
-        let tokens: usize = batch.iter().map(|r| r.actions.len()).sum();
-        batch
-            .iter()
-            .flat_map(|r| (0..r.actions.len()).map(move |t| (r.prompt, t)))
-            .map(|(p, t)| self.policy.entropy(p, t))
-            .sum::<f64>()
-            / tokens.max(1) as f64
     }
 
     /// The batch's metrics (losses are filled in after the update); `exact_kl` where the
@@ -444,7 +609,7 @@ impl PpoRunner {
             .sum::<f64>()
             / tokens.max(1) as f64;
         let words: Vec<Vec<usize>> = items.iter().map(|(_, w)| w.clone()).collect();
-        let max_len = self.world.lengths().1;
+        let (min_len, max_len) = self.env.lengths();
         let proxy: Vec<f64> = batch.iter().map(|r| f64::from(r.proxy)).collect();
         let adv: Vec<f64> = batch
             .iter()
@@ -471,7 +636,7 @@ impl PpoRunner {
             ppl_ref: (nll_ref / tokens.max(1) as f64).exp(),
             length: words.iter().map(Vec::len).sum::<usize>() as f64 / n,
             // A world with one length has every response at the limit: no signal there.
-            at_max_len: if self.world.lengths().0 < max_len {
+            at_max_len: if min_len < max_len {
                 words.iter().filter(|w| w.len() >= max_len).count() as f64 / n
             } else {
                 0.0
@@ -510,8 +675,8 @@ impl PpoRunner {
             .zip(items)
             .take(4)
             .map(|(r, (p, w))| SampleView {
-                prompt: Prompt { topic: *p }.text(),
-                response: self.world.render(w),
+                prompt: self.env.prompt_text(*p),
+                response: self.env.render(w),
                 proxy: r.proxy,
                 gold: r.gold,
             })
@@ -522,11 +687,7 @@ impl PpoRunner {
                 .iter()
                 .enumerate()
                 .map(|(t, &a)| TokenView {
-                    token: self
-                        .world
-                        .response_words()
-                        .get(a)
-                        .map_or("<eos>".to_string(), |w| (*w).to_string()),
+                    token: self.env.token_text(a),
                     kl_penalty: -beta * (r.logp[t] - r.ref_logp[t]),
                     reward: r.rewards[t],
                     advantage: r.advantages[t],
@@ -562,6 +723,8 @@ impl PpoRunner {
         PpoReport {
             config: self.run.clone(),
             proxy_validation_accuracy: self.proxy_accuracy,
+            gold_validation_accuracy: self.gold_accuracy,
+            critic_init: self.critic_init.clone(),
             gold_initial: gold.first().copied().unwrap_or(f64::NAN),
             gold_peak: peak,
             gold_peak_step: peak_step,
@@ -597,29 +760,58 @@ impl PpoRunner {
             let (job_events, finished) = self.queue.step().await?;
             events.extend(job_events);
             if let Some(done) = finished {
-                self.proxy_accuracy = done.runner.report().validation_accuracy;
-                self.proxy = Some(Proxy::new(
-                    done.runner.model().clone(),
-                    &self.data.tokenizer,
-                    &self.world,
-                    self.run.experiment.proxy.model.max_len,
-                )?);
+                let accuracy = done.runner.report().validation_accuracy;
+                let model = done.runner.model().clone();
+                let c = &self.run.experiment;
+                match &mut self.env {
+                    Env::Text(text) if text.gold.is_none() => {
+                        // The gold model is trained: relabel pairs for the proxy and train it.
+                        self.gold_accuracy = accuracy;
+                        let proxy_data =
+                            relabelled(&self.data, &model, c.text.proxy_pairs, self.run.seed)
+                                .await?;
+                        text.gold = Some(Proxy::in_space(
+                            model,
+                            text.space.clone(),
+                            &c.text.gold.model,
+                        ));
+                        self.stages_done += self.queue.progress().1;
+                        self.data_label = format!(
+                            "{} (gold); the proxy's: {}",
+                            self.data.label, proxy_data.label
+                        );
+                        let job = rm_job(&self.run, &c.proxy, &proxy_data, 1, "proxy reward model");
+                        self.queue =
+                            JobQueue::new(self.compute.clone(), Arc::new(proxy_data), vec![job]);
+                        return Ok(events);
+                    }
+                    Env::Text(text) => {
+                        self.proxy =
+                            Some(Proxy::in_space(model, text.space.clone(), &c.proxy.model));
+                    }
+                    Env::World(world) => {
+                        self.proxy = Some(Proxy::new(
+                            model,
+                            &self.data.tokenizer,
+                            world,
+                            &c.proxy.model,
+                        )?);
+                    }
+                }
+                self.proxy_accuracy = accuracy;
                 events.extend(self.start_ppo().await?);
             }
             return Ok(events);
         }
         let sft_steps = self.run.experiment.sft_steps;
-        if let Some(lm) = &mut self.lm
+        if let Agent::Lm(lm) = &mut self.agent
             && lm.sft_done() < sft_steps
         {
             let step = lm.sft_done() + 1;
-            let loss = lm
-                .sft(
-                    &self.world,
-                    self.run.experiment.sft_batch,
-                    step == sft_steps,
-                )
-                .await?;
+            let responses: Vec<(usize, Vec<usize>)> = (0..self.run.experiment.sft_batch.max(1))
+                .map(|_| self.env.reference(&mut self.sft_rng))
+                .collect();
+            let loss = lm.sft(&responses, step == sft_steps).await?;
             events.push(
                 PpoEvent::Sft {
                     step,
@@ -658,17 +850,36 @@ impl Runner for PpoRunner {
 
     fn progress(&self) -> Progress {
         let (done, total) = self.queue.progress();
-        let (sft_done, sft_total) = match &self.lm {
-            Some(lm) => (lm.sft_done(), self.run.experiment.sft_steps),
-            None => (0, 0),
+        let (sft_done, sft_total) = match &self.agent {
+            Agent::Lm(lm) => (lm.sft_done(), self.run.experiment.sft_steps),
+            Agent::Factorised(_) => (0, 0),
+        };
+        // Before the text track's gold model finishes, the proxy's steps are estimated.
+        let c = &self.run.experiment;
+        let pending = match &self.env {
+            Env::Text(t) if t.gold.is_none() => c
+                .proxy
+                .total_steps(c.text.proxy_pairs.min(self.data.pairs.len()) * 4 / 5),
+            _ => 0,
         };
         Progress {
-            done: done + sft_done + self.step,
-            total: total + sft_total + self.run.experiment.steps,
+            done: self.stages_done + done + sft_done + self.step,
+            total: self.stages_done + total + pending + sft_total + c.steps,
         }
     }
 
     fn report_json(&self) -> serde_json::Value {
         report_value(&self.report())
     }
+}
+
+/// Mean entropy of the factorised policy at the batch's positions.
+fn factorised_entropy(policy: &Factorised, batch: &[Rollout]) -> f64 {
+    let tokens: usize = batch.iter().map(|r| r.actions.len()).sum();
+    batch
+        .iter()
+        .flat_map(|r| (0..r.actions.len()).map(move |t| (r.prompt, t)))
+        .map(|(p, t)| policy.entropy(p, t))
+        .sum::<f64>()
+        / tokens.max(1) as f64
 }
