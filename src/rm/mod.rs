@@ -2,5 +2,6 @@
 pub mod contrastive;
 pub mod denoise;
 pub mod loss;
+pub mod metarm;
 pub mod probe;
 pub mod strength;
