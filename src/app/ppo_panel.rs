@@ -223,8 +223,12 @@ fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
         });
 }
 
-fn drift_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
-    ui.label("KL to the reference policy: exact (this policy allows it) and sampled");
+fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
+    ui.label(if exact {
+        "KL to the reference policy: exact (this policy allows it) and sampled"
+    } else {
+        "KL to the reference policy, estimated from the sampled responses (a language model has no exact KL)"
+    });
     Plot::new("ppo_kl")
         .height(h)
         .legend(Legend::default().position(Corner::LeftTop))
@@ -232,14 +236,16 @@ fn drift_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
         .y_axis_label("KL (nats per response)")
         .show(ui, |p| {
             flags(view, p);
-            p.line(
-                Line::new(
-                    "KL exact",
-                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl)),
-                )
-                .color(KL)
-                .width(2.0),
-            );
+            if exact {
+                p.line(
+                    Line::new(
+                        "KL exact",
+                        PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl)),
+                    )
+                    .color(KL)
+                    .width(2.0),
+                );
+            }
             p.line(
                 Line::new(
                     "KL sampled",
@@ -481,9 +487,10 @@ impl Panel for PpoPanel {
         }
         let h = 190.0;
         let view = &self.view;
+        let exact = self.config.policy == PolicyKind::Factorised;
         egui::ScrollArea::vertical().show(ui, |ui| {
             reward_charts(view, ui, h);
-            drift_charts(view, ui, h);
+            drift_charts(view, exact, ui, h);
             samples_ui(view, ui, h);
         });
     }
