@@ -142,11 +142,24 @@ fn print_progress(event: &Event, last_flag: &mut Option<usize>) {
     match event {
         Event::Kind(KindEvent::Ppo(PpoEvent::Setup {
             proxy_validation_accuracy,
+            gold_validation_accuracy,
+            critic_init,
             ..
-        })) => eprintln!(
-            "proxy reward model: held-out accuracy vs gold {}",
-            proxy_validation_accuracy.map_or("n/a".into(), |a| format!("{a:.3}"))
-        ),
+        })) => {
+            let show = |a: &Option<f32>| a.map_or("n/a".into(), |a| format!("{a:.3}"));
+            match gold_validation_accuracy {
+                Some(_) => eprintln!(
+                    "gold reward model: held-out accuracy on the pairs' labels {}; proxy: held-out accuracy on labels gold drew {}",
+                    show(gold_validation_accuracy),
+                    show(proxy_validation_accuracy)
+                ),
+                None => eprintln!(
+                    "proxy reward model: held-out accuracy vs gold {}",
+                    show(proxy_validation_accuracy)
+                ),
+            }
+            eprintln!("critic: {critic_init}");
+        }
         Event::Kind(KindEvent::Ppo(PpoEvent::Sft { step, steps, loss }))
             if step % 50 == 0 || step == steps =>
         {

@@ -1,5 +1,7 @@
 //! Where PPO acts: the synthetic world (word actions, a known gold reward) or HH-RLHF text (BPE
 //! token actions, prompts and SFT responses from the pairs, gold = a larger reward model).
+use burn::module::Module;
+
 use super::proxy::Proxy;
 use super::space::TokenSpace;
 use crate::data::encode::pad_sequences;
@@ -82,7 +84,13 @@ impl TextEnv {
             .into_iter()
             .filter(|(_, r)| !r.is_empty() && (fits < 64 || r.len() <= room))
             .map(|(p, r)| (p, r.iter().take(room).map(|&id| space.action(id)).collect()))
-            .collect();
+            .collect::<Vec<_>>();
+        if references.is_empty() {
+            return Err(ExperimentError::Config(
+                "no training pair has a non-empty chosen response: SFT needs responses to learn from"
+                    .into(),
+            ));
+        }
         Ok(Self {
             space,
             prompt_text,
@@ -108,6 +116,9 @@ pub async fn relabelled(
     order.truncate(n.min(order.len()));
     order.sort_unstable();
     let pad = data.tokenizer.pad_id();
+    // Score with dropout off and no autodiff graph.
+    let plain = gold.device().without_autodiff();
+    let gold = gold.valid().to_device(&plain);
     let mut diffs = Vec::with_capacity(order.len());
     for chunk in order.chunks(128) {
         let side = |chosen: bool| {

@@ -1,5 +1,7 @@
 //! A reward model as PPO and best-of-n read it (the proxy, or the text track's gold): responses
 //! (actions) to prompts encoded in the model's own token space, scored in batches.
+use burn::module::Module;
+
 use super::space::TokenSpace;
 use crate::data::encode::pad_sequences;
 use crate::data::synthetic::World;
@@ -10,7 +12,10 @@ use crate::model::{RewardModel, RewardModelConfig};
 
 /// A trained reward model and the token space it reads.
 pub struct Proxy {
+    /// The model as trained (the critic can start from its trunk).
     model: RewardModel,
+    /// The same weights for scoring: dropout off, no autodiff graph.
+    scorer: RewardModel,
     config: RewardModelConfig,
     space: TokenSpace,
 }
@@ -30,14 +35,16 @@ impl Proxy {
 
     /// A model that reads `space`'s ids (trained with the same tokenizer).
     pub fn in_space(model: RewardModel, space: TokenSpace, config: &RewardModelConfig) -> Self {
+        let plain = model.device().without_autodiff();
         Self {
+            scorer: model.valid().to_device(&plain),
             model,
             config: config.clone(),
             space,
         }
     }
 
-    /// The model.
+    /// The model as trained.
     pub fn model(&self) -> &RewardModel {
         &self.model
     }
@@ -66,7 +73,7 @@ impl Proxy {
             let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
             let mut batch = pad_sequences(&refs, self.space.pad);
             batch.starts = starts;
-            out.extend(read_floats(self.model.forward(&batch).rewards).await?);
+            out.extend(read_floats(self.scorer.forward(&batch).rewards).await?);
             crate::compute::yield_to_host().await;
         }
         Ok(out)

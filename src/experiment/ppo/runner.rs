@@ -414,9 +414,9 @@ impl PpoRunner {
                 // The entering score as an affine map of the raw one (clipping aside).
                 let (scale, shift) = match c.reward_norm {
                     RewardNorm::None => (1.0, 0.0),
-                    RewardNorm::Scale => (1.0 / self.moments.std() as f32, 0.0),
+                    RewardNorm::Scale => (1.0 / self.moments.std().max(1e-8) as f32, 0.0),
                     RewardNorm::Normalise => {
-                        let sd = self.moments.std() as f32;
+                        let sd = self.moments.std().max(1e-8) as f32;
                         (1.0 / sd, -(self.moments.mean as f32) / sd)
                     }
                 };
