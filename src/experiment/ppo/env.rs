@@ -1,18 +1,14 @@
 //! Where PPO acts: the synthetic world (word actions, a known gold reward) or HH-RLHF text (BPE
 //! token actions, prompts and SFT responses from the pairs, gold = a larger reward model).
-use burn::module::Module;
-
 use super::proxy::Proxy;
 use super::space::TokenSpace;
-use crate::data::encode::pad_sequences;
 use crate::data::rng::Rng;
 use crate::data::split::train_validation_split;
 use crate::data::synthetic::{Prompt, World};
 use crate::data::tokenizer::TextTokenizer;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::prepare::PreparedData;
-use crate::experiment::rm::step::read_floats;
-use crate::model::RewardModel;
+use crate::experiment::rm::RmRunner;
 
 /// The text track: prompts and reference (chosen) responses of the pairs, in BPE tokens.
 pub struct TextEnv {
@@ -106,7 +102,7 @@ impl TextEnv {
 /// Gao et al. label their proxies' data); 20 % of them are held out.
 pub async fn relabelled(
     data: &PreparedData,
-    gold: &RewardModel,
+    gold: &RmRunner,
     n: usize,
     seed: u64,
 ) -> Result<PreparedData, ExperimentError> {
@@ -115,43 +111,7 @@ pub async fn relabelled(
     rng.shuffle(&mut order);
     order.truncate(n.min(order.len()));
     order.sort_unstable();
-    let pad = data.tokenizer.pad_id();
-    // Score with dropout off and no autodiff graph.
-    let plain = gold.device().without_autodiff();
-    let gold = gold.valid().to_device(&plain);
-    let mut diffs = Vec::with_capacity(order.len());
-    for chunk in order.chunks(128) {
-        let side = |chosen: bool| {
-            let seqs: Vec<&[u32]> = chunk
-                .iter()
-                .map(|&i| {
-                    let e = &data.encoded[i];
-                    if chosen {
-                        e.chosen.as_slice()
-                    } else {
-                        e.rejected.as_slice()
-                    }
-                })
-                .collect();
-            let mut batch = pad_sequences(&seqs, pad);
-            batch.starts = chunk
-                .iter()
-                .map(|&i| {
-                    let e = &data.encoded[i];
-                    if chosen {
-                        e.chosen_start
-                    } else {
-                        e.rejected_start
-                    }
-                })
-                .collect();
-            gold.forward(&batch).rewards
-        };
-        let c = read_floats(side(true)).await?;
-        let r = read_floats(side(false)).await?;
-        diffs.extend(c.iter().zip(&r).map(|(a, b)| a - b));
-        crate::compute::yield_to_host().await;
-    }
+    let diffs = gold.score_gaps(&order).await?;
     let mut pairs = Vec::with_capacity(order.len());
     let mut encoded = Vec::with_capacity(order.len());
     for (&i, &d) in order.iter().zip(&diffs) {

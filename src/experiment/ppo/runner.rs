@@ -768,7 +768,7 @@ impl PpoRunner {
                         // The gold model is trained: relabel pairs for the proxy and train it.
                         self.gold_accuracy = accuracy;
                         let proxy_data =
-                            relabelled(&self.data, &model, c.text.proxy_pairs, self.run.seed)
+                            relabelled(&self.data, &done.runner, c.text.proxy_pairs, self.run.seed)
                                 .await?;
                         text.gold = Some(Proxy::in_space(
                             model,
