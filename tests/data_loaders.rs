@@ -1,20 +1,36 @@
-//! The JSONL preference loaders: each format, gzip, skip mode, malformed inputs, the real HH data.
+//! The preference loaders on JSONL: the TRL-family formats, gzip, skip mode, malformed inputs,
+//! the real HH data. (Other layouts and containers: `data_layouts.rs`.)
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rlhf_lab::data::jsonl::*;
+use rlhf_lab::data::formats::{Format, ParseOptions, Reader};
+use rlhf_lab::data::load::*;
 use rlhf_lab::data::{DataError, LoadOptions, PreferencePair};
 use serde_json::json;
 
 const STRICT: LoadOptions = LoadOptions {
     skip_bad_lines: false,
     max_line_bytes: 16 << 20,
+    parse: ParseOptions {
+        format: None,
+        pairing: rlhf_lab::data::formats::Pairing::BestVsRandom,
+        min_rating_gap: 0.0,
+        seed: 0,
+    },
+    min_score_gap: 0.0,
 };
 const SKIP: LoadOptions = LoadOptions {
     skip_bad_lines: true,
-    max_line_bytes: 16 << 20,
+    ..STRICT
 };
+
+/// Parses one record in auto mode, expecting one pair.
+fn parse_record(record: &serde_json::Value) -> Result<(Format, PreferencePair), String> {
+    let (format, mut parsed) = Reader::new(ParseOptions::default()).parse(record, 0, "line 1")?;
+    assert_eq!(parsed.pairs.len(), 1, "{parsed:?}");
+    Ok((format, parsed.pairs.remove(0)))
+}
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -74,11 +90,14 @@ fn assert_has(text: &str, words: &[&str]) {
 fn line_error(name: &str, contents: &[u8], options: &LoadOptions, line: usize, words: &[&str]) {
     let error = load_file(name, contents, options).expect_err("the load should fail");
     let text = error.to_string();
-    let DataError::Line { line: got, .. } = &error else {
+    let DataError::Line {
+        unit, line: got, ..
+    } = &error
+    else {
         panic!("{name}: expected DataError::Line, got {error:?}");
     };
     assert_eq!(*got, line, "wrong line in: {text}");
-    assert_has(&text, &[name, &format!("line {line}: ")]);
+    assert_has(&text, &[name, &format!("{unit} {line}: ")]);
     assert_has(&text, words);
 }
 
@@ -130,7 +149,7 @@ fn hh_transcript_splits_at_the_last_assistant_turn() {
     assert_eq!(triple(pair), expected);
     assert_eq!((pair.index, pair.truth), (0, None));
     assert!(pair.meta.is_empty());
-    assert_eq!(report.format_counts.hh_transcript, 1);
+    assert_eq!(report.format_counts.get(Format::HhTranscript), 1);
     assert_eq!(report.format_counts.total(), 1);
 }
 
@@ -159,8 +178,8 @@ fn trl_standard_and_identical_or_empty_responses() {
         triples,
         [("Say hi", "Hi!", "No."), ("Same", "x", "x"), ("", "", "y")]
     );
-    assert_eq!(report.format_counts.trl_standard, 3);
-    assert_eq!(report.format_counts.hh_transcript, 0);
+    assert_eq!(report.format_counts.get(Format::TrlStandard), 3);
+    assert_eq!(report.format_counts.get(Format::HhTranscript), 0);
 }
 
 #[test]
@@ -176,7 +195,7 @@ fn trl_conversational_with_implicit_prompt() {
         triple(&report.pairs[0]),
         (prompt, "Paris.", "Lyon, I believe.")
     );
-    assert_eq!(report.format_counts.trl_conversational, 1);
+    assert_eq!(report.format_counts.get(Format::TrlConversational), 1);
 }
 
 #[test]
@@ -255,7 +274,7 @@ fn skip_mode_keeps_good_lines_and_leaves_index_gaps() {
     assert_eq!(lines, [1, 4]);
     assert_has(&report.skipped[0].reason, &["invalid JSON"]);
     assert_has(&report.skipped[1].reason, &["missing field \"rejected\""]);
-    assert_eq!(report.format_counts.trl_standard, 2);
+    assert_eq!(report.format_counts.get(Format::TrlStandard), 2);
 
     // Without skipping, the first bad line is the error.
     line_error("skip.jsonl", text.as_bytes(), &STRICT, 1, &["invalid JSON"]);
@@ -294,8 +313,8 @@ const MALFORMED: &[(&str, &str, usize, &[&str])] = &[
         &["missing field \"rejected\"", "HH-RLHF", "TRL standard", "TRL conversational"]),
     ("type.jsonl", r#"{"chosen": 5, "rejected": "r"}"#, 1,
         &["field \"chosen\" is a number", "expected a string or a list"]),
-    ("array.jsonl", "[1, 2]", 1, &["the line is a list, not a JSON object"]),
-    ("string.jsonl", "\"hello\"", 1, &["the line is a string, not a JSON object"]),
+    ("array.jsonl", "[1, 2]", 1, &["record 1", "the record is a number, not a JSON object"]),
+    ("string.jsonl", "\"hello\"", 1, &["the record is a string, not a JSON object"]),
     ("role.jsonl", r#"{"chosen": [{"content": "hi"}], "rejected": [{"role": "assistant", "content": "x"}]}"#, 1,
         &["\"chosen\"[0]", "no \"role\""]),
     ("content.jsonl", r#"{"chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "user", "content": "q"}, {"role": "assistant"}]}"#, 1,
@@ -385,7 +404,7 @@ fn all_lines_bad_while_skipping_is_an_error_with_the_first_reason() {
     assert_eq!((*skipped, *first_line), (2, 2));
     let words = [
         "bad.jsonl",
-        "all 2 non-blank lines were skipped",
+        "all 2 records were skipped",
         "line 2",
         "not a JSON object",
     ];
@@ -408,8 +427,8 @@ fn corrupt_gzip_is_a_gzip_error() {
     ];
     for (name, bytes) in inputs {
         let error = load_file(name, bytes, &SKIP).unwrap_err();
-        let DataError::Gzip { source_name, .. } = &error else {
-            panic!("{name}: expected DataError::Gzip, got {error:?}");
+        let DataError::Compressed { source_name, .. } = &error else {
+            panic!("{name}: expected DataError::Compressed, got {error:?}");
         };
         assert!(source_name.ends_with(name), "{source_name}");
         assert_has(
@@ -458,7 +477,7 @@ fn real_hh_rlhf_harmless_base_test_split() {
     }
     let report = load_path(&path, &STRICT).unwrap();
     assert_eq!(report.pairs.len(), 2312);
-    assert_eq!(report.format_counts.hh_transcript, 2312);
+    assert_eq!(report.format_counts.get(Format::HhTranscript), 2312);
     assert!(report.skipped.is_empty());
     assert!(report.pairs.iter().enumerate().all(|(i, p)| p.index == i));
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use rlhf_lab::data::jsonl::{LoadOptions, load_path};
+use rlhf_lab::data::load::{LoadOptions, load_path};
 use rlhf_lab::experiment::prepare::load_pairs;
 use rlhf_lab::experiment::{DataConfig, DataSource};
 
@@ -289,4 +289,165 @@ fn denoise_writes_a_table_per_method_and_seed() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown method 'flipp'"));
+}
+
+/// `n` pairs in the paper's release layout whose `mean preference difference` is known: the
+/// even ones agree with their labels, every fifth is marked by GPT-4 as mislabeled.
+fn paper_release(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let mu = if i % 5 == 0 {
+            -0.5 - i as f64 / 100.0
+        } else {
+            0.25 + i as f64 / 50.0
+        };
+        let record = serde_json::json!({
+            "chosen": [format!("question {i}?"), format!("a helpful answer number {i}")],
+            "rejected": [format!("question {i}?"), format!("no {i}")],
+            "mean preference difference": mu,
+            "std preference difference": 0.1 + i as f64 / 1000.0,
+            "GPT4 label": if i % 5 == 0 { 0 } else { 1 },
+        });
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_file_with_its_own_strength_needs_no_ensemble_and_round_trips_through_export() {
+    let dir = temp_dir("field-strength");
+    let data = dir.join("paper.jsonl");
+    std::fs::write(&data, paper_release(30)).unwrap();
+    let data_args = [
+        "--data",
+        data.to_str().unwrap(),
+        "--strength-field",
+        "mean preference difference",
+        "--strength-std-field",
+        "std preference difference",
+        "--truth-field",
+        "GPT4 label==0",
+    ];
+    let out = bin()
+        .arg("strength")
+        .args(data_args)
+        .args(["--no-band-retrain", "--backend", "cpu", "--out"])
+        .arg(dir.join("s"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("strength from the data's field"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("ensemble 1/"),
+        "no member trained: {stderr}"
+    );
+    let csv = std::fs::read_to_string(dir.join("s/strength.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 30);
+    for (i, r) in rows.iter().enumerate() {
+        let mu = if i % 5 == 0 {
+            -0.5 - i as f64 / 100.0
+        } else {
+            0.25 + i as f64 / 50.0
+        };
+        assert!(
+            (r[1] - mu).abs() < 1e-5,
+            "row {i}: μ {} vs the file's {mu}",
+            r[1]
+        );
+        assert!(
+            (r[2] - (0.1 + i as f64 / 1000.0)).abs() < 1e-5,
+            "row {i}: σ"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("s/report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["strength_source"],
+        "field mean preference difference"
+    );
+    // GPT-4's labels mark exactly the pairs with μ < 0: AUROC 1.
+    assert_eq!(report["auroc"].as_f64(), Some(1.0), "{report}");
+
+    let exported = dir.join("export.jsonl");
+    let out = bin()
+        .arg("export")
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--input-format",
+            "hh-strength",
+        ])
+        .arg("--strength")
+        .arg(dir.join("s"))
+        .args(["--format", "trl", "--flip", "negative", "--out"])
+        .arg(&exported)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Back in: the margin column, read as strength, is |μ| in the written orientation.
+    let cfg = DataConfig {
+        source: DataSource::Jsonl {
+            path: exported.display().to_string(),
+        },
+        strength_field: Some("margin".into()),
+        ..DataConfig::default()
+    };
+    let (back, _) = load_pairs(&cfg, None).unwrap();
+    assert_eq!(back.len(), 30);
+    for (i, (p, r)) in back.iter().zip(&rows).enumerate() {
+        let margin = p.meta["margin"].as_f64().unwrap();
+        assert!(
+            (margin - r[1].abs()).abs() < 1e-5,
+            "pair {i}: {margin} vs μ {}",
+            r[1]
+        );
+        let flipped = p.chosen.starts_with("no ");
+        assert_eq!(flipped, i % 5 == 0, "pair {i}: {p:?}");
+    }
+}
+
+#[test]
+fn denoise_runs_on_a_file_with_its_own_strength_without_an_ensemble() {
+    let dir = temp_dir("field-denoise");
+    let data = dir.join("paper.jsonl");
+    std::fs::write(&data, paper_release(40)).unwrap();
+    let out = bin()
+        .arg("denoise")
+        .args(["--data", data.to_str().unwrap()])
+        .args(["--strength-field", "mean preference difference"])
+        .args([
+            "--methods",
+            "baseline,flip",
+            "--seeds",
+            "1",
+            "--backend",
+            "cpu",
+            "--out",
+        ])
+        .arg(dir.join("d"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("member"),
+        "no ensemble member trained: {stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("d/report.json")).unwrap()).unwrap();
+    assert!(report.to_string().contains("flip"), "{report}");
 }

@@ -78,13 +78,16 @@ impl RunHistory {
                 validation_pairs,
                 params,
                 skipped_lines,
+                dropped_ties,
                 ..
             } => {
-                let skipped = if *skipped_lines > 0 {
-                    format!(", {skipped_lines} bad lines skipped")
-                } else {
-                    String::new()
-                };
+                let mut skipped = String::new();
+                if *skipped_lines > 0 {
+                    skipped.push_str(&format!(", {skipped_lines} bad lines skipped"));
+                }
+                if *dropped_ties > 0 {
+                    skipped.push_str(&format!(", {dropped_ties} ties dropped"));
+                }
                 self.setup = Some(format!(
                     "{data}: {train_pairs} train / {validation_pairs} validation pairs{skipped} · {params} parameters"
                 ));

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::compute::{self, BackendChoice};
+use crate::data::formats::{Format, Pairing};
 use crate::experiment::rm::bench::{RmBenchSpec, run_rm_bench};
 use crate::experiment::runner::step_reported;
 use crate::experiment::{
@@ -83,7 +84,8 @@ enum BenchWorkload {
 /// Data options shared by every command that reads data.
 #[derive(Args, Debug, Clone)]
 pub(crate) struct DataArgs {
-    /// `synthetic`, `hh-sample`, or a path to a .jsonl / .jsonl.gz file.
+    /// `synthetic`, `hh-sample`, or a path to a preference file: JSONL, a JSON array, CSV or
+    /// Parquet, plain, .gz or .zst, in any supported layout (see the README).
     #[arg(long)]
     data: Option<String>,
     /// Synthetic world: number of pairs.
@@ -102,14 +104,60 @@ pub(crate) struct DataArgs {
     /// Skip (and count) malformed JSONL lines instead of stopping at the first.
     #[arg(long)]
     skip_bad_lines: bool,
-    /// Dotted JSON path to a boolean in each record that marks a known mislabeled pair
-    /// (e.g. meta.flipped): ground truth for AUROC and precision/recall.
+    /// Ground truth of mislabeling for AUROC and precision/recall: a dotted path to a boolean
+    /// in each record (meta.flipped), or a number compared with a value ("GPT4 label==0",
+    /// "mean preference difference<0"; operators < <= > >= == !=).
     #[arg(long)]
     truth_field: Option<String>,
+    /// How rated completions (UltraFeedback, Nectar) become pairs: best-vs-random (the best
+    /// against a random lower-rated one) or all-pairs.
+    #[arg(long)]
+    pairing: Option<String>,
+    /// Rated completions: the smallest rating gap that makes a pair (equal ratings never do).
+    #[arg(long)]
+    min_rating_gap: Option<f64>,
+    /// Drop pairs whose score_chosen − score_rejected is smaller than this (near ties; equal
+    /// scores are always dropped, and counted).
+    #[arg(long)]
+    min_score_gap: Option<f64>,
+    /// Dotted path to a number in each record used as the pair's margin in the loss (e.g.
+    /// margin, as `export` writes it).
+    #[arg(long)]
+    margin_field: Option<String>,
+    /// Dotted path to a number in each record used as preference strength μ, so `strength`
+    /// and `denoise` need no ensemble (e.g. "mean preference difference", the paper's release).
+    #[arg(long)]
+    strength_field: Option<String>,
+    /// Dotted path to the spread σ of that strength (e.g. "std preference difference").
+    #[arg(long)]
+    strength_std_field: Option<String>,
     /// Flip this fraction of all pairs at random first and use them as ground truth (the
     /// injected-noise test on real text).
     #[arg(long)]
     inject_flip_rate: Option<f64>,
+}
+
+/// `--format NAME`: the record layout of the data file (the `export` command, whose
+/// `--format` names what it writes, calls it `--input-format`).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct LayoutArg {
+    /// Read the data file in this record layout instead of detecting it (hh, implicit,
+    /// trl-standard, trl-conversational, hh-strength, stack-exchange, shp, summarize,
+    /// pku-saferlhf, ultrafeedback, nectar).
+    #[arg(long)]
+    format: Option<String>,
+}
+
+/// Sets the layout a `--format` / `--input-format` flag names.
+pub(crate) fn apply_layout(
+    data: &mut DataConfig,
+    name: Option<&str>,
+    flag: &str,
+) -> Result<(), String> {
+    if let Some(name) = name {
+        data.format = Some(Format::from_name(name).map_err(|e| format!("{flag}: {e}"))?);
+    }
+    Ok(())
 }
 
 /// What every experiment command shares: the data, the run config file, the seed, the backend
@@ -118,6 +166,8 @@ pub(crate) struct DataArgs {
 pub(crate) struct CommonArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    layout: LayoutArg,
     /// A JSON run config: a saved config.json, the "config" of a report.json, or an older
     /// layout (converted, with a notice). Flags override its fields.
     #[arg(long)]
@@ -168,6 +218,7 @@ impl CommonArgs {
             }
         };
         apply_data_args(&mut run.data, &self.data)?;
+        apply_layout(&mut run.data, self.layout.format.as_deref(), "--format")?;
         if let Some(s) = self.seed {
             run.seed = s;
         }
@@ -279,6 +330,24 @@ pub(crate) fn apply_data_args(data: &mut DataConfig, args: &DataArgs) -> Result<
     if let Some(r) = args.inject_flip_rate {
         data.inject_flip_rate = r;
     }
+    if let Some(p) = &args.pairing {
+        data.pairing = Pairing::parse(p).map_err(|e| format!("--pairing: {e}"))?;
+    }
+    if let Some(g) = args.min_rating_gap {
+        data.min_rating_gap = g;
+    }
+    if let Some(g) = args.min_score_gap {
+        data.min_score_gap = g;
+    }
+    for (target, value) in [
+        (&mut data.margin_field, &args.margin_field),
+        (&mut data.strength_field, &args.strength_field),
+        (&mut data.strength_std_field, &args.strength_std_field),
+    ] {
+        if let Some(v) = value {
+            *target = Some(v.clone());
+        }
+    }
     if args.skip_bad_lines {
         data.skip_bad_lines = true;
     }
@@ -376,6 +445,7 @@ fn print_rm(event: &Event) {
             train_pairs,
             validation_pairs,
             skipped_lines,
+            dropped_ties,
             params,
             ..
         } => {
@@ -384,6 +454,9 @@ fn print_rm(event: &Event) {
             );
             if *skipped_lines > 0 {
                 eprintln!("skipped {skipped_lines} malformed line(s)");
+            }
+            if *dropped_ties > 0 {
+                eprintln!("dropped {dropped_ties} tied pair(s) (equal scores or ratings)");
             }
         }
         RmEvent::Eval {

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{DataArgs, apply_data_args, write_file};
+use super::{DataArgs, LayoutArg, apply_data_args, apply_layout, write_file};
 use crate::compute::{self, BackendChoice};
 use crate::experiment::rm::score::{ScoreSplit, score_with_saved, scores_csv, training_config};
 use crate::model::saved::{MODEL_FILE, SavedRewardModel};
@@ -16,6 +16,8 @@ pub(crate) struct ScoreArgs {
     /// Data to score; without --data the model's own training data (from its saved config).
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    layout: LayoutArg,
     /// Which pairs: all (default), or the train / validation split of the training run's seed.
     #[arg(long, default_value = "all")]
     split: String,
@@ -52,6 +54,7 @@ pub(crate) fn run_score(args: ScoreArgs) -> Result<(), String> {
     let mut config =
         training_config(&saved).map_err(|e| format!("model file {}: {e}", args.model.display()))?;
     apply_data_args(&mut config.data, &args.data)?;
+    apply_layout(&mut config.data, args.layout.format.as_deref(), "--format")?;
     let (compute, _setup) = compute::init(args.backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");

@@ -94,7 +94,13 @@ fn print_progress(event: &Event) {
             ..
         })) => {
             let neg = mu.iter().filter(|&&m| m < 0.0).count() as f32 / mu.len().max(1) as f32;
-            eprintln!("ensemble {members}/{models}: fraction of pairs with μ < 0 = {neg:.3}");
+            if *models == 0 {
+                eprintln!(
+                    "strength from the data's field: fraction of pairs with μ < 0 = {neg:.3}"
+                );
+            } else {
+                eprintln!("ensemble {members}/{models}: fraction of pairs with μ < 0 = {neg:.3}");
+            }
         }
         Event::Kind(KindEvent::Strength(StrengthEvent::BandDone { result })) => eprintln!(
             "band {}: mean μ {:.2}, band-alone validation accuracy {:.3}",
@@ -175,6 +181,9 @@ pub struct ExportArgs {
     /// Output format: trl (prompt/chosen/rejected strings plus margin).
     #[arg(long, default_value = "trl")]
     format: String,
+    /// The record layout of the --data file, instead of detecting it (as `--format` elsewhere).
+    #[arg(long)]
+    input_format: Option<String>,
     /// Which pairs to flip: none, negative (μ < 0) or bottom:F (lowest fraction F by μ).
     #[arg(long, default_value = "negative")]
     flip: String,
@@ -208,6 +217,7 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
     let flip = parse_flip(&args.flip)?;
     let mut data = crate::experiment::DataConfig::default();
     apply_data_args(&mut data, &args.data)?;
+    super::apply_layout(&mut data, args.input_format.as_deref(), "--input-format")?;
     if data.inject_flip_rate > 0.0 {
         return Err("--inject-flip-rate does not apply to export".into());
     }

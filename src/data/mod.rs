@@ -1,13 +1,18 @@
 //! Preference data: pairs, loaders, the synthetic world, tokenization and batching.
 //! Knows nothing of burn beyond plain id vectors.
+pub mod container;
 pub mod encode;
+pub mod fields;
 pub mod formats;
-pub mod jsonl;
+pub mod load;
 pub mod pair;
+pub mod parquet_rows;
+pub mod prompts;
 pub mod rng;
 pub mod split;
+pub mod strict_json;
 pub mod synthetic;
 pub mod tokenizer;
 
-pub use jsonl::{DataError, LoadOptions, LoadReport};
+pub use load::{DataError, LoadOptions, LoadReport};
 pub use pair::{PairTruth, PreferencePair};

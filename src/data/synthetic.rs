@@ -87,12 +87,22 @@ impl Default for SyntheticConfig {
     }
 }
 
+/// The most pairs a synthetic world generates.
+pub const MAX_SYNTHETIC_PAIRS: usize = 1_000_000;
+
 impl SyntheticConfig {
     /// Check the settings, naming the field and the fix.
     pub fn validate(&self) -> Result<(), String> {
         if self.pairs < 2 {
             return Err(format!(
                 "synthetic pairs = {}: need at least 2 (try --pairs 2500)",
+                self.pairs
+            ));
+        }
+        if self.pairs > MAX_SYNTHETIC_PAIRS {
+            return Err(format!(
+                "synthetic pairs = {}: at most {MAX_SYNTHETIC_PAIRS} (the world is generated in \
+                 memory); use fewer pairs",
                 self.pairs
             ));
         }

@@ -5,6 +5,8 @@ use serde::ser::{Error as _, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::compute::BackendChoice;
+use crate::data::fields::TruthRule;
+use crate::data::formats::{Format, Pairing};
 use crate::data::synthetic::SyntheticConfig;
 
 /// An experiment kind's own knobs, named by its `kind` tag (`rm`, `strength`, `denoise`).
@@ -152,6 +154,23 @@ pub struct DataConfig {
     /// Flip this fraction of all pairs at random (seeded) before anything else, and remember
     /// which: the injected-noise test on real text (spec §8.3, HH-3).
     pub inject_flip_rate: f64,
+    /// Read the file in this record layout instead of detecting it.
+    pub format: Option<Format>,
+    /// How rated multi-completion records (UltraFeedback, Nectar) become pairs.
+    pub pairing: Pairing,
+    /// Rated records: the smallest rating gap that makes a pair (equal ratings never do).
+    pub min_rating_gap: f64,
+    /// Drop pairs whose `score_chosen − score_rejected` is smaller than this in size (equal
+    /// scores are always dropped).
+    pub min_score_gap: f64,
+    /// Dotted path to a number in each record used as the pair's margin in the loss
+    /// (Bradley–Terry with margin), e.g. `margin`.
+    pub margin_field: Option<String>,
+    /// Dotted path to a number in each record used as the pair's preference strength μ instead
+    /// of training an ensemble, e.g. `mean preference difference` (the paper's release).
+    pub strength_field: Option<String>,
+    /// Dotted path to the spread σ of that strength, e.g. `std preference difference`.
+    pub strength_std_field: Option<String>,
 }
 
 impl Default for DataConfig {
@@ -164,6 +183,13 @@ impl Default for DataConfig {
             max_prompt_len: 48,
             truth_field: None,
             inject_flip_rate: 0.0,
+            format: None,
+            pairing: Pairing::default(),
+            min_rating_gap: 0.0,
+            min_score_gap: 0.0,
+            margin_field: None,
+            strength_field: None,
+            strength_std_field: None,
         }
     }
 }
@@ -187,6 +213,36 @@ impl DataConfig {
         {
             return Err(
                 "data.truth_field is empty: give a dotted path such as meta.flipped".into(),
+            );
+        }
+        if let Some(rule) = &self.truth_field {
+            TruthRule::parse(rule).map_err(|e| format!("data.truth_field: {e}"))?;
+        }
+        for (name, value) in [
+            ("min_rating_gap", self.min_rating_gap),
+            ("min_score_gap", self.min_score_gap),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(format!(
+                    "data.{name} = {value}: must be a finite number ≥ 0 (0 drops only exact ties)"
+                ));
+            }
+        }
+        for (name, value) in [
+            ("margin_field", &self.margin_field),
+            ("strength_field", &self.strength_field),
+            ("strength_std_field", &self.strength_std_field),
+        ] {
+            if value.as_deref().is_some_and(|f| f.trim().is_empty()) {
+                return Err(format!(
+                    "data.{name} is empty: give a dotted path to a number, such as margin"
+                ));
+            }
+        }
+        if self.strength_std_field.is_some() && self.strength_field.is_none() {
+            return Err(
+                "data.strength_std_field is set without data.strength_field: name the strength too"
+                    .into(),
             );
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {

@@ -4,11 +4,13 @@ use std::path::PathBuf;
 use super::config::{DataConfig, DataSource};
 use super::error::ExperimentError;
 use crate::data::encode::{EncodedPair, encode_pairs};
-use crate::data::jsonl::{LoadOptions, load_bytes, load_path};
+use crate::data::fields::{TruthRule, numbers_at};
+use crate::data::formats::ParseOptions;
+use crate::data::load::{LoadOptions, load_bytes, load_path};
 use crate::data::split::{Split, train_validation_split};
 use crate::data::synthetic::generate_pairs;
 use crate::data::tokenizer::TextTokenizer;
-use crate::data::{PreferencePair, jsonl::LoadReport};
+use crate::data::{PreferencePair, load::LoadReport};
 
 /// File name of the built-in real-text sample.
 pub const HH_SAMPLE_FILE: &str = "hh-rlhf-harmless-base-test.jsonl.gz";
@@ -37,6 +39,12 @@ pub struct PreparedData {
     pub tokenizer: TextTokenizer,
     /// Malformed lines skipped while loading.
     pub skipped_lines: usize,
+    /// Candidate pairs dropped as ties while loading.
+    pub dropped_ties: usize,
+    /// Each pair's margin from the file (`data.margin_field`), parallel to `pairs`.
+    pub margins: Option<Vec<f32>>,
+    /// Each pair's preference strength from the file (`data.strength_field`).
+    pub strength: Option<FieldStrength>,
     /// Which pairs are known to be mislabeled, parallel to `pairs`, where that is known: the
     /// synthetic world (label disagrees with the gold reward), a `truth_field`, or injected
     /// flips.
@@ -45,33 +53,23 @@ pub struct PreparedData {
     pub truth_source: Option<String>,
 }
 
+/// Preference strength a file carries for its pairs (the paper's release does), used instead of
+/// an ensemble.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldStrength {
+    /// The field it was read from.
+    pub field: String,
+    /// μ of each pair, parallel to the pairs.
+    pub mu: Vec<f32>,
+    /// σ of each pair, where a field gives it.
+    pub sigma: Option<Vec<f32>>,
+}
+
 impl PreparedData {
     /// True when every pair knows its gold reward (the synthetic world): accuracy is then
     /// measured against gold instead of the labels.
     pub fn has_gold(&self) -> bool {
         !self.pairs.is_empty() && self.pairs.iter().all(|p| p.truth.is_some())
-    }
-}
-
-/// Follow a dotted path (`meta.flipped`) in a pair's kept record fields to a boolean.
-pub fn truth_at(pair: &PreferencePair, path: &str) -> Result<bool, ExperimentError> {
-    let mut parts = path.split('.');
-    let first = parts.next().unwrap_or_default();
-    let mut value = pair.meta.get(first);
-    for part in parts {
-        value = value.and_then(|v| v.get(part));
-    }
-    match value {
-        Some(serde_json::Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(ExperimentError::Config(format!(
-            "pair {}: truth field '{path}' is {other}, not true/false; point --truth-field at a boolean",
-            pair.index
-        ))),
-        None => Err(ExperimentError::Config(format!(
-            "pair {}: truth field '{path}' is missing; every record needs it (fields kept: {})",
-            pair.index,
-            pair.meta.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))),
     }
 }
 
@@ -100,16 +98,19 @@ fn mislabeled(
     pairs: &[PreferencePair],
     injected: Option<Vec<bool>>,
 ) -> Result<(Option<Vec<bool>>, Option<String>), ExperimentError> {
-    if let Some(path) = &config.truth_field {
+    if let Some(rule) = &config.truth_field {
+        let parsed = TruthRule::parse(rule)
+            .map_err(|e| ExperimentError::Config(format!("--truth-field: {e}")))?;
         let base = pairs
             .iter()
-            .map(|p| truth_at(p, path))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|p| parsed.mislabeled(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ExperimentError::Config(format!("--truth-field: {e}")))?;
         let merged = match injected {
             Some(inj) => base.iter().zip(&inj).map(|(a, b)| a != b).collect(),
             None => base,
         };
-        return Ok((Some(merged), Some(format!("field {path}"))));
+        return Ok((Some(merged), Some(format!("field {rule}"))));
     }
     if pairs.iter().all(|p| p.truth.is_some()) {
         let gold = pairs
@@ -158,25 +159,77 @@ pub fn find_hh_sample() -> Result<PathBuf, ExperimentError> {
     })
 }
 
+/// What loading dropped, beside the pairs it kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Malformed records skipped.
+    pub skipped_lines: usize,
+    /// Candidate pairs dropped as ties (equal scores or ratings, or below the minimum gap).
+    pub ties: usize,
+}
+
+/// The loader's options of a data config.
+pub fn load_options(config: &DataConfig) -> LoadOptions {
+    LoadOptions {
+        skip_bad_lines: config.skip_bad_lines,
+        parse: ParseOptions {
+            format: config.format,
+            pairing: config.pairing,
+            min_rating_gap: config.min_rating_gap,
+            seed: 0,
+        },
+        min_score_gap: config.min_score_gap,
+        ..LoadOptions::default()
+    }
+}
+
 /// Load the raw pairs of a data source. `upload` supplies the bytes of a picked file (browser).
 pub fn load_pairs(
     config: &DataConfig,
     upload: Option<&Upload>,
-) -> Result<(Vec<PreferencePair>, usize), ExperimentError> {
-    let options = LoadOptions {
-        skip_bad_lines: config.skip_bad_lines,
-        ..LoadOptions::default()
-    };
+) -> Result<(Vec<PreferencePair>, Dropped), ExperimentError> {
+    let options = load_options(config);
     let report: LoadReport = match (&config.source, upload) {
         (DataSource::Synthetic(s), _) => {
             let (_, pairs) = generate_pairs(s).map_err(ExperimentError::Config)?;
-            return Ok((pairs, 0));
+            return Ok((pairs, Dropped::default()));
         }
         (DataSource::Jsonl { .. }, Some(up)) => load_bytes(&up.name, &up.bytes, &options)?,
         (DataSource::Jsonl { path }, None) => load_path(std::path::Path::new(path), &options)?,
         (DataSource::HhSample, _) => load_path(&find_hh_sample()?, &options)?,
     };
-    Ok((report.pairs, report.skipped.len()))
+    let dropped = Dropped {
+        skipped_lines: report.skipped.len(),
+        ties: report.dropped_ties,
+    };
+    Ok((report.pairs, dropped))
+}
+
+/// The pairs' own margins and strengths, where the config names fields for them.
+fn numeric_fields(
+    config: &DataConfig,
+    pairs: &[PreferencePair],
+) -> Result<(Option<Vec<f32>>, Option<FieldStrength>), ExperimentError> {
+    let read = |flag: &str, path: &Option<String>| {
+        path.as_deref()
+            .map(|p| {
+                numbers_at(pairs, p).map_err(|e| ExperimentError::Config(format!("{flag}: {e}")))
+            })
+            .transpose()
+    };
+    let margins = read("--margin-field", &config.margin_field)?;
+    let strength = match read("--strength-field", &config.strength_field)? {
+        None => None,
+        Some(mu) => {
+            let sigma = read("--strength-std-field", &config.strength_std_field)?;
+            Some(FieldStrength {
+                field: config.strength_field.clone().unwrap_or_default(),
+                mu,
+                sigma,
+            })
+        }
+    };
+    Ok((margins, strength))
 }
 
 /// Load, split, tokenize and encode. `max_len` is the model's longest sequence.
@@ -198,7 +251,15 @@ pub fn prepare_with_tokenizer(
     upload: Option<&Upload>,
     tokenizer: Option<TextTokenizer>,
 ) -> Result<PreparedData, ExperimentError> {
-    let (mut pairs, skipped_lines) = load_pairs(config, upload)?;
+    let (mut pairs, dropped) = load_pairs(config, upload)?;
+    let (margins, strength) = numeric_fields(config, &pairs)?;
+    if config.inject_flip_rate > 0.0 && (margins.is_some() || strength.is_some()) {
+        return Err(ExperimentError::Config(
+            "--inject-flip-rate cannot be combined with --margin-field or --strength-field: the \
+             file's values describe the pairs before the flips"
+                .into(),
+        ));
+    }
     let injected = (config.inject_flip_rate > 0.0)
         .then(|| inject_flips(&mut pairs, config.inject_flip_rate, seed));
     let (mislabeled, truth_source) = mislabeled(config, &pairs, injected)?;
@@ -244,7 +305,10 @@ pub fn prepare_with_tokenizer(
         encoded,
         split,
         tokenizer,
-        skipped_lines,
+        skipped_lines: dropped.skipped_lines,
+        dropped_ties: dropped.ties,
+        margins,
+        strength,
         mislabeled,
         truth_source,
     })

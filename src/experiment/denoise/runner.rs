@@ -58,10 +58,12 @@ impl DenoiseRunner {
             .max_len
             .min(config.rm.model.max_len);
         let data = prepare(&run.data, max_len, run.seed, upload)?;
-        let mu = strength
-            .map(|m| mu_by_position(&data.pairs, m))
-            .transpose()
-            .map_err(ExperimentError::Config)?;
+        let mu = match (strength, &data.strength) {
+            (Some(m), _) => Some(mu_by_position(&data.pairs, m).map_err(ExperimentError::Config)?),
+            // The data carries μ itself (`data.strength_field`): no ensemble.
+            (None, Some(field)) => Some(field.mu.clone()),
+            (None, None) => None,
+        };
         Self::new(run, compute, Arc::new(data), mu)
     }
 

@@ -135,6 +135,9 @@ pub async fn relabelled(
         encoded,
         tokenizer: data.tokenizer.clone(),
         skipped_lines: 0,
+        dropped_ties: 0,
+        margins: None,
+        strength: None,
         mislabeled: None,
         truth_source: None,
     })

@@ -15,6 +15,8 @@ pub enum RmEvent {
         validation_pairs: usize,
         /// Malformed lines skipped while loading.
         skipped_lines: usize,
+        /// Candidate pairs dropped as ties while loading.
+        dropped_ties: usize,
         /// Tokenizer vocabulary size.
         vocab_size: usize,
         /// Trainable parameters.

@@ -54,6 +54,9 @@ pub struct RmReport {
     pub validation_pairs: usize,
     /// Malformed lines skipped.
     pub skipped_lines: usize,
+    /// Candidate pairs dropped as ties while loading (equal scores or ratings).
+    #[serde(default)]
+    pub dropped_ties: usize,
     /// Validation accuracy after each evaluation: `(step, accuracy)`.
     pub validation_curve: Vec<(usize, f32)>,
 }

@@ -45,12 +45,22 @@ pub struct TrainPlan {
 }
 
 impl TrainPlan {
-    /// The data's own split, plain Bradley–Terry.
+    /// The data's own split: plain Bradley–Terry, or with the file's margins
+    /// (`data.margin_field`) where it has them.
     pub fn from_split(data: &PreparedData) -> Self {
+        let targets = data.margins.as_ref().map_or_else(Vec::new, |margins| {
+            margins
+                .iter()
+                .map(|&margin| PairTarget {
+                    margin,
+                    ..PairTarget::default()
+                })
+                .collect()
+        });
         Self {
             train: data.split.train.clone(),
             validation: data.split.validation.clone(),
-            targets: Vec::new(),
+            targets,
             measure_features: true,
         }
     }
@@ -344,6 +354,7 @@ impl RmRunner {
                 train_pairs: self.plan.train.len(),
                 validation_pairs: self.plan.validation.len(),
                 skipped_lines: self.data.skipped_lines,
+                dropped_ties: self.data.dropped_ties,
                 vocab_size: self.data.tokenizer.vocab_size(),
                 params: self.model.num_params(),
             }
@@ -570,6 +581,7 @@ impl RmRunner {
             train_pairs: self.plan.train.len(),
             validation_pairs: self.plan.validation.len(),
             skipped_lines: self.data.skipped_lines,
+            dropped_ties: self.data.dropped_ties,
             validation_curve: self.curve.clone(),
         }
     }

@@ -34,6 +34,9 @@ pub struct StrengthReport {
     pub frac_mu_negative: f32,
     /// 20 groups of training pairs sorted by μ: (mean μ, mean σ).
     pub groups: Vec<(f32, f32)>,
+    /// Where μ comes from: `ensemble`, or `field NAME` when the data carried it.
+    #[serde(default)]
+    pub strength_source: String,
     /// Where the ground truth comes from, if any.
     pub truth_source: Option<String>,
     /// Fraction of training pairs known to be mislabeled.

@@ -14,7 +14,7 @@ use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::{FinishedJob, Job, JobQueue};
-use crate::experiment::prepare::{PreparedData, Upload, prepare};
+use crate::experiment::prepare::{FieldStrength, PreparedData, Upload, prepare};
 use crate::experiment::rm::{RmTrainConfig, TrainPlan};
 use crate::rm::strength::{PreferenceStrength, auroc, precision_recall_bottom};
 
@@ -69,6 +69,9 @@ impl StrengthRunner {
     ) -> Result<Self, ExperimentError> {
         let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
+        if let Some(field) = &data.strength {
+            return Self::from_field(run, compute, Arc::clone(&data), field);
+        }
         let train = data.split.train.clone();
         if config.cross_fit > train.len() / 2 {
             return Err(ExperimentError::Config(format!(
@@ -146,6 +149,55 @@ impl StrengthRunner {
         })
     }
 
+    /// μ (and σ) the data carries in a field: no ensemble is trained; band retraining still
+    /// runs when asked.
+    fn from_field(
+        run: Run<StrengthConfig>,
+        compute: Compute,
+        data: Arc<PreparedData>,
+        field: &FieldStrength,
+    ) -> Result<Self, ExperimentError> {
+        let config = &run.experiment;
+        let train = data.split.train.len();
+        if config.band_retrain && train < 2 * config.bands {
+            return Err(ExperimentError::Config(format!(
+                "{train} training pairs cannot fill {} bands for band retraining (2 pairs each at least); turn band retraining off or use more data",
+                config.bands
+            )));
+        }
+        let sigma = field
+            .sigma
+            .clone()
+            .unwrap_or_else(|| vec![0.0; field.mu.len()]);
+        Ok(Self {
+            queue: JobQueue::new(compute.clone(), Arc::clone(&data), Vec::new()),
+            gap_sum: Vec::new(),
+            gap_count: Vec::new(),
+            scored: Vec::new(),
+            members_done: 0,
+            strength: Some(PreferenceStrength {
+                mu: field.mu.clone(),
+                sigma,
+            }),
+            band_results: Vec::new(),
+            wall_time_s: 0.0,
+            finished: false,
+            stage: Stage::Ensemble,
+            started: false,
+            run,
+            compute,
+            data,
+        })
+    }
+
+    /// Where μ comes from: `ensemble`, or the data's field.
+    pub fn strength_source(&self) -> String {
+        match &self.data.strength {
+            Some(field) => format!("field {}", field.field),
+            None => "ensemble".into(),
+        }
+    }
+
     /// The run config.
     pub fn config(&self) -> &Run<StrengthConfig> {
         &self.run
@@ -180,6 +232,18 @@ impl StrengthRunner {
         if !self.started {
             self.started = true;
             events.push(Event::started(&self.compute, self.queue.progress().1));
+            if let (Some(_), Some(s)) = (&self.data.strength, &self.strength) {
+                // μ from the data: shown at once, as a finished "ensemble" of no members.
+                events.push(
+                    StrengthEvent::Update {
+                        members: 0,
+                        models: 0,
+                        mu: s.mu.clone(),
+                        sigma: s.sigma.clone(),
+                    }
+                    .into(),
+                );
+            }
         }
         let (job_events, finished) = self.queue.step().await?;
         events.extend(job_events);
@@ -435,6 +499,7 @@ impl StrengthRunner {
             } else {
                 Vec::new()
             },
+            strength_source: self.strength_source(),
             truth_source: self.data.truth_source.clone(),
             true_noise_rate: rate,
             auroc: auc,

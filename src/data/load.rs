@@ -1,0 +1,323 @@
+//! Loading preference pairs from a file or the bytes a browser file picker gives: the container
+//! ([`super::container`]: JSONL, JSON array, CSV or Parquet; plain, gzip or zstd), then the
+//! record layout ([`super::formats`], detected from the first records or named).
+//!
+//! Every record gets the next `index`, whether it loads or is skipped as bad, so per-pair results
+//! can be written back in input order; a record that makes several pairs (rated completions)
+//! takes one index per pair. Pairs whose two scores are equal (`score_chosen`/`score_rejected`,
+//! or ratings) are dropped as ties and counted, as are gaps below `min_score_gap`.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::container::{self, Container, MAX_DECOMPRESSED_BYTES};
+use super::formats::{Format, ParseOptions, Reader, value};
+use super::pair::PreferencePair;
+
+pub use super::formats::{ASSISTANT_MARKER, split_hh_transcript};
+
+/// Default for [`LoadOptions::max_line_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The largest file read: 2 GiB.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// How to read a file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadOptions {
+    /// When true, bad records are recorded in [`LoadReport::skipped`] and loading goes on; when
+    /// false (the default), the first bad record is returned as [`DataError::Line`].
+    pub skip_bad_lines: bool,
+    /// The longest JSONL line accepted, in bytes (without the line ending). Default 16 MiB.
+    pub max_line_bytes: usize,
+    /// Layout, pairing of rated completions.
+    pub parse: ParseOptions,
+    /// Drop pairs whose `score_chosen − score_rejected` is smaller than this in size (near
+    /// ties). Equal scores are always dropped.
+    pub min_score_gap: f64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            skip_bad_lines: false,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            parse: ParseOptions::default(),
+            min_score_gap: 0.0,
+        }
+    }
+}
+
+/// What a load produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadReport {
+    /// The loaded pairs, in input order.
+    pub pairs: Vec<PreferencePair>,
+    /// Bad records skipped (only with [`LoadOptions::skip_bad_lines`]).
+    pub skipped: Vec<SkippedLine>,
+    /// Candidate pairs dropped as ties (equal scores or ratings, or a gap below the minimum).
+    pub dropped_ties: usize,
+    /// How many loaded pairs came in each layout.
+    pub format_counts: FormatCounts,
+    /// The container read.
+    pub container: Container,
+}
+
+/// A bad record that was skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkippedLine {
+    /// 1-based line (JSONL, CSV), array element or Parquet row.
+    pub line: usize,
+    /// What was wrong and how to fix it.
+    pub reason: String,
+}
+
+/// How many loaded pairs came in each layout.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FormatCounts(BTreeMap<Format, usize>);
+
+impl FormatCounts {
+    /// Counts `n` more pairs of `format`.
+    pub fn add(&mut self, format: Format, n: usize) {
+        if n > 0 {
+            *self.0.entry(format).or_default() += n;
+        }
+    }
+
+    /// Pairs counted in `format`.
+    pub fn get(&self, format: Format) -> usize {
+        self.0.get(&format).copied().unwrap_or(0)
+    }
+
+    /// All pairs counted.
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+
+    /// The layouts seen, with their counts.
+    pub fn iter(&self) -> impl Iterator<Item = (Format, usize)> + '_ {
+        self.0.iter().map(|(f, n)| (*f, *n))
+    }
+}
+
+/// Why a preference file could not be loaded. The display text names the place, says what is
+/// wrong and how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read.
+    #[error(
+        "cannot read {}: {source}. Hint: check the path; `hh-sample` and `synthetic` are \
+         built-in sources.",
+        .path.display()
+    )]
+    Io {
+        /// The path that was asked for.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The input starts like gzip or zstd but its data is corrupt or truncated.
+    #[error(
+        "{source_name}: the {codec} data is corrupt or truncated ({message}). Download or \
+         compress the file again, or load it uncompressed."
+    )]
+    Compressed {
+        /// The file name (or the name the browser gave).
+        source_name: String,
+        /// `gzip` or `zstd`.
+        codec: &'static str,
+        /// The decompressor's error.
+        message: String,
+    },
+    /// The input is larger than the loader reads.
+    #[error(
+        "{source_name}: is (or decompresses to) more than {limit} bytes, the most this loader \
+         reads. Split the data into smaller files."
+    )]
+    TooLarge {
+        /// The file name.
+        source_name: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The file as a whole is malformed (a JSON array that does not parse, a CSV without a
+    /// header, a damaged Parquet file).
+    #[error("{source_name}: {message}")]
+    Whole {
+        /// The file name.
+        source_name: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A record is bad (and bad records are not being skipped).
+    #[error("{source_name} {unit} {line}: {message}")]
+    Line {
+        /// The file name.
+        source_name: String,
+        /// `line`, `record` (JSON array) or `row` (Parquet).
+        unit: &'static str,
+        /// 1-based line, element or row.
+        line: usize,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The input has no records at all.
+    #[error(
+        "{source_name} holds no preference pairs (the file is empty or has only blank lines). \
+         Expected JSONL, a JSON array, CSV or Parquet records in a supported layout."
+    )]
+    Empty {
+        /// The file name.
+        source_name: String,
+    },
+    /// Records were read but every candidate pair was a tie.
+    #[error(
+        "{source_name}: all {ties} candidate pairs were dropped as ties (equal scores, or a gap \
+         below --min-score-gap / the minimum rating gap). Lower the minimum gap."
+    )]
+    AllTies {
+        /// The file name.
+        source_name: String,
+        /// How many were dropped.
+        ties: usize,
+    },
+    /// Bad records were being skipped and every record was bad.
+    #[error(
+        "{source_name} holds no usable preference pairs: all {skipped} records were skipped as \
+         bad. The first, {unit} {first_line}: {first_reason}"
+    )]
+    AllSkipped {
+        /// The file name.
+        source_name: String,
+        /// `line`, `record` or `row`.
+        unit: &'static str,
+        /// How many were skipped.
+        skipped: usize,
+        /// Place of the first bad record.
+        first_line: usize,
+        /// What was wrong with it.
+        first_reason: String,
+    },
+}
+
+/// Loads a preference file. The error names the file as `path` shows.
+pub fn load_path(path: &Path, options: &LoadOptions) -> Result<LoadReport, DataError> {
+    let io = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(DataError::TooLarge {
+            source_name: path.display().to_string(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    load_bytes(&path.display().to_string(), &bytes, options)
+}
+
+/// Loads preference pairs from a file's bytes. `source_name` names it in messages (and a
+/// `.csv` name selects CSV).
+pub fn load_bytes(
+    source_name: &str,
+    bytes: &[u8],
+    options: &LoadOptions,
+) -> Result<LoadReport, DataError> {
+    let text = container::decompress(source_name, bytes, MAX_DECOMPRESSED_BYTES)?;
+    let detected = container::detect(source_name, &text);
+    let (kind, records) = container::records(source_name, detected, &text, options.max_line_bytes)?;
+    let mut report = LoadReport {
+        pairs: Vec::new(),
+        skipped: Vec::new(),
+        dropped_ties: 0,
+        format_counts: FormatCounts::default(),
+        container: kind,
+    };
+    let mut reader = Reader::new(options.parse);
+    let mut index = 0;
+    for (ordinal, (line, record)) in records.enumerate() {
+        let parsed = record.and_then(|value| {
+            let place = format!("{} {line}", kind.unit());
+            reader.parse(&value, ordinal, &place)
+        });
+        match parsed {
+            Ok((format, parsed)) => {
+                report.dropped_ties += parsed.ties;
+                let before = report.pairs.len();
+                for mut pair in parsed.pairs {
+                    pair.index = index;
+                    index += 1;
+                    match score_gap(&pair) {
+                        Err(reason) if options.skip_bad_lines => {
+                            report.skipped.push(SkippedLine { line, reason });
+                        }
+                        Err(message) => {
+                            return Err(line_error(source_name, kind, line, message));
+                        }
+                        Ok(Some(gap)) if gap == 0.0 || gap.abs() < options.min_score_gap => {
+                            report.dropped_ties += 1;
+                        }
+                        Ok(_) => report.pairs.push(pair),
+                    }
+                }
+                report
+                    .format_counts
+                    .add(format, report.pairs.len() - before);
+            }
+            Err(reason) if options.skip_bad_lines => {
+                index += 1;
+                report.skipped.push(SkippedLine { line, reason });
+            }
+            Err(message) => return Err(line_error(source_name, kind, line, message)),
+        }
+    }
+    if report.pairs.is_empty() {
+        return Err(if let Some(first) = report.skipped.first() {
+            DataError::AllSkipped {
+                source_name: source_name.to_owned(),
+                unit: kind.unit(),
+                skipped: report.skipped.len(),
+                first_line: first.line,
+                first_reason: first.reason.clone(),
+            }
+        } else if report.dropped_ties > 0 {
+            DataError::AllTies {
+                source_name: source_name.to_owned(),
+                ties: report.dropped_ties,
+            }
+        } else {
+            DataError::Empty {
+                source_name: source_name.to_owned(),
+            }
+        });
+    }
+    Ok(report)
+}
+
+fn line_error(source_name: &str, kind: Container, line: usize, message: String) -> DataError {
+    DataError::Line {
+        source_name: source_name.to_owned(),
+        unit: kind.unit(),
+        line,
+        message,
+    }
+}
+
+/// `score_chosen − score_rejected` where a pair carries both (an error when one is not a
+/// number); `None` when it carries neither.
+fn score_gap(pair: &PreferencePair) -> Result<Option<f64>, String> {
+    match (
+        pair.meta.get("score_chosen"),
+        pair.meta.get("score_rejected"),
+    ) {
+        (Some(c), Some(r)) if !c.is_null() && !r.is_null() => {
+            let c = value::number(c, "field \"score_chosen\"")?;
+            let r = value::number(r, "field \"score_rejected\"")?;
+            Ok(Some(c - r))
+        }
+        _ => Ok(None),
+    }
+}
