@@ -212,7 +212,37 @@ fn malformed_model_and_tokenizer_files_say_what_to_do() {
         Ok(_) => "read (expected an error)".to_owned(),
         Err(error) => error.to_string(),
     };
+    // Regression rows from `examples/mutate_inputs.rs` (71 of 1.36 M mutated model files made
+    // `tokenizers` panic: a decoder section holding a number out of range or a cut value).
+    let ours = TextTokenizer::word_level(&["a", "b"])
+        .unwrap()
+        .to_json()
+        .unwrap();
+    assert!(ours.contains("\"decoder\": null"), "{ours}");
+    let broken_decoder = ours.replace(
+        "\"decoder\": null",
+        "\"decoder\": {\"type\": \"ByteLevel\", \"trim_offsets\": 1e999}",
+    );
+    let cut_decoder = ours.replace("\"decoder\": null", "\"decoder\": {\"type\": ");
+    let mut precompiled: serde_json::Value = serde_json::from_str(&ours).unwrap();
+    precompiled["normalizer"] =
+        serde_json::json!({"type": "Precompiled", "precompiled_charsmap": 5});
     let rows: Vec<(String, String, &[&str])> = vec![
+        (
+            "tokenizer with a number out of range in its decoder (fuzz)".into(),
+            tokenizer(&broken_decoder),
+            &["not a valid tokenizer.json", "number out of range"],
+        ),
+        (
+            "tokenizer whose decoder is cut short (fuzz)".into(),
+            tokenizer(&cut_decoder),
+            &["not a valid tokenizer.json"],
+        ),
+        (
+            "tokenizer with a malformed Precompiled normalizer".into(),
+            tokenizer(&precompiled.to_string()),
+            &["Precompiled", "does not read"],
+        ),
         (
             "empty model file".into(),
             model(b""),

@@ -367,3 +367,44 @@ fn damaged_containers_name_the_file_and_the_fix() {
         }
     }
 }
+
+#[test]
+fn train_rm_reads_every_layout_without_format_and_reports_what_it_used() {
+    let dir = std::env::temp_dir().join(format!("rlhf-lab-layouts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, _, pairs, ties, _) in EXPECTED {
+        // Four copies, so every layout has pairs to train on and to hold out.
+        let text = std::fs::read_to_string(fixture(name)).unwrap().repeat(4);
+        let data = dir.join(name);
+        std::fs::write(&data, text).unwrap();
+        let out_dir = dir.join(format!("{name}.out"));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rlhf-lab"))
+            .args([
+                "train-rm",
+                "--arch",
+                "bow",
+                "--steps",
+                "2",
+                "--backend",
+                "cpu",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+                .unwrap();
+        let used =
+            report["train_pairs"].as_u64().unwrap() + report["validation_pairs"].as_u64().unwrap();
+        assert_eq!(used, 4 * *pairs as u64, "{name}: {report}");
+        assert_eq!(report["dropped_ties"], json!(4 * ties), "{name}");
+        assert_eq!(report["skipped_lines"], json!(0), "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

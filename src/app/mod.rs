@@ -251,7 +251,7 @@ impl RlhfApp {
             && cfg!(target_arch = "wasm32")
             && self.shell.upload.is_none()
         {
-            self.shell.history.error = Some("pick a JSONL file first".into());
+            self.shell.history.error = Some("pick a data file first".into());
             return;
         }
         let label = self.panels[index].starting(&mut self.shell);

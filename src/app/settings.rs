@@ -11,7 +11,7 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     let current = match &shell.run.data.source {
         DataSource::Synthetic(_) => "Synthetic world",
         DataSource::HhSample => "HH-RLHF sample",
-        DataSource::Jsonl { .. } => "JSONL file",
+        DataSource::Jsonl { .. } => "data file",
     };
     egui::ComboBox::from_label("source")
         .selected_text(current)
@@ -31,7 +31,16 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
                 shell.run.data.source = DataSource::HhSample;
             }
         });
-    if ui.button("Open JSONL file…").clicked() {
+    if ui
+        .button("Open data file…")
+        .on_hover_text(
+            "Preference pairs as JSONL, a JSON array, CSV or Parquet (plain, .gz or .zst), in any \
+             common layout: HH-RLHF, TRL standard or conversational, the paper's strength \
+             release, StackExchange, SHP, TL;DR comparisons, PKU-SafeRLHF, UltraFeedback, Nectar. \
+             The layout is detected from the first record.",
+        )
+        .clicked()
+    {
         shell.pick_file();
     }
     match &mut shell.run.data.source {
@@ -57,7 +66,10 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     }
     if !matches!(shell.run.data.source, DataSource::Synthetic(_)) {
         ui.add(slider(&mut shell.run.data.vocab_size, 258..=16_384).text("BPE vocab"));
-        ui.checkbox(&mut shell.run.data.skip_bad_lines, "skip malformed lines");
+        ui.checkbox(&mut shell.run.data.skip_bad_lines, "skip malformed records")
+            .on_hover_text(
+                "Skip (and count) records that cannot be read instead of stopping at the first",
+            );
     }
     ui.add(slider(&mut shell.run.data.validation_fraction, 0.05..=0.5).text("validation fraction"));
 }

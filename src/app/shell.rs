@@ -116,8 +116,11 @@ impl Shell {
     pub fn pick_file(&self) {
         let slot = self.picked.clone();
         let dialog = rfd::AsyncFileDialog::new()
-            .add_filter("JSONL", &["jsonl", "gz", "json"])
-            .set_title("Open preference pairs (JSONL or JSONL.gz)");
+            .add_filter(
+                "Preference data",
+                &["jsonl", "json", "csv", "parquet", "gz", "zst"],
+            )
+            .set_title("Open preference pairs (JSONL, JSON, CSV or Parquet; .gz or .zst)");
         spawn_work(async move {
             let Some(f) = dialog.pick_file().await else {
                 return;

@@ -158,6 +158,18 @@ impl std::fmt::Debug for TextTokenizer {
     }
 }
 
+/// Whether a tokenizer.json normalizer (or a sequence of them, at any depth) is `Precompiled`.
+fn has_precompiled_normalizer(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(object) => {
+            object.get("type").and_then(serde_json::Value::as_str) == Some("Precompiled")
+                || object.values().any(has_precompiled_normalizer)
+        }
+        serde_json::Value::Array(items) => items.iter().any(has_precompiled_normalizer),
+        _ => false,
+    }
+}
+
 impl TextTokenizer {
     /// Train a byte-level BPE on the given texts. `vocab_size` counts everything, including
     /// [`PAD`] (id 0) and [`EOS`] (id 1), and must be at least [`MIN_BPE_VOCAB`]; the result
@@ -266,6 +278,19 @@ impl TextTokenizer {
     /// Face `tokenizers`). It must contain [`PAD`] and [`EOS`] tokens. Any truncation or
     /// padding settings in the JSON are dropped: this app truncates and pads itself.
     pub fn from_json(json: &str) -> Result<Self, TokenizerError> {
+        // `tokenizers` 0.23 panics instead of returning an error on some malformed input (a
+        // decoder section that is not valid JSON, e.g. a number out of range; a sentencepiece
+        // `Precompiled` normalizer with bad fields), and a panic aborts in the browser: check
+        // those first (found by `examples/mutate_inputs.rs`).
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| TokenizerError::Parse(e.to_string()))?;
+        if has_precompiled_normalizer(&value["normalizer"]) {
+            return Err(TokenizerError::Parse(
+                "its normalizer is a sentencepiece \"Precompiled\" one, which this app does not \
+                 read"
+                    .into(),
+            ));
+        }
         let inner = Tokenizer::from_str(json).map_err(|e| TokenizerError::Parse(e.to_string()))?;
         Self::from_inner(inner)
     }
