@@ -14,7 +14,11 @@ fuzz_target!(|input: &[u8]| {
         skip_bad_lines: selector & 4 != 0,
         max_line_bytes: 1 << 16,
         parse: ParseOptions {
-            pairing: if selector & 8 != 0 { Pairing::AllPairs } else { Pairing::BestVsRandom },
+            pairing: if selector & 8 != 0 {
+                Pairing::AllPairs
+            } else {
+                Pairing::BestVsRandom
+            },
             min_rating_gap: f64::from(selector >> 4),
             ..ParseOptions::default()
         },
