@@ -204,6 +204,11 @@ pub enum DataError {
 
 /// Loads a preference file. The error names the file as `path` shows.
 pub fn load_path(path: &Path, options: &LoadOptions) -> Result<LoadReport, DataError> {
+    load_bytes(&path.display().to_string(), &read_file(path)?, options)
+}
+
+/// A data file's bytes, refusing one over [`MAX_FILE_BYTES`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
     let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
@@ -215,8 +220,20 @@ pub fn load_path(path: &Path, options: &LoadOptions) -> Result<LoadReport, DataE
             limit: MAX_FILE_BYTES,
         });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
-    load_bytes(&path.display().to_string(), &bytes, options)
+    std::fs::read(path).map_err(io)
+}
+
+/// Decompresses `bytes`, tells their container and hands its records to `read`.
+pub fn with_records<T>(
+    source_name: &str,
+    bytes: &[u8],
+    max_line_bytes: usize,
+    read: impl FnOnce(Container, &mut dyn Iterator<Item = container::Item>) -> Result<T, DataError>,
+) -> Result<T, DataError> {
+    let text = container::decompress(source_name, bytes, MAX_DECOMPRESSED_BYTES)?;
+    let detected = container::detect(source_name, &text);
+    let (kind, mut records) = container::records(source_name, detected, &text, max_line_bytes)?;
+    read(kind, &mut records)
 }
 
 /// Loads preference pairs from a file's bytes. `source_name` names it in messages (and a
@@ -226,9 +243,21 @@ pub fn load_bytes(
     bytes: &[u8],
     options: &LoadOptions,
 ) -> Result<LoadReport, DataError> {
-    let text = container::decompress(source_name, bytes, MAX_DECOMPRESSED_BYTES)?;
-    let detected = container::detect(source_name, &text);
-    let (kind, records) = container::records(source_name, detected, &text, options.max_line_bytes)?;
+    with_records(
+        source_name,
+        bytes,
+        options.max_line_bytes,
+        |kind, records| read_pairs(source_name, kind, records, options),
+    )
+}
+
+/// The pairs of a file's records.
+fn read_pairs(
+    source_name: &str,
+    kind: Container,
+    records: &mut dyn Iterator<Item = container::Item>,
+    options: &LoadOptions,
+) -> Result<LoadReport, DataError> {
     let mut report = LoadReport {
         pairs: Vec::new(),
         skipped: Vec::new(),

@@ -8,10 +8,10 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::container::{self, MAX_DECOMPRESSED_BYTES};
+use super::container::{Container, Item};
 use super::formats::messages::{self, ASSISTANT_MARKER, Message, prompt_of};
 use super::formats::{Reader, value};
-use super::load::{DataError, LoadOptions, SkippedLine};
+use super::load::{DataError, LoadOptions, SkippedLine, read_file, with_records};
 
 /// The prompts of a file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -26,11 +26,7 @@ pub struct PromptSet {
 
 /// Loads the prompts of a file.
 pub fn load_prompts_path(path: &Path, options: &LoadOptions) -> Result<PromptSet, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_prompts(&path.display().to_string(), &bytes, options)
+    load_prompts(&path.display().to_string(), &read_file(path)?, options)
 }
 
 /// Loads the prompts of a file's bytes.
@@ -39,9 +35,21 @@ pub fn load_prompts(
     bytes: &[u8],
     options: &LoadOptions,
 ) -> Result<PromptSet, DataError> {
-    let text = container::decompress(source_name, bytes, MAX_DECOMPRESSED_BYTES)?;
-    let detected = container::detect(source_name, &text);
-    let (kind, records) = container::records(source_name, detected, &text, options.max_line_bytes)?;
+    with_records(
+        source_name,
+        bytes,
+        options.max_line_bytes,
+        |kind, records| read_prompts(source_name, kind, records, options),
+    )
+}
+
+/// The prompts of a file's records.
+fn read_prompts(
+    source_name: &str,
+    kind: Container,
+    records: &mut dyn Iterator<Item = Item>,
+    options: &LoadOptions,
+) -> Result<PromptSet, DataError> {
     let mut reader = Reader::new(options.parse);
     let mut set = PromptSet::default();
     let mut seen = HashSet::new();

@@ -130,14 +130,26 @@ impl StrengthRunner {
                 scored.push(score);
             }
         }
-        let n = data.pairs.len();
-        Ok(Self {
+        Ok(Self::assemble(run, compute, data, jobs, scored, None))
+    }
+
+    /// A runner at its start: the ensemble's jobs (none when `strength` is already known).
+    fn assemble(
+        run: Run<StrengthConfig>,
+        compute: Compute,
+        data: Arc<PreparedData>,
+        jobs: Vec<Job>,
+        scored: Vec<Vec<usize>>,
+        strength: Option<PreferenceStrength>,
+    ) -> Self {
+        let (n, models) = (data.pairs.len(), scored.len().min(run.experiment.models));
+        Self {
             queue: JobQueue::new(compute.clone(), Arc::clone(&data), jobs),
-            gap_sum: vec![vec![0.0; n]; config.models],
-            gap_count: vec![vec![0; n]; config.models],
+            gap_sum: vec![vec![0.0; n]; models],
+            gap_count: vec![vec![0; n]; models],
             scored,
             members_done: 0,
-            strength: None,
+            strength,
             band_results: Vec::new(),
             wall_time_s: 0.0,
             finished: false,
@@ -146,7 +158,7 @@ impl StrengthRunner {
             run,
             compute,
             data,
-        })
+        }
     }
 
     /// μ (and σ) the data carries in a field: no ensemble is trained; band retraining still
@@ -169,25 +181,18 @@ impl StrengthRunner {
             .sigma
             .clone()
             .unwrap_or_else(|| vec![0.0; field.mu.len()]);
-        Ok(Self {
-            queue: JobQueue::new(compute.clone(), Arc::clone(&data), Vec::new()),
-            gap_sum: Vec::new(),
-            gap_count: Vec::new(),
-            scored: Vec::new(),
-            members_done: 0,
-            strength: Some(PreferenceStrength {
-                mu: field.mu.clone(),
-                sigma,
-            }),
-            band_results: Vec::new(),
-            wall_time_s: 0.0,
-            finished: false,
-            stage: Stage::Ensemble,
-            started: false,
+        let strength = PreferenceStrength {
+            mu: field.mu.clone(),
+            sigma,
+        };
+        Ok(Self::assemble(
             run,
             compute,
             data,
-        })
+            Vec::new(),
+            Vec::new(),
+            Some(strength),
+        ))
     }
 
     /// Where μ comes from: `ensemble`, or the data's field.
