@@ -386,7 +386,7 @@ fn absurd_configs_and_url_state_are_refused_by_name() {
         (
             "margin field missing".into(),
             on_file(&|d| d.margin_field = Some("margin".into())),
-            &["--margin-field", "pair 0", "'margin' is missing"],
+            &["--margin-field", "index 0", "'margin' is missing"],
         ),
         (
             "negative min score gap".into(),

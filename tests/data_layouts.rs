@@ -408,3 +408,38 @@ fn train_rm_reads_every_layout_without_format_and_reports_what_it_used() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn review_cases_cnn_dm_rows_and_score_gaps_on_rated_records() {
+    // The CNN/DM rows of the summarize comparisons carry "post": null beside their article.
+    let cnn = r#"{"info": {"post": null, "article": "Rain fell.", "title": "Weather"}, "summaries": [{"text": " x"}, {"text": " y"}], "choice": 1}"#;
+    let report = load_bytes("tldr.jsonl", cnn.as_bytes(), &options(None)).unwrap();
+    assert_eq!(
+        report.pairs[0].prompt,
+        "TITLE: Weather\nPOST: Rain fell.\nTL;DR:"
+    );
+    assert_eq!(report.pairs[0].chosen, "y");
+    // --min-score-gap also steers best-vs-random: 8.5 is too close to 9, so 3 is always drawn.
+    let rated = r#"{"instruction": "q", "completions": [{"response": "best", "overall_score": 9}, {"response": "close", "overall_score": 8.5}, {"response": "far", "overall_score": 3}]}"#;
+    let gap = LoadOptions {
+        min_score_gap: 1.0,
+        ..LoadOptions::default()
+    };
+    for seed in 0..20 {
+        let options = LoadOptions {
+            parse: ParseOptions {
+                seed,
+                ..ParseOptions::default()
+            },
+            ..gap
+        };
+        let report = load_bytes("uf.jsonl", rated.as_bytes(), &options).unwrap();
+        assert_eq!(
+            (
+                report.pairs[0].chosen.as_str(),
+                report.pairs[0].rejected.as_str()
+            ),
+            ("best", "far")
+        );
+    }
+}

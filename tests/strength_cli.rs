@@ -238,7 +238,7 @@ fn truth_field_is_read_from_records_and_bad_fields_are_named() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("pair 0") && stderr.contains("meta.missing"),
+        stderr.contains("index 0") && stderr.contains("meta.missing"),
         "{stderr}"
     );
 }

@@ -101,7 +101,7 @@ pub(crate) struct DataArgs {
     /// different seeds see the same data).
     #[arg(long)]
     world_seed: Option<u64>,
-    /// Skip (and count) malformed JSONL lines instead of stopping at the first.
+    /// Skip (and count) malformed records instead of stopping at the first.
     #[arg(long)]
     skip_bad_lines: bool,
     /// Ground truth of mislabeling for AUROC and precision/recall: a dotted path to a boolean

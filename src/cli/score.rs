@@ -53,8 +53,25 @@ pub(crate) fn run_score(args: ScoreArgs) -> Result<(), String> {
     let saved = read_model(&args.model)?;
     let mut config =
         training_config(&saved).map_err(|e| format!("model file {}: {e}", args.model.display()))?;
+    if args.data.data.is_some() {
+        // Other data: the training file's layout and field names do not carry over.
+        let d = &mut config.data;
+        (d.format, d.pairing, d.min_rating_gap, d.min_score_gap) =
+            (None, Default::default(), 0.0, 0.0);
+        (
+            d.margin_field,
+            d.strength_field,
+            d.strength_std_field,
+            d.truth_field,
+        ) = (None, None, None, None);
+        d.inject_flip_rate = 0.0;
+    }
     apply_data_args(&mut config.data, &args.data)?;
     apply_layout(&mut config.data, args.layout.format.as_deref(), "--format")?;
+    config
+        .data
+        .validate()
+        .map_err(|e| format!("invalid data options: {e}"))?;
     let (compute, _setup) = compute::init(args.backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");

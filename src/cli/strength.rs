@@ -9,7 +9,7 @@ use super::{CommonArgs, DataArgs, apply_data_args, drive};
 use crate::compute;
 use crate::experiment::prepare::load_pairs;
 use crate::experiment::strength::io::{export_trl, parse_csv, to_csv};
-use crate::experiment::{Event, ExperimentConfig, Run, StrengthConfig, StrengthRunner};
+use crate::experiment::{DataConfig, Event, ExperimentConfig, Run, StrengthConfig, StrengthRunner};
 use crate::rm::denoise::{DenoiseSpec, FlipRule};
 
 /// Flags of `strength`.
@@ -215,12 +215,6 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
         return Err(format!("--format {}: only trl is supported", args.format));
     }
     let flip = parse_flip(&args.flip)?;
-    let mut data = crate::experiment::DataConfig::default();
-    apply_data_args(&mut data, &args.data)?;
-    super::apply_layout(&mut data, args.input_format.as_deref(), "--input-format")?;
-    if data.inject_flip_rate > 0.0 {
-        return Err("--inject-flip-rate does not apply to export".into());
-    }
     let csv_path = args.strength.join("strength.csv");
     let text = std::fs::read_to_string(&csv_path).map_err(|e| {
         format!(
@@ -231,8 +225,10 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
     let rows = parse_csv(&text, &csv_path.display().to_string())?;
     // μ of a run that injected flips is measured on swapped pairs: exporting it onto the
     // original data would flip and margin them the wrong way round.
-    if let Ok(report) = std::fs::read_to_string(args.strength.join("report.json"))
-        && let Ok(value) = serde_json::from_str::<serde_json::Value>(&report)
+    let report = std::fs::read_to_string(args.strength.join("report.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+    if let Some(value) = &report
         // The run envelope keeps the data at the top; reports before it, in the rm block.
         && [&value["config"]["data"], &value["config"]["rm"]["data"]]
             .iter()
@@ -243,6 +239,18 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
             args.strength.display()
         ));
     }
+    // The strength run's own data options (layout, pairing of rated completions, gaps) number
+    // the pairs as strength.csv does; flags override them.
+    let mut data: DataConfig = report
+        .and_then(|value| serde_json::from_value(value["config"]["data"].clone()).ok())
+        .unwrap_or_default();
+    apply_data_args(&mut data, &args.data)?;
+    super::apply_layout(&mut data, args.input_format.as_deref(), "--input-format")?;
+    if data.inject_flip_rate > 0.0 {
+        return Err("--inject-flip-rate does not apply to export".into());
+    }
+    data.validate()
+        .map_err(|e| format!("invalid data options: {e}"))?;
     let (pairs, _) = load_pairs(&data, None).map_err(|e| e.to_string())?;
     let spec = DenoiseSpec {
         flip,

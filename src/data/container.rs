@@ -50,34 +50,21 @@ pub fn decompress<'a>(
     bytes: &'a [u8],
     limit: u64,
 ) -> Result<std::borrow::Cow<'a, [u8]>, DataError> {
-    let reader: Box<dyn Read + '_> = if bytes.starts_with(GZIP_MAGIC) {
-        Box::new(flate2::read::MultiGzDecoder::new(bytes))
+    let (codec, result) = if bytes.starts_with(GZIP_MAGIC) {
+        (
+            "gzip",
+            read_limited(flate2::read::MultiGzDecoder::new(bytes), Vec::new(), limit),
+        )
     } else if bytes.starts_with(ZSTD_MAGIC) {
-        let decoder = ruzstd::decoding::StreamingDecoder::new(bytes).map_err(|error| {
-            DataError::Compressed {
-                source_name: source_name.to_owned(),
-                codec: "zstd",
-                message: error.to_string(),
-            }
-        })?;
-        Box::new(decoder)
+        ("zstd", unzstd(bytes, limit))
     } else {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     };
-    let codec = if bytes.starts_with(GZIP_MAGIC) {
-        "gzip"
-    } else {
-        "zstd"
-    };
-    let mut out = Vec::new();
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|error| DataError::Compressed {
-            source_name: source_name.to_owned(),
-            codec,
-            message: error.to_string(),
-        })?;
+    let out = result.map_err(|message| DataError::Compressed {
+        source_name: source_name.to_owned(),
+        codec,
+        message,
+    })?;
     if out.len() as u64 > limit {
         return Err(DataError::TooLarge {
             source_name: source_name.to_owned(),
@@ -85,6 +72,28 @@ pub fn decompress<'a>(
         });
     }
     Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Appends what `reader` yields to `out`, stopping one byte past `limit` in all.
+fn read_limited(reader: impl Read, mut out: Vec<u8>, limit: u64) -> Result<Vec<u8>, String> {
+    let room = limit.saturating_add(1).saturating_sub(out.len() as u64);
+    reader
+        .take(room)
+        .read_to_end(&mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Every frame of a zstd stream (`pzstd` and `cat a.zst b.zst` write several).
+fn unzstd(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+    let mut rest = bytes;
+    let mut out = Vec::new();
+    while !rest.is_empty() && out.len() as u64 <= limit {
+        let decoder =
+            ruzstd::decoding::StreamingDecoder::new(&mut rest).map_err(|e| e.to_string())?;
+        out = read_limited(decoder, out, limit)?;
+    }
+    Ok(out)
 }
 
 /// The container of decompressed bytes (`name` only decides for CSV).
@@ -261,12 +270,15 @@ fn csv_rows<'a>(
     }))
 }
 
+/// A cell holding a JSON list of objects (messages, completions) or of strings (turns) is that
+/// list; every other cell is its text (an answer such as `[1, 2, 3]` or `{"a": 1}` stays text).
 fn cell_value(cell: &str) -> Value {
-    let trimmed = cell.trim_start();
-    if (trimmed.starts_with('[') || trimmed.starts_with('{'))
-        && let Ok(value @ (Value::Array(_) | Value::Object(_))) = serde_json::from_str(cell)
+    if cell.trim_start().starts_with('[')
+        && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(cell)
+        && !items.is_empty()
+        && (items.iter().all(Value::is_object) || items.iter().all(Value::is_string))
     {
-        return value;
+        return Value::Array(items);
     }
     Value::String(cell.to_owned())
 }
@@ -304,6 +316,18 @@ mod tests {
     }
 
     #[test]
+    fn concatenated_zstd_frames_are_read() {
+        let level = ruzstd::encoding::CompressionLevel::Fastest;
+        let mut packed = ruzstd::encoding::compress_to_vec(&b"ab"[..], level);
+        packed.extend(ruzstd::encoding::compress_to_vec(&b"cd"[..], level));
+        assert_eq!(&*decompress("x.zst", &packed, 100).unwrap(), b"abcd");
+        assert!(matches!(
+            decompress("x.zst", &packed, 3),
+            Err(DataError::TooLarge { limit: 3, .. })
+        ));
+    }
+
+    #[test]
     fn containers_are_told_by_their_first_bytes() {
         assert_eq!(detect("a", b"  {\"a\":1}\n"), Container::Jsonl);
         assert_eq!(detect("a", b"\n[{\"a\":1}]"), Container::JsonArray);
@@ -315,7 +339,8 @@ mod tests {
 
     #[test]
     fn csv_cells_holding_json_lists_are_json() {
-        let text = b"prompt,chosen\n\"[{\"\"role\"\":\"\"user\"\"}]\",[not json\n";
+        let text =
+            b"prompt,chosen,rejected\n\"[{\"\"role\"\":\"\"user\"\"}]\",[not json,\"[1, 2]\"\n";
         let items: Vec<Item> = csv_rows("t.csv", text).unwrap().collect();
         let (line, Ok(record)) = &items[0] else {
             panic!("{items:?}")
@@ -323,5 +348,6 @@ mod tests {
         assert_eq!(*line, 2);
         assert!(record["prompt"].is_array());
         assert_eq!(record["chosen"], "[not json");
+        assert_eq!(record["rejected"], "[1, 2]");
     }
 }

@@ -97,7 +97,7 @@ impl TruthRule {
         match (self.comparison, value) {
             (None, Value::Bool(b)) => Ok(*b),
             (None, other) => Err(format!(
-                "pair {}: truth field '{}' is {}, not true/false; point --truth-field at a \
+                "pair at index {}: truth field '{}' is {}, not true/false; point --truth-field at a \
                  boolean, or compare a number (\"{}==0\")",
                 pair.index,
                 self.path,
@@ -107,7 +107,7 @@ impl TruthRule {
             (Some((comparison, threshold)), value) => {
                 let x = value::number(
                     value,
-                    &format!("pair {}: truth field '{}'", pair.index, self.path),
+                    &format!("pair at index {}: truth field '{}'", pair.index, self.path),
                 )?;
                 Ok(comparison.holds(x, threshold))
             }
@@ -124,7 +124,8 @@ pub fn field_at<'a>(pair: &'a PreferencePair, path: &str) -> Result<&'a Value, S
         .ok_or_else(|| {
             let keys: Vec<&str> = pair.meta.keys().map(String::as_str).take(12).collect();
             format!(
-                "pair {}: field '{path}' is missing; every record needs it (fields kept: {})",
+                "pair at index {} (0-based, in file order): field '{path}' is missing; every \
+                 record needs it (fields kept: {})",
                 pair.index,
                 if keys.is_empty() {
                     "none".to_owned()
@@ -141,7 +142,7 @@ pub fn numbers_at(pairs: &[PreferencePair], path: &str) -> Result<Vec<f32>, Stri
     pairs
         .iter()
         .map(|pair| {
-            let what = format!("pair {}: field '{path}'", pair.index);
+            let what = format!("pair at index {}: field '{path}'", pair.index);
             value::number(field_at(pair, path)?, &what).map(|x| x as f32)
         })
         .collect()
@@ -193,7 +194,7 @@ mod tests {
             .mislabeled(&p)
             .unwrap_err();
         assert!(
-            error.contains("not true/false") && error.contains("pair 3"),
+            error.contains("not true/false") && error.contains("index 3"),
             "{error}"
         );
         let missing = TruthRule::parse("x<0").unwrap().mislabeled(&p).unwrap_err();

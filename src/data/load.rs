@@ -265,7 +265,10 @@ fn read_pairs(
         format_counts: FormatCounts::default(),
         container: kind,
     };
-    let mut reader = Reader::new(options.parse);
+    // A rated record picks its pair among those the score gap would keep.
+    let mut parse = options.parse;
+    parse.min_rating_gap = parse.min_rating_gap.max(options.min_score_gap);
+    let mut reader = Reader::new(parse);
     let mut index = 0;
     for (ordinal, (line, record)) in records.enumerate() {
         let parsed = record.and_then(|value| {

@@ -114,7 +114,7 @@ fn prompt_only(object: &Map<String, Value>) -> Option<Result<String, String>> {
     }
     if let Some(prompt) = object.get("prompt") {
         return Some(match prompt {
-            Value::String(text) if text.contains(ASSISTANT_MARKER) => {
+            Value::String(text) if text.trim_end().ends_with(ASSISTANT_MARKER) => {
                 Ok(text.trim_end().to_owned())
             }
             Value::String(text) => Ok(prompt_of(&[Message::new("user", text)])),

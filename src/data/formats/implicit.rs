@@ -48,8 +48,10 @@ pub fn split_shared_prefix(chosen: &str, rejected: &str) -> (String, String, Str
     if !(whole_word(chosen) && whole_word(rejected)) {
         // The two diverge inside a word: back off to the whitespace before it.
         end = chosen[..end]
-            .rfind(char::is_whitespace)
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(i, c)| i + c.len_utf8());
     }
     let prompt = chosen[..end].trim_end().to_owned();
     (
@@ -75,5 +77,11 @@ mod tests {
         assert_eq!(split("abc", "xyz"), owned("", "abc", "xyz"));
         assert_eq!(split("Q? ok", "Q? ok then"), owned("Q? ok", "", "then"));
         assert_eq!(split("é à", "é b"), owned("é", "à", "b"));
+        // Whitespace of more than one byte (no-break space, ideographic space).
+        assert_eq!(split("Q:\u{a0}yes", "Q:\u{a0}yo"), owned("Q:", "yes", "yo"));
+        assert_eq!(
+            split("問\u{3000}はい", "問\u{3000}はな"),
+            owned("問", "はい", "はな")
+        );
     }
 }

@@ -17,9 +17,11 @@ pub fn parse(object: &Map<String, Value>) -> Result<Parsed, String> {
     let Value::Object(info) = value::field(object, "info")? else {
         return Err("field \"info\" must be an object with \"post\" (or \"article\").".into());
     };
-    let post = value::at_path(info, "post")
-        .or_else(|| value::at_path(info, "article"))
+    // The CNN/DM rows of the hub copies carry `"post": null` beside their article.
+    let post = info
+        .get("post")
         .and_then(Value::as_str)
+        .or_else(|| info.get("article").and_then(Value::as_str))
         .ok_or_else(|| {
             format!(
                 "field \"info\" has no string \"post\" or \"article\" (it has {}).",

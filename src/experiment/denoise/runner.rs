@@ -76,6 +76,11 @@ impl DenoiseRunner {
     ) -> Result<Self, ExperimentError> {
         let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
+        if data.margins.is_some() {
+            return Err(ExperimentError::Config(
+                "--margin-field applies to train-rm; denoise sets each method's margins from μ (drop the flag)".into(),
+            ));
+        }
         if config.methods.contains(&Method::Oracle) && data.mislabeled.is_none() {
             return Err(ExperimentError::Config(
                 "the oracle method needs ground truth (the synthetic world, --truth-field or --inject-flip-rate)".into(),

@@ -69,6 +69,11 @@ impl StrengthRunner {
     ) -> Result<Self, ExperimentError> {
         let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
+        if data.margins.is_some() {
+            return Err(ExperimentError::Config(
+                "--margin-field applies to train-rm; the strength ensemble trains plain Bradley–Terry members (drop the flag)".into(),
+            ));
+        }
         if let Some(field) = &data.strength {
             return Self::from_field(run, compute, Arc::clone(&data), field);
         }
@@ -177,10 +182,11 @@ impl StrengthRunner {
                 config.bands
             )));
         }
+        // No spread given: unknown (NaN, null in reports), never a made-up certainty of 0.
         let sigma = field
             .sigma
             .clone()
-            .unwrap_or_else(|| vec![0.0; field.mu.len()]);
+            .unwrap_or_else(|| vec![f32::NAN; field.mu.len()]);
         let strength = PreferenceStrength {
             mu: field.mu.clone(),
             sigma,
