@@ -74,22 +74,22 @@ impl StrengthRunner {
                 "--margin-field applies to train-rm; the strength ensemble trains plain Bradley–Terry members (drop the flag)".into(),
             ));
         }
-        if let Some(field) = &data.strength {
-            return Self::from_field(run, compute, Arc::clone(&data), field);
-        }
         let train = data.split.train.clone();
-        if config.cross_fit > train.len() / 2 {
-            return Err(ExperimentError::Config(format!(
-                "cross_fit = {} folds for {} training pairs: each fold needs at least one pair and the rest to train on; use fewer folds or more data",
-                config.cross_fit,
-                train.len()
-            )));
-        }
         if config.band_retrain && train.len() < 2 * config.bands {
             return Err(ExperimentError::Config(format!(
                 "{} training pairs cannot fill {} bands for band retraining (2 pairs each at least); turn band retraining off or use more data",
                 train.len(),
                 config.bands
+            )));
+        }
+        if let Some(field) = &data.strength {
+            return Ok(Self::from_field(run, compute, Arc::clone(&data), field));
+        }
+        if config.cross_fit > train.len() / 2 {
+            return Err(ExperimentError::Config(format!(
+                "cross_fit = {} folds for {} training pairs: each fold needs at least one pair and the rest to train on; use fewer folds or more data",
+                config.cross_fit,
+                train.len()
             )));
         }
         let validation = data.split.validation.clone();
@@ -173,15 +173,7 @@ impl StrengthRunner {
         compute: Compute,
         data: Arc<PreparedData>,
         field: &FieldStrength,
-    ) -> Result<Self, ExperimentError> {
-        let config = &run.experiment;
-        let train = data.split.train.len();
-        if config.band_retrain && train < 2 * config.bands {
-            return Err(ExperimentError::Config(format!(
-                "{train} training pairs cannot fill {} bands for band retraining (2 pairs each at least); turn band retraining off or use more data",
-                config.bands
-            )));
-        }
+    ) -> Self {
         // No spread given: unknown (NaN, null in reports), never a made-up certainty of 0.
         let sigma = field
             .sigma
@@ -191,14 +183,7 @@ impl StrengthRunner {
             mu: field.mu.clone(),
             sigma,
         };
-        Ok(Self::assemble(
-            run,
-            compute,
-            data,
-            Vec::new(),
-            Vec::new(),
-            Some(strength),
-        ))
+        Self::assemble(run, compute, data, Vec::new(), Vec::new(), Some(strength))
     }
 
     /// Where μ comes from: `ensemble`, or the data's field.
