@@ -5,6 +5,7 @@ use clap::Args;
 
 use super::{DataArgs, LayoutArg, apply_data_args, apply_layout, write_file};
 use crate::compute::{self, BackendChoice};
+use crate::experiment::DataConfig;
 use crate::experiment::rm::score::{ScoreSplit, score_with_saved, scores_csv, training_config};
 use crate::model::saved::{MODEL_FILE, SavedRewardModel};
 
@@ -54,17 +55,16 @@ pub(crate) fn run_score(args: ScoreArgs) -> Result<(), String> {
     let mut config =
         training_config(&saved).map_err(|e| format!("model file {}: {e}", args.model.display()))?;
     if args.data.data.is_some() {
-        // Other data: the training file's layout and field names do not carry over.
-        let d = &mut config.data;
-        (d.format, d.pairing, d.min_rating_gap, d.min_score_gap) =
-            (None, Default::default(), 0.0, 0.0);
-        (
-            d.margin_field,
-            d.strength_field,
-            d.strength_std_field,
-            d.truth_field,
-        ) = (None, None, None, None);
-        d.inject_flip_rate = 0.0;
+        // Other data: only how text is split and encoded carries over, never the training
+        // file's layout, field names or injected flips.
+        let d = &config.data;
+        config.data = DataConfig {
+            validation_fraction: d.validation_fraction,
+            skip_bad_lines: d.skip_bad_lines,
+            vocab_size: d.vocab_size,
+            max_prompt_len: d.max_prompt_len,
+            ..DataConfig::default()
+        };
     }
     apply_data_args(&mut config.data, &args.data)?;
     apply_layout(&mut config.data, args.layout.format.as_deref(), "--format")?;
