@@ -328,6 +328,25 @@ fn json_array_csv_zstd_and_parquet_twins_load_the_same_pairs() {
     }
 }
 
+/// Conversational pairs as the hubs store them in Parquet: `chosen`/`rejected` are list columns
+/// of `{content, role}` structs (the fixture was written by pyarrow 26 with snappy pages from
+/// its JSONL twin; the third pair is a tie).
+#[test]
+fn parquet_list_of_message_structs_loads_like_its_jsonl_twin() {
+    let jsonl = load("trl-conversational-nested.jsonl");
+    let parquet = load("trl-conversational-nested.parquet");
+    assert_eq!(parquet.container, Container::Parquet);
+    assert_eq!(parquet.format_counts.get(Format::TrlConversational), 2);
+    assert_eq!(parquet.dropped_ties, 1);
+    assert_eq!(parquet.pairs, jsonl.pairs);
+    assert_eq!(parquet.pairs.len(), 2);
+    let multi_turn = &parquet.pairs[1];
+    assert!(multi_turn.prompt.contains("Another?"), "{multi_turn:?}");
+    assert!(multi_turn.chosen.contains("Green."), "{multi_turn:?}");
+    assert!(multi_turn.rejected.contains("Seven."), "{multi_turn:?}");
+    assert!(!multi_turn.chosen.contains("Another?"), "{multi_turn:?}");
+}
+
 #[test]
 fn damaged_containers_name_the_file_and_the_fix() {
     let jsonl = std::fs::read(fixture("trl-standard.jsonl")).unwrap();

@@ -4,8 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::messages::{ASSISTANT_MARKER, Message, prompt_of};
-use super::rated::{Rated, pairs_from_ratings};
-use super::value::kind;
+use super::rated::{pairs_from_ratings, rated_list};
 use super::{ParseOptions, Parsed, value};
 
 /// `prompt` and an `answers` list are present.
@@ -25,30 +24,21 @@ pub fn parse(
     } else {
         prompt_of(&[Message::new("user", prompt)])
     };
-    let answers = value::list(object, "answers")?;
-    let k = answers.len() as f64;
-    let completions = answers
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let Value::Object(a) = a else {
-                return Err(format!(
-                    "field \"answers\"[{i}] is {}; expected an object with \"answer\" and \
-                     \"rank\".",
-                    kind(a)
-                ));
-            };
-            let text =
-                value::text(a, "answer").map_err(|e| format!("field \"answers\"[{i}]: {e}"))?;
+    let k = value::list(object, "answers")?.len() as f64;
+    let mut completions = rated_list(
+        object,
+        "answers",
+        "answer",
+        "\"answer\" and \"rank\"",
+        |a, i| {
             let rank = value::number_field(a, "rank")
                 .map_err(|e| format!("field \"answers\"[{i}]: {e}"))?;
-            Ok(Rated {
-                text: text.trim_start().to_owned(),
-                rating: k + 1.0 - rank,
-                model: a.get("model").and_then(Value::as_str).map(str::to_owned),
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+            Ok(k + 1.0 - rank)
+        },
+    )?;
+    for c in &mut completions {
+        c.text = c.text.trim_start().to_owned();
+    }
     pairs_from_ratings(
         &prompt,
         &completions,

@@ -58,6 +58,38 @@ pub struct Rated {
     pub model: Option<String>,
 }
 
+/// The completions of `object[list]`: each an object whose `text_key` holds the text, whose
+/// `"model"` (if any) names the writer, and whose rating `rating` reads (given the object and
+/// its index; its error is shown as it is). `expected` describes an entry for the error when
+/// one is not an object.
+pub fn rated_list(
+    object: &Map<String, Value>,
+    list: &str,
+    text_key: &str,
+    expected: &str,
+    rating: impl Fn(&Map<String, Value>, usize) -> Result<f64, String>,
+) -> Result<Vec<Rated>, String> {
+    super::value::list(object, list)?
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let Value::Object(c) = c else {
+                return Err(format!(
+                    "field \"{list}\"[{i}] is {}; expected an object with {expected}.",
+                    super::value::kind(c)
+                ));
+            };
+            let text = super::value::text(c, text_key)
+                .map_err(|e| format!("field \"{list}\"[{i}]: {e}"))?;
+            Ok(Rated {
+                text: text.to_owned(),
+                rating: rating(c, i)?,
+                model: c.get("model").and_then(Value::as_str).map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
 /// Whether a rating gap makes a pair: strictly positive and at least `min_gap`.
 pub fn gap_counts(gap: f64, min_gap: f64) -> bool {
     gap > 0.0 && gap >= min_gap

@@ -3,8 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::messages::{Message, prompt_of};
-use super::rated::{Rated, pairs_from_ratings};
-use super::value::kind;
+use super::rated::{pairs_from_ratings, rated_list};
 use super::{ParseOptions, Parsed, value};
 
 /// `instruction` and a `completions` list are present.
@@ -19,19 +18,12 @@ pub fn parse(
     record: usize,
 ) -> Result<Parsed, String> {
     let instruction = value::text(object, "instruction")?;
-    let completions = value::list(object, "completions")?
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let Value::Object(c) = c else {
-                return Err(format!(
-                    "field \"completions\"[{i}] is {}; expected an object with \"response\" and \
-                     \"overall_score\".",
-                    kind(c)
-                ));
-            };
-            let text = value::text(c, "response")
-                .map_err(|e| format!("field \"completions\"[{i}]: {e}"))?;
+    let completions = rated_list(
+        object,
+        "completions",
+        "response",
+        "\"response\" and \"overall_score\"",
+        |c, i| {
             let score = c
                 .get("overall_score")
                 .or_else(|| c.get("fine-grained_score"))
@@ -42,13 +34,9 @@ pub fn parse(
                         value::keys_seen(c)
                     )
                 })?;
-            Ok(Rated {
-                text: text.to_owned(),
-                rating: value::number(score, &format!("field \"completions\"[{i}] score"))?,
-                model: c.get("model").and_then(Value::as_str).map(str::to_owned),
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+            value::number(score, &format!("field \"completions\"[{i}] score"))
+        },
+    )?;
     pairs_from_ratings(
         &prompt_of(&[Message::new("user", instruction)]),
         &completions,
