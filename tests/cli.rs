@@ -270,6 +270,101 @@ fn bench_rm_prints_the_figures() {
 }
 
 #[test]
+fn bench_rm_names_where_it_ran() {
+    let out = bin()
+        .args(["bench", "rm", "--backend", "cpu", "--steps", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["backend"], "flex", "{v}");
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    assert_eq!(v["profile"], profile, "{v}");
+    assert!(v["threads"].as_u64().unwrap() >= 1, "{v}");
+    if cfg!(target_os = "linux") {
+        // VmHWM: the model alone (1.2 M parameters, AdamW state) is several MiB.
+        assert!(v["peak_rss_mib"].as_f64().unwrap() > 5.0, "{v}");
+    }
+}
+
+#[test]
+fn bench_strength_times_the_ensemble_and_the_bands() {
+    let out = bin()
+        .args(["bench", "strength", "--backend", "cpu", "--models", "2"])
+        .args(["--pairs", "200"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["members"], 2, "{v}");
+    assert_eq!(v["config"]["experiment"]["models"], 2, "{v}");
+    assert_eq!(v["config"]["data"]["source"]["pairs"], 200, "{v}");
+    let (wall, ensemble, bands) = (
+        v["wall_s"].as_f64().unwrap(),
+        v["ensemble_s"].as_f64().unwrap(),
+        v["bands_s"].as_f64().unwrap(),
+    );
+    assert!(ensemble > 0.0 && bands > 0.0, "{v}");
+    assert!((ensemble + bands - wall).abs() < 1e-9, "{v}");
+    // members × steps × batch pairs over the ensemble's time.
+    let updates = 2.0 * v["member_steps"].as_f64().unwrap() * v["batch_pairs"].as_f64().unwrap();
+    let rate = v["member_pairs_per_s"].as_f64().unwrap();
+    assert!((rate * ensemble / updates - 1.0).abs() < 1e-6, "{v}");
+    // 200 pairs less the validation split, 5 epochs.
+    assert!(v["train_pairs"].as_u64().unwrap() < 200, "{v}");
+
+    let out = bin()
+        .args(["bench", "strength", "--backend", "cpu", "--models", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("at least 2"), "{}", text(&out).1);
+
+    let out = bin()
+        .args(["bench", "strength", "--backend", "cpu", "--models", "2"])
+        .args(["--pairs", "200", "--no-band-retrain"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["bands_s"].as_f64().unwrap(), 0.0, "{v}");
+}
+
+#[test]
+fn bench_ppo_splits_the_iteration_into_update_and_rollout() {
+    let out = bin()
+        .args(["bench", "ppo", "--backend", "cpu", "--policy", "factorised"])
+        .args(["--steps", "3"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["steps"], 3, "{v}");
+    assert_eq!(v["config"]["experiment"]["policy"], "factorised", "{v}");
+    // Best-of-n is off so that only PPO is timed.
+    assert_eq!(v["config"]["experiment"]["bon_trials"], 0, "{v}");
+    let f = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {v}"));
+    assert!(f("setup_s") > 0.0 && f("ppo_s") > 0.0, "{v}");
+    assert!(f("update_seconds_per_step") > 0.0, "{v}");
+    let split = f("update_seconds_per_step") + f("rollout_seconds_per_step");
+    assert!((split - f("seconds_per_step")).abs() < 1e-9, "{v}");
+    assert!(
+        (f("seconds_per_step") * 3.0 - f("ppo_s")).abs() < 1e-9,
+        "{v}"
+    );
+    assert!(f("rollout_tokens_per_s") > 0.0, "{v}");
+    assert!(v["profile"].is_string(), "{v}");
+}
+
+#[test]
 fn train_rm_takes_a_contrastive_loss_and_reports_feature_separation() {
     let dir = temp_dir("contrastive");
     let out = bin()

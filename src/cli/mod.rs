@@ -1,5 +1,6 @@
 //! Command line: `rlhf-lab` (window), `rlhf-lab train-rm …`, `strength …`, `denoise …`,
-//! `export …`, `bench rm …`.
+//! `export …`, `bench rm|strength|ppo …`.
+mod bench;
 mod denoise;
 mod ppo;
 mod score;
@@ -13,7 +14,6 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::compute::{self, BackendChoice};
 use crate::data::formats::{Format, Pairing};
-use crate::experiment::rm::bench::{RmBenchSpec, run_rm_bench};
 use crate::experiment::runner::step_reported;
 use crate::experiment::{
     DataConfig, DataSource, Event, ExperimentConfig, ExperimentError, KindEvent, RmEvent, RmRunner,
@@ -64,20 +64,7 @@ enum Command {
     /// Run a fixed benchmark workload and print JSON figures.
     Bench {
         #[command(subcommand)]
-        workload: BenchWorkload,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum BenchWorkload {
-    /// RM-bench: d_model 128, 4 layers, seq 128, 32 pairs per step.
-    Rm {
-        /// Compute backend: auto, gpu or cpu.
-        #[arg(long, default_value = "auto")]
-        backend: BackendChoice,
-        /// Timed steps (at least 20 for reported figures).
-        #[arg(long, default_value_t = 20)]
-        steps: usize,
+        workload: bench::BenchWorkload,
     },
 }
 
@@ -306,9 +293,7 @@ pub fn main() -> ExitCode {
         Some(Command::Denoise(args)) => denoise::run_denoise(*args),
         Some(Command::Ppo(args)) => ppo::run_ppo(*args),
         Some(Command::Bon(args)) => ppo::run_bon(*args),
-        Some(Command::Bench {
-            workload: BenchWorkload::Rm { backend, steps },
-        }) => bench_rm(backend, steps),
+        Some(Command::Bench { workload }) => bench::run_bench(workload),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -599,21 +584,6 @@ pub(crate) fn emit_json(stdout: &std::io::Stdout, event: &Event) {
         // A closed pipe (e.g. `| head`) is not an error worth dying for.
         let _ = writeln!(lock, "{line}");
     }
-}
-
-fn bench_rm(backend: BackendChoice, steps: usize) -> Result<(), String> {
-    let (compute, _setup) = compute::init(backend).map_err(|e| e.to_string())?;
-    if let Some(n) = &compute.notice {
-        eprintln!("notice: {n}");
-    }
-    let spec = RmBenchSpec {
-        timed_steps: steps.max(1),
-        ..Default::default()
-    };
-    let result = pollster::block_on(run_rm_bench(&compute, &spec)).map_err(|e| e.to_string())?;
-    let json = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
-    println!("{json}");
-    Ok(())
 }
 
 /// `--contrastive` and its knobs. A contrastive method on a model without dropout gets the

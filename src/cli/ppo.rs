@@ -71,7 +71,7 @@ impl std::str::FromStr for PolicyKind {
 }
 
 /// The default world of `ppo`: the synthetic world with 2,000 pairs for the proxy.
-fn default_run() -> Run<PpoConfig> {
+pub(crate) fn default_run() -> Run<PpoConfig> {
     Run {
         data: crate::experiment::DataConfig {
             source: DataSource::Synthetic(SyntheticConfig {

@@ -1,6 +1,7 @@
 //! PPO against a proxy reward model, measured against the world's gold reward: the factorised
 //! policy, PPO-max's switches and presets, events, report and curves.
 pub mod adam;
+pub mod bench;
 pub mod bon;
 pub mod config;
 pub mod curves;

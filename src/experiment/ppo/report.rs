@@ -41,8 +41,12 @@ pub struct PpoReport {
     pub wall_time_s: f64,
     /// Seconds per PPO iteration.
     pub seconds_per_step: f64,
-    /// Rollout tokens per second.
+    /// Response tokens per second of the PPO stage (tokens sampled / its wall time).
     pub rollout_tokens_per_s: f64,
+    /// Seconds per PPO iteration spent in the update (policy and critic epochs); the rest of
+    /// `seconds_per_step` is sampling, scoring and measuring.
+    #[serde(default)]
+    pub update_seconds_per_step: f64,
     /// `wgpu` or `flex`.
     pub backend: String,
     /// Best-of-n on the proxy, against the same √KL axis (empty when off).

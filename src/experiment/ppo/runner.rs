@@ -69,6 +69,8 @@ pub struct PpoRunner {
     collapse_steps: Vec<usize>,
     tokens: usize,
     ppo_seconds: f64,
+    /// Seconds of the PPO stage spent in updates (the rest: rollouts, scoring, measurements).
+    update_seconds: f64,
     started: bool,
     finished: bool,
 }
@@ -240,6 +242,7 @@ impl PpoRunner {
             collapse_steps: Vec::new(),
             tokens: 0,
             ppo_seconds: 0.0,
+            update_seconds: 0.0,
             started: false,
             finished: false,
         })
@@ -533,10 +536,12 @@ impl PpoRunner {
         };
         let mut row = self.measure(&batch, &items, entropy, exact_kl);
         let mut events = self.views(&batch, &items);
+        let t_update = Instant::now();
         let stats = match &mut self.agent {
             Agent::Factorised(a) => update(a, &batch, &c, &mut self.rng),
             Agent::Lm(lm) => lm.update(&batch, &c, &mut self.rng).await?,
         };
+        self.update_seconds += t_update.elapsed().as_secs_f64();
         row.policy_loss = stats.policy_loss;
         row.value_loss = stats.value_loss;
         row.pg_clip_frac = stats.pg_clip_frac;
@@ -738,6 +743,7 @@ impl PpoRunner {
             wall_time_s: self.ppo_seconds,
             seconds_per_step: self.ppo_seconds / self.curves.len().max(1) as f64,
             rollout_tokens_per_s: self.tokens as f64 / self.ppo_seconds.max(1e-9),
+            update_seconds_per_step: self.update_seconds / self.curves.len().max(1) as f64,
             backend: self.compute.backend_name().into(),
             best_of_n: self.best_of_n.clone(),
         }

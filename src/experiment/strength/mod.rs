@@ -1,5 +1,6 @@
 //! Preference strength ([P2] §2.2–2.3): config, the ensemble runner, events, report, and the
 //! strength table's CSV and TRL export.
+pub mod bench;
 pub mod config;
 pub mod event;
 pub mod io;
