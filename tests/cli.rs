@@ -247,15 +247,22 @@ fn synthetic_flags_on_real_data_and_bad_config_are_errors() {
     assert!(text(&out).1.contains("flip_rate"), "{}", text(&out).1);
 }
 
-#[test]
-fn bench_rm_prints_the_figures() {
+/// `rlhf-lab bench ARGS…` on the CPU backend: its JSON figures (the run must succeed).
+fn bench(args: &[&str]) -> serde_json::Value {
     let out = bin()
-        .args(["bench", "rm", "--backend", "cpu", "--steps", "1"])
+        .arg("bench")
+        .args(args)
+        .args(["--backend", "cpu"])
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn bench_rm_prints_the_figures_and_where_it_ran() {
+    let v = bench(&["rm", "--steps", "1"]);
     for key in [
         "train_pairs_per_s",
         "score_pairs_per_s",
@@ -267,17 +274,6 @@ fn bench_rm_prints_the_figures() {
     assert!(v["train_pairs_per_s"].as_f64().unwrap() > 0.0);
     // vocab 4096·128 + positions 128·128 + 4 blocks + final norm + head.
     assert!(v["params"].as_u64().unwrap() > 1_000_000, "{v}");
-}
-
-#[test]
-fn bench_rm_names_where_it_ran() {
-    let out = bin()
-        .args(["bench", "rm", "--backend", "cpu", "--steps", "1"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["backend"], "flex", "{v}");
     let profile = if cfg!(debug_assertions) {
         "debug"
@@ -294,14 +290,7 @@ fn bench_rm_names_where_it_ran() {
 
 #[test]
 fn bench_strength_times_the_ensemble_and_the_bands() {
-    let out = bin()
-        .args(["bench", "strength", "--backend", "cpu", "--models", "2"])
-        .args(["--pairs", "200"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let v = bench(&["strength", "--models", "2", "--pairs", "200"]);
     assert_eq!(v["members"], 2, "{v}");
     assert_eq!(v["config"]["experiment"]["models"], 2, "{v}");
     assert_eq!(v["config"]["data"]["source"]["pairs"], 200, "{v}");
@@ -326,27 +315,20 @@ fn bench_strength_times_the_ensemble_and_the_bands() {
     assert!(!out.status.success());
     assert!(text(&out).1.contains("at least 2"), "{}", text(&out).1);
 
-    let out = bin()
-        .args(["bench", "strength", "--backend", "cpu", "--models", "2"])
-        .args(["--pairs", "200", "--no-band-retrain"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let v = bench(&[
+        "strength",
+        "--models",
+        "2",
+        "--pairs",
+        "200",
+        "--no-band-retrain",
+    ]);
     assert_eq!(v["bands_s"].as_f64().unwrap(), 0.0, "{v}");
 }
 
 #[test]
 fn bench_ppo_splits_the_iteration_into_update_and_rollout() {
-    let out = bin()
-        .args(["bench", "ppo", "--backend", "cpu", "--policy", "factorised"])
-        .args(["--steps", "3"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let v = bench(&["ppo", "--policy", "factorised", "--steps", "3"]);
     assert_eq!(v["steps"], 3, "{v}");
     assert_eq!(v["config"]["experiment"]["policy"], "factorised", "{v}");
     // Best-of-n is off so that only PPO is timed.
