@@ -22,7 +22,7 @@ if [ -z "$PY" ]; then
   if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     echo "compare: making $VENV with PyTorch (a large download the first time)" >&2
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q torch
+    "$VENV/bin/pip" install -q torch numpy
   fi
   PY="$VENV/bin/python"
 fi

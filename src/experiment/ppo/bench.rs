@@ -13,7 +13,8 @@ use crate::experiment::{Run, Runner};
 /// Figures printed by `rlhf-lab bench ppo`.
 #[derive(Clone, Debug, Serialize)]
 pub struct PpoBenchResult {
-    /// Seconds before the first PPO iteration: data, proxy reward model, SFT.
+    /// Seconds before the first PPO iteration: the proxy reward model and, for the transformer
+    /// policy, SFT (loading and preparing the data is not timed).
     pub setup_s: f64,
     /// Seconds of the PPO iterations.
     pub ppo_s: f64,
