@@ -175,7 +175,7 @@ mod tests {
         let xs: Vec<f32> = (-400..=400).map(|i| i as f32 * 0.05).collect();
         let n = xs.len();
         let t = Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &device);
-        let got = fast_tanh(t).into_data().to_vec::<f32>().unwrap();
+        let got = fast_tanh(t).into_data().try_to_vec::<f32>().unwrap();
         for (x, y) in xs.iter().zip(&got) {
             assert!(
                 (y - x.tanh()).abs() < 1e-6,
