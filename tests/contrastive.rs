@@ -107,8 +107,8 @@ fn swav_trains_its_prototypes_and_needs_dropout() {
     // The training model's two forward passes are different views (dropout is on).
     let data = r.shared_data();
     let batch = rlhf_lab::data::encode::pad_pairs(&[&data.encoded[0], &data.encoded[1]], 0);
-    let view = |m: &rlhf_lab::model::RewardModel| {
-        m.forward(&batch)
+    let view = |m: &rlhf_lab::model::RewardModel, draws: u64| {
+        m.forward_train(&batch, draws)
             .features
             .into_data()
             .try_to_vec::<f32>()
@@ -119,9 +119,14 @@ fn swav_trains_its_prototypes_and_needs_dropout() {
         fresh.model().clone()
     };
     assert_ne!(
-        view(&train_model),
-        view(&train_model),
+        view(&train_model, 1),
+        view(&train_model, 2),
         "two dropout views differ"
+    );
+    assert_eq!(
+        view(&train_model, 1),
+        view(&train_model, 1),
+        "a view is fixed by its seed"
     );
     // Two identical views would make the contrastive task trivial: dropout is required.
     c.experiment.model.dropout = 0.0;

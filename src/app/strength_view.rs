@@ -35,7 +35,15 @@ impl JobProgress {
         else {
             return None;
         };
-        if *job != self.job || self.phase.as_ref() != Some(phase) {
+        // While stacked runs train, their own evaluations and results (each under its run's
+        // phase) leave the stack's progress alone; anything else of another run switches to it.
+        let progress_event = matches!(
+            inner.as_ref(),
+            Event::Started { .. } | Event::Kind(KindEvent::Rm(RmEvent::Step { .. }))
+        );
+        let stacked = matches!(self.phase, Some(Phase::Stacked { .. }));
+        let other = *job != self.job || self.phase.as_ref() != Some(phase);
+        if other && (progress_event || !stacked) {
             *self = JobProgress {
                 job: *job,
                 jobs: *jobs,
@@ -44,10 +52,12 @@ impl JobProgress {
                 ..Default::default()
             };
         }
-        match inner.as_ref() {
-            Event::Started { total_steps, .. } => self.steps = *total_steps,
-            Event::Kind(KindEvent::Rm(RmEvent::Step { step, .. })) => self.step = *step,
-            _ => {}
+        if self.phase.as_ref() == Some(phase) {
+            match inner.as_ref() {
+                Event::Started { total_steps, .. } => self.steps = *total_steps,
+                Event::Kind(KindEvent::Rm(RmEvent::Step { step, .. })) => self.step = *step,
+                _ => {}
+            }
         }
         Some(inner)
     }
@@ -103,6 +113,10 @@ impl StrengthView {
     /// Fold one event in.
     pub fn apply(&mut self, event: &Event) {
         if let Some(inner) = self.progress.apply(event) {
+            let phase = match event {
+                Event::Job { phase, .. } => Some(phase),
+                _ => None,
+            };
             if let (
                 Event::Kind(KindEvent::Rm(RmEvent::Eval {
                     step,
@@ -110,7 +124,7 @@ impl StrengthView {
                     ..
                 })),
                 Some(Phase::Band { band, .. }),
-            ) = (inner, &self.progress.phase)
+            ) = (inner, phase)
             {
                 if self.band_curves.len() <= *band {
                     self.band_curves.resize(band + 1, Vec::new());
@@ -271,5 +285,47 @@ mod tests {
         ));
         assert_eq!(v.band_curves, vec![vec![[10.0, 0.30000001192092896]]]);
         assert_eq!(v.progress.label, "band 1/10");
+        // Stacked runs: the stack's steps drive the progress; a run's evaluation inside the
+        // stack adds its curve without taking the progress over.
+        let stack = |inner: Event| Event::Job {
+            job: 0,
+            jobs: 1,
+            phase: Phase::Stacked {
+                runs: 10,
+                of: "bands".into(),
+            },
+            inner: Box::new(inner),
+        };
+        v.apply(&stack(Event::Started {
+            backend: "flex".into(),
+            adapter: String::new(),
+            notice: None,
+            total_steps: 100,
+        }));
+        v.apply(&stack(
+            RmEvent::Step {
+                step: 20,
+                loss: 0.5,
+                train_accuracy: 0.7,
+                lr: 1e-3,
+                contrastive_loss: None,
+            }
+            .into(),
+        ));
+        v.apply(&band(
+            RmEvent::Eval {
+                step: 20,
+                validation_accuracy: 0.4,
+                validation_label_accuracy: 0.4,
+                validation_loss: 0.7,
+                chosen_rewards: vec![],
+                rejected_rewards: vec![],
+            }
+            .into(),
+        ));
+        assert_eq!(v.band_curves[0].len(), 2);
+        assert_eq!(v.progress.label, "10 bands trained together");
+        assert_eq!((v.progress.step, v.progress.steps), (20, 100));
+        assert!((v.progress.fraction() - 0.2).abs() < 1e-6);
     }
 }

@@ -36,6 +36,9 @@ pub(crate) enum BenchWorkload {
         /// Skip band-alone retraining (time the ensemble only).
         #[arg(long)]
         no_band_retrain: bool,
+        /// Train the members one after another, not stacked (the comparison).
+        #[arg(long)]
+        sequential_members: bool,
     },
     /// A short PPO run of `ppo`'s default synthetic world: set-up, then iterations split into
     /// update and rollout.
@@ -129,6 +132,7 @@ pub(crate) fn run_bench(workload: BenchWorkload) -> Result<(), String> {
             models,
             pairs,
             no_band_retrain,
+            sequential_members,
         } => {
             let compute = compute_for(backend)?;
             let mut run = Run::<StrengthConfig> {
@@ -143,6 +147,9 @@ pub(crate) fn run_bench(workload: BenchWorkload) -> Result<(), String> {
             }
             if no_band_retrain {
                 run.experiment.band_retrain = false;
+            }
+            if sequential_members {
+                run.experiment.stacked = false;
             }
             run.validate().map_err(|e| format!("invalid config: {e}"))?;
             let result =

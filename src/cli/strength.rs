@@ -1,6 +1,6 @@
 //! `rlhf-lab strength` (ensemble preference strength) and `rlhf-lab export` (TRL pairs with the
 //! strength-based flip and a margin column).
-use crate::experiment::{KindEvent, RmEvent, StrengthEvent};
+use crate::experiment::{KindEvent, Phase, RmEvent, StrengthEvent};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -35,6 +35,10 @@ pub struct StrengthArgs {
     /// Skip band-alone retraining (Fig 4).
     #[arg(long)]
     no_band_retrain: bool,
+    /// Train the members one after another instead of together as one stacked model (same
+    /// results; for comparison).
+    #[arg(long)]
+    sequential_members: bool,
     /// Write DIR/strength.csv and DIR/report.json.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -67,16 +71,22 @@ fn build(args: &StrengthArgs) -> Result<Run<StrengthConfig>, String> {
     if args.no_band_retrain {
         c.band_retrain = false;
     }
+    if args.sequential_members {
+        c.stacked = false;
+    }
     run.validate().map_err(|e| format!("invalid config: {e}"))?;
     Ok(run)
 }
 
 fn print_progress(event: &Event) {
     match event {
-        Event::Job { inner, phase, .. } => match inner.as_ref() {
+        Event::Job {
+            inner, phase, job, ..
+        } => match inner.as_ref() {
+            // Every run of the experiment starts on the same backend: say it once.
             Event::Started {
                 notice: Some(n), ..
-            } => eprintln!("notice: {n}"),
+            } if *job == 0 && !matches!(phase, Phase::Band { .. }) => eprintln!("notice: {n}"),
             Event::Kind(KindEvent::Rm(RmEvent::Done {
                 validation_accuracy,
                 wall_time_s,

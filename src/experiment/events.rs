@@ -151,6 +151,14 @@ pub enum Phase {
         /// Fold index (cross-fitting only).
         fold: Option<usize>,
     },
+    /// Several runs trained together as stacked models (their steps and start; each run's
+    /// own evaluations and results carry its own phase).
+    Stacked {
+        /// How many runs.
+        runs: usize,
+        /// What they are, plural ("members", "bands").
+        of: String,
+    },
     /// A band-alone retraining run (0-based band, 0 = lowest μ).
     Band {
         /// Band index.
@@ -183,6 +191,7 @@ impl Phase {
                 member,
                 fold: Some(f),
             } => format!("member {} / fold {}", member + 1, f + 1),
+            Self::Stacked { runs, of } => format!("{runs} {of} trained together"),
             Self::Band { band, bands } => format!("band {}/{bands}", band + 1),
             Self::Stage { stage, name } => format!("stage {}: {name}", stage + 1),
             Self::Method { method, seed } => format!("{} · seed {}", method.name(), seed + 1),

@@ -39,6 +39,14 @@ pub struct BowBody {
     hidden: Linear,
 }
 
+/// A bag of words' weights (see [`BowBody::weights`]).
+pub(crate) struct BowWeights {
+    pub(crate) unigram: Tensor<2>,
+    pub(crate) bigram: Option<Tensor<2>>,
+    pub(crate) hidden: Tensor<2>,
+    pub(crate) hidden_bias: Option<Tensor<1>>,
+}
+
 /// Bucket of the bigram `(a, b)`: a fixed multiplicative hash, the same on every platform.
 pub fn bigram_bucket(a: u32, b: u32, buckets: usize) -> usize {
     let h = (u64::from(a).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(b))
@@ -47,15 +55,15 @@ pub fn bigram_bucket(a: u32, b: u32, buckets: usize) -> usize {
 }
 
 /// Host-side bag layout of a batch: ids and weights per position.
-struct Bags {
-    bigram_ids: Vec<i64>,
-    response_weight: Vec<f32>,
-    bigram_weight: Vec<f32>,
-    prompt_weight: Vec<f32>,
-    log_len: Vec<f32>,
+pub(crate) struct Bags {
+    pub(crate) bigram_ids: Vec<i64>,
+    pub(crate) response_weight: Vec<f32>,
+    pub(crate) bigram_weight: Vec<f32>,
+    pub(crate) prompt_weight: Vec<f32>,
+    pub(crate) log_len: Vec<f32>,
 }
 
-fn bags(batch: &PaddedBatch, buckets: usize) -> Bags {
+pub(crate) fn bags(batch: &PaddedBatch, buckets: usize) -> Bags {
     let (rows, seq) = (batch.rows, batch.seq_len);
     let mut out = Bags {
         bigram_ids: vec![0; rows * seq],
@@ -105,8 +113,20 @@ impl BowBody {
         }
     }
 
-    /// Pooled feature `[rows, ffn]`.
-    pub fn forward(&self, batch: &PaddedBatch, device: &Device) -> Tensor<2> {
+    /// The weights: unigram embeddings `[vocab, d]`, bigram embeddings `[buckets, d]`, the tanh
+    /// layer's weight `[3d + 1, ffn]` and bias `[ffn]`.
+    pub(crate) fn weights(&self) -> BowWeights {
+        BowWeights {
+            unigram: self.unigram.weight.val(),
+            bigram: self.bigram.as_ref().map(|b| b.weight.val()),
+            hidden: self.hidden.weight.val(),
+            hidden_bias: self.hidden.bias.as_ref().map(|b| b.val()),
+        }
+    }
+
+    /// Pooled feature `[rows, ffn]`. `draws`: the seed of this pass's dropout mask
+    /// ([`dropout_mask`]) in training; `None` (or a device without gradients) for no dropout.
+    pub fn forward(&self, batch: &PaddedBatch, device: &Device, draws: Option<u64>) -> Tensor<2> {
         let (rows, seq) = (batch.rows, batch.seq_len);
         let b = bags(batch, self.bigram_buckets);
         let weight =
@@ -127,10 +147,38 @@ impl BowBody {
         let prompt = prompt.reshape([rows, d]);
         // The product lets one tanh layer see which response words suit this prompt.
         let both = response.clone() * prompt.clone();
-        let x = Tensor::cat(vec![response, prompt, both, log_len], 1);
-        let x = self.dropout.forward(x);
+        let mut x = Tensor::cat(vec![response, prompt, both, log_len], 1);
+        let p = self.dropout.prob;
+        if let (Some(seed), true) = (draws, p > 0.0 && device.is_autodiff()) {
+            let cols = x.dims()[1];
+            let mask = dropout_mask(seed, rows, cols, p);
+            x = x * Tensor::<2>::from_data(TensorData::new(mask, [rows, cols]), device);
+        }
         fast_tanh(self.hidden.forward(x))
     }
+}
+
+/// Inverted-dropout mask of a `[rows, cols]` feature, row-major: each entry 1/(1 − p) with
+/// probability 1 − p, else 0, drawn from `seed` with the project's own generator. burn's
+/// Bernoulli sampler (a ChaCha stream, one float per entry) was a fifth of a strength run's time;
+/// this is one 32-bit draw per entry, and the same mask natively and in the browser.
+pub fn dropout_mask(seed: u64, rows: usize, cols: usize, p: f64) -> Vec<f32> {
+    let keep = 1.0 - p;
+    let scale = (1.0 / keep) as f32;
+    // Keep an entry when its 32 random bits fall below keep · 2³².
+    let threshold = (keep * 4_294_967_296.0).min(4_294_967_295.0) as u64;
+    let mut rng = crate::data::rng::Rng::derived(seed, "bow-dropout");
+    let n = rows * cols;
+    let mut mask = Vec::with_capacity(n);
+    while mask.len() < n {
+        let bits = rng.next_u64();
+        for half in [bits & 0xFFFF_FFFF, bits >> 32] {
+            if mask.len() < n {
+                mask.push(if half < threshold { scale } else { 0.0 });
+            }
+        }
+    }
+    mask
 }
 
 /// tanh(x) as 2·σ(2x) − 1. The same function (to float rounding: at most ~1e-7 absolute), but
@@ -185,6 +233,21 @@ mod tests {
         }
         assert_eq!(got[n / 2], 0.0);
         assert!(got.iter().all(|y| (-1.0..=1.0).contains(y)));
+    }
+
+    #[test]
+    fn dropout_masks_keep_one_minus_p_scaled_and_follow_the_seed() {
+        let mask = dropout_mask(3, 100, 101, 0.25);
+        assert_eq!(mask.len(), 10_100);
+        let scale = 1.0 / 0.75f32;
+        assert!(mask.iter().all(|&m| m == 0.0 || m == scale));
+        let kept = mask.iter().filter(|&&m| m > 0.0).count() as f64 / 10_100.0;
+        // Binomial(10 100, 0.75): the standard deviation of the fraction is 0.0043.
+        assert!((kept - 0.75).abs() < 0.02, "kept {kept}");
+        assert_eq!(mask, dropout_mask(3, 100, 101, 0.25));
+        assert_ne!(mask, dropout_mask(4, 100, 101, 0.25));
+        // Odd sizes use half of the last draw; p = 0 keeps everything at scale 1.
+        assert_eq!(dropout_mask(9, 1, 3, 0.0), vec![1.0; 3]);
     }
 
     #[test]

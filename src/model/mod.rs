@@ -1,6 +1,7 @@
 //! Neural networks: the transformer trunk and its heads, the reward model (transformer or bag of
 //! words), seeded initialisation, and saving/loading.
 pub mod bow;
+pub mod bow_stack;
 pub mod counts;
 pub mod heads;
 pub mod init;

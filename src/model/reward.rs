@@ -279,17 +279,34 @@ impl RewardModel {
         self.trunk.as_ref().map(|t| (t, self.head.weight.val()))
     }
 
+    /// The bag-of-words body and the reward head's weight `[feature, 1]`, when the model is a
+    /// bag of words (a stacked ensemble is built from them).
+    pub(crate) fn bow_and_head(&self) -> Option<(&BowBody, Tensor<2>)> {
+        self.bow.as_ref().map(|b| (b, self.head.weight.val()))
+    }
+
     /// The SwAV prototypes as rows, `[K, feature]`, when the model has them.
     pub fn prototypes(&self) -> Option<Tensor<2>> {
         self.prototypes.as_ref().map(|p| p.weight.val().transpose())
     }
 
-    /// Score a right-padded batch (see [`PaddedBatch`]); rows need a length ≥ 1.
+    /// Score a right-padded batch (see [`PaddedBatch`]); rows need a length ≥ 1. A bag of
+    /// words applies no dropout here (see [`Self::forward_train`]).
     pub fn forward(&self, batch: &PaddedBatch) -> RewardOutput {
+        self.forward_with(batch, None)
+    }
+
+    /// A training pass: dropout on. A bag of words draws its mask from `draws`; a transformer
+    /// draws from the device's generator (seed it first).
+    pub fn forward_train(&self, batch: &PaddedBatch, draws: u64) -> RewardOutput {
+        self.forward_with(batch, Some(draws))
+    }
+
+    fn forward_with(&self, batch: &PaddedBatch, draws: Option<u64>) -> RewardOutput {
         let device = self.device();
         let features = match (&self.trunk, &self.bow, &self.counts) {
             (Some(t), _, _) => last_token(t.forward(batch, &device).hidden, batch, &device),
-            (None, Some(b), _) => b.forward(batch, &device),
+            (None, Some(b), _) => b.forward(batch, &device, draws),
             (None, None, Some(c)) => c.forward(batch, &device),
             (None, None, None) => unreachable!("RewardModelConfig::init always builds one body"),
         };

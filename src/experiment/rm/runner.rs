@@ -10,12 +10,12 @@ use web_time::Instant;
 
 use super::config::RmTrainConfig;
 use super::event::RmEvent;
+use super::order::BatchOrder;
 use super::report::RmReport;
 use super::step::{EVAL_BATCH_PAIRS, PairBatch, adamw, score_features, score_pairs, train_step};
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
-use crate::data::rng::Rng;
 use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::Event;
@@ -127,9 +127,7 @@ pub struct RmRunner {
     optim: ModuleOptimizer,
     step: usize,
     total_steps: usize,
-    order: Vec<usize>,
-    cursor: usize,
-    epoch: u64,
+    order: BatchOrder,
     started: bool,
     finished: bool,
     train_seconds: f64,
@@ -189,9 +187,7 @@ impl RmRunner {
         let total_steps = config.total_steps(plan.train.len());
         Ok(Self {
             total_steps,
-            order: Vec::new(),
-            cursor: 0,
-            epoch: 0,
+            order: BatchOrder::new(run.seed),
             step: 0,
             started: false,
             finished: false,
@@ -325,27 +321,6 @@ impl RmRunner {
         batch
     }
 
-    /// Next batch of training positions (reshuffled every epoch, seeded).
-    fn next_batch(&mut self) -> Vec<usize> {
-        let n = self.run.experiment.batch_size.min(self.plan.train.len());
-        let mut batch = Vec::with_capacity(n);
-        while batch.len() < n {
-            if self.cursor >= self.order.len() {
-                self.order = self.plan.train.clone();
-                let mut rng = Rng::derived(
-                    self.run.seed ^ self.epoch.wrapping_mul(0x9E37),
-                    "rm-shuffle",
-                );
-                rng.shuffle(&mut self.order);
-                self.epoch += 1;
-                self.cursor = 0;
-            }
-            batch.push(self.order[self.cursor]);
-            self.cursor += 1;
-        }
-        batch
-    }
-
     fn started_events(&self) -> [Event; 2] {
         [
             Event::started(&self.compute, self.total_steps),
@@ -426,7 +401,9 @@ impl RmRunner {
                 });
             }
         }
-        let positions = self.next_batch();
+        let positions = self
+            .order
+            .next_batch(&self.plan.train, self.run.experiment.batch_size);
         let lr = self
             .run
             .experiment

@@ -154,9 +154,12 @@ pub async fn train_step(
     let (gaps, loss, cl) = {
         let _draws = crate::model::init::generator_lock();
         device.seed(draw_seed);
-        let (gaps, features_s) = view(model.forward(&batch.padded));
+        let (gaps, features_s) = view(model.forward_train(&batch.padded, draw_seed));
         if contrastive.active() {
-            let (gaps_t, features_t) = view(model.forward(&batch.padded));
+            // The second view's bag-of-words mask has its own seed; a transformer's continues
+            // the device's stream.
+            let second = draw_seed.rotate_left(32) ^ 0xD1B5_4A32_D192_ED03;
+            let (gaps_t, features_t) = view(model.forward_train(&batch.padded, second));
             let cl = contrastive_term(model, features_s, features_t, n, contrastive);
             let loss =
                 (rm_loss(gaps.clone()) + rm_loss(gaps_t)) / 2.0 + cl.clone() * contrastive.beta;

@@ -25,6 +25,8 @@ pub struct StrengthBenchResult {
     pub member_steps: usize,
     /// Pairs per optimizer step.
     pub batch_pairs: usize,
+    /// True when the members trained together as one stacked model.
+    pub stacked_members: bool,
     /// Pair updates per second in the ensemble stage: members × steps × batch pairs / s.
     pub member_pairs_per_s: f64,
     /// `wgpu` or `flex`.
@@ -45,6 +47,7 @@ pub async fn run_strength_bench(
     let mut runner = StrengthRunner::setup(run.clone(), compute.clone(), None)?;
     let train_pairs = runner.data().split.train.len();
     let models = run.experiment.models;
+    let stacked_members = runner.members_stacked();
     let t0 = Instant::now();
     let mut ensemble_s = None;
     while !runner.is_finished() {
@@ -73,6 +76,7 @@ pub async fn run_strength_bench(
         train_pairs,
         member_steps,
         batch_pairs,
+        stacked_members,
         member_pairs_per_s: updates / ensemble_s.max(1e-9),
         backend,
         adapter,

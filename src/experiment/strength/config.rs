@@ -24,6 +24,10 @@ pub struct StrengthConfig {
     pub band_retrain: bool,
     /// Epochs of each band-alone run.
     pub band_epochs: f64,
+    /// Train bag-of-words members together as one stacked model (the same runs, several
+    /// times faster); `false` trains them one after another. Transformer and contrastive
+    /// members always train one after another.
+    pub stacked: bool,
 }
 
 impl Default for StrengthConfig {
@@ -45,6 +49,7 @@ impl Default for StrengthConfig {
             groups: 20,
             band_retrain: true,
             band_epochs: 5.0,
+            stacked: true,
         }
     }
 }

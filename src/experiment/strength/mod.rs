@@ -6,6 +6,7 @@ pub mod event;
 pub mod io;
 pub mod report;
 pub mod runner;
+pub mod stacked;
 
 pub use config::StrengthConfig;
 pub use event::{PairView, StrengthEvent};

@@ -8,6 +8,7 @@ use super::config::StrengthConfig;
 use super::event::StrengthEvent;
 use super::io::StrengthMu;
 use super::report::{BandResult, StrengthReport, StrengthTable};
+use super::stacked::{StackedJobs, StackedResult, stackable};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
 use crate::experiment::config::Run;
@@ -32,12 +33,17 @@ pub struct StrengthRunner {
     stage: Stage,
     started: bool,
     queue: JobQueue,
+    /// The current stage's runs trained together as stacked models (bag-of-words runs),
+    /// instead of the queue.
+    stacked: Option<StackedJobs>,
     /// Positions each job scores, parallel to the queue's jobs.
     scored: Vec<Vec<usize>>,
     /// `gap_sum[m][pos]`, `gap_count[m][pos]`: summed gaps per member (a validation pair is
     /// scored by each of a member's K fold models).
     gap_sum: Vec<Vec<f64>>,
     gap_count: Vec<Vec<u32>>,
+    /// Folds each member has finished.
+    folds_done: Vec<usize>,
     members_done: usize,
     strength: Option<PreferenceStrength>,
     band_results: Vec<BandResult>,
@@ -148,10 +154,13 @@ impl StrengthRunner {
         strength: Option<PreferenceStrength>,
     ) -> Self {
         let (n, models) = (data.pairs.len(), scored.len().min(run.experiment.models));
+        let (queue, stacked) = Self::runs_of(&run, &compute, &data, jobs, &scored);
         Self {
-            queue: JobQueue::new(compute.clone(), Arc::clone(&data), jobs),
+            queue,
+            stacked,
             gap_sum: vec![vec![0.0; n]; models],
             gap_count: vec![vec![0; n]; models],
+            folds_done: vec![0; models],
             scored,
             members_done: 0,
             strength,
@@ -164,6 +173,33 @@ impl StrengthRunner {
             compute,
             data,
         }
+    }
+
+    /// The runs of a stage: stacked when the config allows it, else queued one after another.
+    fn runs_of(
+        run: &Run<StrengthConfig>,
+        compute: &Compute,
+        data: &Arc<PreparedData>,
+        jobs: Vec<Job>,
+        scored: &[Vec<usize>],
+    ) -> (JobQueue, Option<StackedJobs>) {
+        let c = &run.experiment;
+        if c.stacked && stackable(&c.rm) && !jobs.is_empty() {
+            let stacked = StackedJobs::new(compute.clone(), Arc::clone(data), jobs, scored);
+            (
+                JobQueue::new(compute.clone(), Arc::clone(data), Vec::new()),
+                Some(stacked),
+            )
+        } else {
+            (JobQueue::new(compute.clone(), Arc::clone(data), jobs), None)
+        }
+    }
+
+    /// The current stage's runs (ensemble members, or band retraining runs).
+    pub fn jobs(&self) -> &[Job] {
+        self.stacked
+            .as_ref()
+            .map_or_else(|| self.queue.jobs(), StackedJobs::jobs)
     }
 
     /// μ (and σ) the data carries in a field: no ensemble is trained; band retraining still
@@ -216,7 +252,14 @@ impl StrengthRunner {
 
     /// Optimizer steps done and planned in the current phase.
     pub fn progress(&self) -> (usize, usize) {
-        self.queue.progress()
+        self.stacked
+            .as_ref()
+            .map_or_else(|| self.queue.progress(), StackedJobs::progress)
+    }
+
+    /// True when the current stage's runs train together as stacked models.
+    pub fn members_stacked(&self) -> bool {
+        self.stacked.is_some()
     }
 
     /// Do one step of whichever run is current.
@@ -227,7 +270,7 @@ impl StrengthRunner {
         let mut events = Vec::new();
         if !self.started {
             self.started = true;
-            events.push(Event::started(&self.compute, self.queue.progress().1));
+            events.push(Event::started(&self.compute, self.progress().1));
             if let (Some(_), Some(s)) = (&self.data.strength, &self.strength) {
                 // μ from the data: shown at once, as a finished "ensemble" of no members.
                 events.push(
@@ -241,8 +284,23 @@ impl StrengthRunner {
                 );
             }
         }
-        let (job_events, finished) = self.queue.step().await?;
-        events.extend(job_events);
+        let finished = if let Some(stacked) = self.stacked.as_mut() {
+            let (run_events, results) = stacked.step().await?;
+            events.extend(run_events);
+            for result in results {
+                self.wall_time_s += result.train_seconds;
+                match self.stage {
+                    Stage::Ensemble => events.extend(self.stacked_member_done(result)?),
+                    Stage::Bands => events.extend(self.stacked_band_done(result)),
+                    Stage::Done => {}
+                }
+            }
+            None
+        } else {
+            let (job_events, finished) = self.queue.step().await?;
+            events.extend(job_events);
+            finished
+        };
         if let Some(done) = finished {
             self.wall_time_s += done.runner.report().wall_time_s;
             match self.stage {
@@ -251,7 +309,8 @@ impl StrengthRunner {
                 Stage::Done => {}
             }
         }
-        if self.queue.is_finished() {
+        let stacked_finished = self.stacked.as_ref().is_none_or(StackedJobs::is_finished);
+        if self.queue.is_finished() && stacked_finished {
             match self.stage {
                 Stage::Ensemble if self.run.experiment.band_retrain => self.start_bands()?,
                 Stage::Ensemble | Stage::Bands => {
@@ -271,22 +330,52 @@ impl StrengthRunner {
     }
 
     async fn member_done(&mut self, done: FinishedJob) -> Result<Vec<Event>, ExperimentError> {
+        let gaps = done.runner.score_gaps(&self.scored[done.job]).await?;
+        self.add_gaps(done.job, &gaps, false)
+    }
+
+    /// A member's run (one fold of it when cross-fitted) finished in a stack.
+    fn stacked_member_done(&mut self, done: StackedResult) -> Result<Vec<Event>, ExperimentError> {
+        self.add_gaps(done.job, &done.gaps, true)
+    }
+
+    /// Add job `job`'s gaps (given at its scored positions, or at every position when
+    /// `all_positions`) to its member's sums; μ and σ are updated once a member has all folds.
+    fn add_gaps(
+        &mut self,
+        job: usize,
+        gaps: &[f32],
+        all_positions: bool,
+    ) -> Result<Vec<Event>, ExperimentError> {
         let folds = self.run.experiment.cross_fit.max(1);
-        let member = done.job / folds;
-        let positions = &self.scored[done.job];
-        let gaps = done.runner.score_gaps(positions).await?;
-        for (&p, &g) in positions.iter().zip(&gaps) {
-            self.gap_sum[member][p] += f64::from(g);
-            self.gap_count[member][p] += 1;
+        let member = job / folds;
+        for (i, &p) in self.scored[job].iter().enumerate() {
+            let g = if all_positions {
+                gaps.get(p)
+            } else {
+                gaps.get(i)
+            };
+            if let Some(&g) = g {
+                self.gap_sum[member][p] += f64::from(g);
+                self.gap_count[member][p] += 1;
+            }
         }
-        if !(done.job + 1).is_multiple_of(folds) {
+        self.folds_done[member] += 1;
+        if self.folds_done[member] < folds {
             return Ok(Vec::new());
         }
-        self.members_done = member + 1;
+        self.members_done += 1;
+        self.update()
+    }
+
+    /// μ and σ over the members done so far (from two members on).
+    fn update(&mut self) -> Result<Vec<Event>, ExperimentError> {
         if self.members_done < 2 {
             return Ok(Vec::new());
         }
-        let gaps: Vec<Vec<f32>> = (0..self.members_done)
+        let folds = self.run.experiment.cross_fit.max(1);
+        let gaps: Vec<Vec<f32>> = (0..self.gap_sum.len())
+            .filter(|&m| self.folds_done[m] >= folds)
             .map(|m| {
                 self.gap_sum[m]
                     .iter()
@@ -356,23 +445,53 @@ impl StrengthRunner {
                 },
             })
             .collect();
-        self.queue = JobQueue::new(self.compute.clone(), Arc::clone(&self.data), jobs);
+        (self.queue, self.stacked) = Self::runs_of(&self.run, &self.compute, &self.data, jobs, &[]);
         self.stage = Stage::Bands;
         Ok(())
     }
 
     fn band_done(&mut self, done: FinishedJob) -> Vec<Event> {
         let report = done.runner.report();
+        self.band_result(
+            done.job,
+            &done.runner.plan().train,
+            report.validation_accuracy.unwrap_or(f32::NAN),
+            report.train_set_loss,
+            report.validation_curve,
+        )
+    }
+
+    fn stacked_band_done(&mut self, done: StackedResult) -> Vec<Event> {
+        let train = self
+            .stacked
+            .as_ref()
+            .and_then(|s| s.jobs().get(done.job))
+            .map(|j| j.plan.train.clone())
+            .unwrap_or_default();
+        let loss = done
+            .train_set_loss
+            .is_finite()
+            .then_some(done.train_set_loss);
+        self.band_result(done.job, &train, done.validation_accuracy, loss, done.curve)
+    }
+
+    fn band_result(
+        &mut self,
+        band: usize,
+        train: &[usize],
+        validation_accuracy: f32,
+        train_loss: Option<f32>,
+        curve: Vec<(usize, f32)>,
+    ) -> Vec<Event> {
         let mean_mu = self.strength.as_ref().map_or(f32::NAN, |s| {
-            let p = &done.runner.plan().train;
-            p.iter().map(|&i| s.mu[i]).sum::<f32>() / p.len().max(1) as f32
+            train.iter().map(|&i| s.mu[i]).sum::<f32>() / train.len().max(1) as f32
         });
         let result = BandResult {
-            band: done.job,
+            band,
             mean_mu,
-            validation_accuracy: report.validation_accuracy.unwrap_or(f32::NAN),
-            train_loss: report.train_set_loss,
-            curve: report.validation_curve,
+            validation_accuracy,
+            train_loss,
+            curve,
         };
         self.band_results.push(result.clone());
         vec![StrengthEvent::BandDone { result }.into()]
@@ -571,9 +690,9 @@ mod tests {
     #[test]
     fn cross_fit_never_scores_a_pair_with_a_model_that_trained_on_it() {
         let r = runner(config(200, 4, false)).unwrap();
-        assert_eq!(r.queue.len(), 3 * 4);
+        assert_eq!(r.jobs().len(), 3 * 4);
         let mut scored_train = vec![0usize; r.data.pairs.len()];
-        for (job, scored) in r.queue.jobs().iter().zip(&r.scored) {
+        for (job, scored) in r.jobs().iter().zip(&r.scored) {
             for p in scored {
                 assert!(
                     !job.plan.train.contains(p),
@@ -591,12 +710,7 @@ mod tests {
         }
         // In-sample: every member trains on all training pairs and scores every pair.
         let r = runner(config(200, 0, false)).unwrap();
-        assert!(
-            r.queue
-                .jobs()
-                .iter()
-                .all(|j| j.plan.train == r.data.split.train)
-        );
+        assert!(r.jobs().iter().all(|j| j.plan.train == r.data.split.train));
         assert!(r.scored.iter().all(|s| s.len() == 200));
     }
 
@@ -611,5 +725,67 @@ mod tests {
             .expect("6 folds of 8 pairs");
         assert!(err.to_string().contains("cross_fit"), "{err}");
         assert!(runner(config(10, 2, false)).is_ok());
+    }
+
+    fn run_to_end(r: &mut StrengthRunner) -> Vec<Event> {
+        let mut events = Vec::new();
+        while !r.is_finished() {
+            events.extend(pollster::block_on(r.step()).unwrap());
+        }
+        events
+    }
+
+    #[test]
+    fn stacked_runs_match_runs_made_one_by_one() {
+        for (cross_fit, band_retrain) in [(0, true), (3, false)] {
+            let mut c = config(400, cross_fit, band_retrain);
+            c.experiment.bands = 2;
+            let mut stacked = runner(c.clone()).unwrap();
+            c.experiment.stacked = false;
+            let mut one_by_one = runner(c).unwrap();
+            assert!(stacked.members_stacked() && !one_by_one.members_stacked());
+            let events = run_to_end(&mut stacked);
+            run_to_end(&mut one_by_one);
+            let (a, b) = (stacked.report(), one_by_one.report());
+            let (sa, sb) = (stacked.strength().unwrap(), one_by_one.strength().unwrap());
+            for (x, y) in sa
+                .mu
+                .iter()
+                .zip(&sb.mu)
+                .chain(sa.sigma.iter().zip(&sb.sigma))
+            {
+                assert!((x - y).abs() < 1e-4, "cross_fit {cross_fit}: {x} vs {y}");
+            }
+            assert_eq!(a.frac_mu_negative, b.frac_mu_negative);
+            assert_eq!(a.band_results.len(), if band_retrain { 2 } else { 0 });
+            let mut bands = a.band_results.clone();
+            bands.sort_by_key(|r| r.band);
+            for (x, y) in bands.iter().zip(&b.band_results) {
+                assert_eq!((x.band, x.curve.len()), (y.band, y.curve.len()));
+                assert!((x.validation_accuracy - y.validation_accuracy).abs() < 1e-3);
+                let (lx, ly) = (x.train_loss.unwrap(), y.train_loss.unwrap());
+                assert!((lx - ly).abs() < 1e-4, "band {}: {lx} vs {ly}", x.band);
+            }
+            // Every member reports its own validation accuracy, once.
+            let done = events
+                .iter()
+                .filter(|e| {
+                    matches!(e, Event::Job { phase: Phase::Member { .. }, inner, .. }
+                        if matches!(inner.as_ref(), Event::Kind(crate::experiment::KindEvent::Rm(crate::experiment::RmEvent::Done { .. }))))
+                })
+                .count();
+            assert_eq!(done, 3 * cross_fit.max(1));
+        }
+    }
+
+    #[test]
+    fn transformer_and_contrastive_members_train_one_by_one() {
+        let mut c = config(200, 0, false);
+        c.experiment.rm.model = crate::model::RewardModelConfig::default();
+        assert!(!runner(c).unwrap().members_stacked());
+        let mut c = config(200, 0, false);
+        c.experiment.rm.contrastive.method = crate::rm::contrastive::ContrastiveMethod::Simcse;
+        c.experiment.rm.contrastive.beta = 0.1;
+        assert!(!runner(c).unwrap().members_stacked());
     }
 }
