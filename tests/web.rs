@@ -433,3 +433,87 @@ fn web_build_trains_in_headless_chromium() {
         shot.display()
     );
 }
+
+/// The default strength run (M = 10 bag-of-words members on 8,000 pairs, then band retraining).
+const STRENGTH_DEFAULT: &str =
+    r#"{"data":{"source":{"kind":"synthetic","pairs":8000}},"experiment":{"kind":"strength"}}"#;
+
+/// Browser figures of the performance issue, one JSON line per case (not in CI: run by
+/// `scripts/web-bench.sh` after a release web build): the page's default run on WebGPU
+/// (SwiftShader here) and on the wasm CPU path, and the default strength run on the CPU path.
+/// `first_step_s` is the time from navigating to the page until its status marker shows the
+/// first training step (the first point of a live chart); steps/s are measured from then on.
+/// A case stops at `RLHF_LAB_WEB_BENCH_SECONDS` (default 120) if it has not finished.
+#[test]
+#[ignore = "browser benchmark: scripts/web-bench.sh"]
+fn web_bench() {
+    assert!(
+        dist().join("index.html").is_file(),
+        "no web build in {}: run `trunk build --release` first",
+        dist().display()
+    );
+    let cap = std::env::var("RLHF_LAB_WEB_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(120), Duration::from_secs);
+    let port = serve(dist());
+    let driver = Driver::start();
+    let session = Session::new(&driver);
+    let default =
+        |backend: &str| format!("http://127.0.0.1:{port}/index.html?autostart=1&backend={backend}");
+    let cases = [
+        ("default run", "gpu", default("gpu")),
+        ("default run", "cpu", default("cpu")),
+        (
+            "default strength run",
+            "cpu",
+            url(port, "cpu", STRENGTH_DEFAULT),
+        ),
+    ];
+    for (case, backend, address) in cases {
+        let t0 = Instant::now();
+        session.goto(&address);
+        let mut first: Option<(f64, usize)> = None;
+        let mut last = (0.0, 0);
+        let mut status;
+        let finished = loop {
+            let s = session.status();
+            let t = t0.elapsed().as_secs_f64();
+            if let Some((step, _, text)) = &s {
+                if *step >= 1 && first.is_none() {
+                    first = Some((t, *step));
+                }
+                last = (t, *step);
+                if text.starts_with("done") || text.starts_with("error") {
+                    status = s.clone();
+                    break text.starts_with("done");
+                }
+            }
+            status = s;
+            if t0.elapsed() > cap {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let (text, on) = status.map(|(_, b, text)| (text, b)).unwrap_or_default();
+        let (steps_per_s, first_step_s) = match first {
+            Some((t1, s1)) if last.0 > t1 => (((last.1 - s1) as f64) / (last.0 - t1), Some(t1)),
+            Some((t1, _)) => (f64::NAN, Some(t1)),
+            None => (f64::NAN, None),
+        };
+        println!(
+            "{}",
+            serde_json::json!({
+                "case": case,
+                "backend_asked": backend,
+                "backend": on,
+                "first_step_s": first_step_s,
+                "steps": last.1,
+                "steps_per_s": steps_per_s,
+                "finished": finished,
+                "wall_s": t0.elapsed().as_secs_f64(),
+                "status": text,
+            })
+        );
+    }
+}

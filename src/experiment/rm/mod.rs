@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod config;
 pub mod event;
+pub mod fused_adamw;
 pub mod order;
 pub mod report;
 pub mod runner;

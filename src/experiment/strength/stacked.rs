@@ -19,6 +19,7 @@ use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::Job;
 use crate::experiment::metrics::pairwise_accuracy;
 use crate::experiment::prepare::PreparedData;
+use crate::experiment::rm::fused_adamw::FusedAdamW;
 use crate::experiment::rm::order::BatchOrder;
 use crate::experiment::rm::step::{EVAL_BATCH_PAIRS, PairBatch, adamw, read_floats};
 use crate::experiment::rm::{RmEvent, RmTrainConfig};
@@ -62,8 +63,41 @@ struct Part {
     /// The group's run indices this part holds.
     members: std::ops::Range<usize>,
     stack: BowStack,
-    optim: ModuleOptimizer,
+    optim: StackOptimizer,
     orders: Vec<BatchOrder>,
+}
+
+/// AdamW for a stack: fused on the host for the CPU backend, burn's elsewhere (the same
+/// arithmetic; a test holds them together).
+enum StackOptimizer {
+    Fused(FusedAdamW),
+    Burn(ModuleOptimizer),
+}
+
+impl StackOptimizer {
+    fn new(compute: &Compute, config: &OptimizerConfig) -> Self {
+        if compute.backend_name() == "flex" {
+            Self::Fused(FusedAdamW::new(config))
+        } else {
+            // Clipping is per run (in each step); the optimizer must not clip a whole stack.
+            Self::Burn(adamw(&OptimizerConfig {
+                grad_clip_norm: 0.0,
+                ..config.clone()
+            }))
+        }
+    }
+
+    fn step(
+        &mut self,
+        lr: f64,
+        stack: BowStack,
+        grads: GradientsParams,
+    ) -> Result<BowStack, ExperimentError> {
+        match self {
+            Self::Fused(o) => o.step(lr, stack, grads),
+            Self::Burn(o) => Ok(o.step(lr, stack, grads)),
+        }
+    }
 }
 
 /// What one part's step measured.
@@ -259,11 +293,6 @@ impl StackedJobs {
             .iter()
             .map(|r| config.model.init_seeded(vocab, 0, r.seed, &device))
             .collect();
-        // Clipping is per run (in each step); the optimizer must not clip a whole stack.
-        let optimizer = OptimizerConfig {
-            grad_clip_norm: 0.0,
-            ..config.optimizer.clone()
-        };
         let count = part_count(&self.compute, models.len());
         let mut parts = Vec::with_capacity(count);
         for p in 0..count {
@@ -279,7 +308,7 @@ impl StackedJobs {
                     .collect(),
                 members,
                 stack,
-                optim: adamw(&optimizer),
+                optim: StackOptimizer::new(&self.compute, &config.optimizer),
             });
         }
         let total_steps = self.groups[group].total_steps;
@@ -437,7 +466,7 @@ impl StackedJobs {
         if clip > 0.0 {
             part.stack.clip_member_grads(&mut grads, clip as f32);
         }
-        part.stack = part.optim.step(lr, part.stack.clone(), grads);
+        part.stack = part.optim.step(lr, part.stack.clone(), grads)?;
         Ok(out)
     }
 
