@@ -16,5 +16,5 @@ for f in dist/*.wasm; do
 done
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 chmod 700 "$XDG_RUNTIME_DIR"
-cargo nextest run --locked --run-ignored only --test web -E 'test(web_bench)' \
+cargo nextest run --locked --profile calibration --run-ignored only --test web -E 'test(web_bench)' \
   --success-output immediate --no-capture 2>&1 | grep -E '^\{' || true

@@ -206,3 +206,32 @@ fn ps5_one_model_is_refused_and_sigma_is_the_population_std() {
     let s = PreferenceStrength::from_gaps(&[vec![0.0], vec![2.0]]).unwrap();
     assert_eq!((s.mu[0], s.sigma[0]), (1.0, 1.0));
 }
+
+/// A stacked ensemble on wgpu (lavapipe in CI: burn's AdamW on the stack, one part) agrees with
+/// the same ensemble on the CPU (the fused optimizer, split over the cores).
+#[test]
+fn a_stacked_ensemble_on_wgpu_agrees_with_the_cpu() {
+    if std::env::var_os("RLHF_LAB_SKIP_WGPU").is_some() {
+        eprintln!("RLHF_LAB_SKIP_WGPU set: skipping the wgpu test");
+        return;
+    }
+    let (gpu, _setup) =
+        rlhf_lab::compute::init(BackendChoice::Gpu).expect("a wgpu adapter (lavapipe in CI)");
+    let mut c = world(0.2, 3, 300);
+    c.experiment.models = 3;
+    c.experiment.rm.epochs = 1.0;
+    c.experiment.band_retrain = false;
+    let mu = |compute: Compute| {
+        let mut r = StrengthRunner::setup(c.clone(), compute, None).expect("setup");
+        assert!(r.members_stacked());
+        while !r.is_finished() {
+            pollster::block_on(r.step()).expect("step");
+        }
+        r.strength().expect("μ").mu.clone()
+    };
+    let (on_gpu, on_cpu) = (mu(gpu), mu(Compute::cpu()));
+    assert_eq!(on_gpu.len(), 300);
+    for (g, c) in on_gpu.iter().zip(&on_cpu) {
+        assert!((g - c).abs() < 1e-2, "μ on wgpu {g} vs cpu {c}");
+    }
+}

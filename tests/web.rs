@@ -473,17 +473,20 @@ fn web_bench() {
     for (case, backend, address) in cases {
         let t0 = Instant::now();
         session.goto(&address);
-        let mut first: Option<(f64, usize)> = None;
+        // Steps counted across stages (the marker counts each stage's steps from 0).
+        let (mut first, mut seen, mut total): (Option<(f64, usize)>, usize, usize) = (None, 0, 0);
         let mut last = (0.0, 0);
         let mut status;
         let finished = loop {
             let s = session.status();
             let t = t0.elapsed().as_secs_f64();
             if let Some((step, _, text)) = &s {
-                if *step >= 1 && first.is_none() {
-                    first = Some((t, *step));
+                total += if *step >= seen { *step - seen } else { *step };
+                seen = *step;
+                if total >= 1 && first.is_none() {
+                    first = Some((t, total));
                 }
-                last = (t, *step);
+                last = (t, total);
                 if text.starts_with("done") || text.starts_with("error") {
                     status = s.clone();
                     break text.starts_with("done");

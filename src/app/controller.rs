@@ -261,6 +261,9 @@ mod imp {
 
     use crate::compute::sleep_ms;
 
+    /// Longest stretch of steps before the page gets its turn (a frame at 30 fps).
+    const SLICE: std::time::Duration = std::time::Duration::from_millis(30);
+
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
         pub fn start(
@@ -287,6 +290,7 @@ mod imp {
                     }
                 };
                 let mut pacer = Pacer::default();
+                let mut slice = web_time::Instant::now();
                 loop {
                     {
                         let mut s = task.borrow_mut();
@@ -314,7 +318,13 @@ mod imp {
                     if runner.is_finished() {
                         return;
                     }
+                    // Running freely, steps share a slice of the page's time: a step of a few
+                    // milliseconds would otherwise wait for a timer and a frame each.
+                    if pacer.running && slice.elapsed() < SLICE {
+                        continue;
+                    }
                     sleep_ms(0).await;
+                    slice = web_time::Instant::now();
                 }
             });
             Self { shared }
