@@ -187,7 +187,8 @@ fn a_small_ensemble_streams_updates_and_low_strength_finds_flips() {
             )
         })
         .count();
-    assert_eq!(updates, 3, "one update per member from the second on");
+    // The bag-of-words members train stacked and finish together: one update of μ and σ.
+    assert_eq!(updates, 1, "one update when the stacked members finish");
     assert_eq!(r.groups.len(), 20);
     assert_eq!(r.band_results.len(), 10);
     assert!(r.auroc.expect("auroc") > 0.8, "{:?}", r.auroc);

@@ -9,15 +9,15 @@ use crate::rm::strength::{PreferenceStrength, auroc, pr_curve};
 /// Progress of the current run inside a multi-run experiment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobProgress {
-    /// 0-based run index.
+    /// 0-based run index (for stacked runs: the stack's index).
     pub job: usize,
-    /// Runs in this phase.
+    /// Runs in this phase (for stacked runs: the number of stacks).
     pub jobs: usize,
     /// What the run is.
     pub phase: Option<Phase>,
     /// Its name ([`Phase::label`]).
     pub label: String,
-    /// Its steps done.
+    /// Its steps done (a stack's steps train all its runs).
     pub step: usize,
     /// Its steps in total.
     pub steps: usize,

@@ -35,8 +35,8 @@ pub struct StrengthArgs {
     /// Skip band-alone retraining (Fig 4).
     #[arg(long)]
     no_band_retrain: bool,
-    /// Train the members one after another instead of together as one stacked model (same
-    /// results; for comparison).
+    /// Train the members (and the band-alone runs) one after another instead of together as
+    /// stacked models (the same results to float rounding; for comparison).
     #[arg(long)]
     sequential_members: bool,
     /// Write DIR/strength.csv and DIR/report.json.
@@ -78,6 +78,15 @@ fn build(args: &StrengthArgs) -> Result<Run<StrengthConfig>, String> {
     Ok(run)
 }
 
+/// True for the phases of the ensemble stage (the band stage runs on the same backend).
+fn first_stage(phase: &Phase) -> bool {
+    match phase {
+        Phase::Band { .. } => false,
+        Phase::Stacked { of, .. } => of != "bands",
+        _ => true,
+    }
+}
+
 fn print_progress(event: &Event) {
     match event {
         Event::Job {
@@ -86,7 +95,7 @@ fn print_progress(event: &Event) {
             // Every run of the experiment starts on the same backend: say it once.
             Event::Started {
                 notice: Some(n), ..
-            } if *job == 0 && !matches!(phase, Phase::Band { .. }) => eprintln!("notice: {n}"),
+            } if *job == 0 && first_stage(phase) => eprintln!("notice: {n}"),
             Event::Kind(KindEvent::Rm(RmEvent::Done {
                 validation_accuracy,
                 wall_time_s,

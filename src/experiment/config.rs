@@ -268,7 +268,7 @@ pub struct OptimizerConfig {
     pub warmup_fraction: f64,
     /// Learning rate at the last step, as a fraction of `lr`.
     pub final_lr_fraction: f64,
-    /// Clip the global gradient norm to this value (0 = off).
+    /// Clip each weight tensor's gradient to this L2 norm (0 = off; burn clips per tensor).
     pub grad_clip_norm: f64,
 }
 

@@ -1,6 +1,7 @@
 //! A queue of reward-model runs on shared data, stepped one optimizer step at a time: the
-//! ensemble members of preference strength, band retraining and the denoising methods all run
-//! through it, so every one of them is the same [`RmRunner`] loop.
+//! denoising methods, and the ensemble members and band retraining of preference strength when
+//! they cannot train stacked (`strength::stacked` trains bag-of-words runs together and is held
+//! to this queue's results by a test), all run through the same [`RmRunner`] loop.
 use std::sync::Arc;
 
 use super::config::Run;

@@ -1,5 +1,5 @@
-//! AdamW with burn's formulas (β₁ 0.9, β₂ 0.999, ε 1e-5, decoupled weight decay, bias
-//! correction per parameter) done in one pass per parameter on the host, with the moments kept
+//! AdamW with burn's formulas (β₁, β₂ and ε shared with [`super::step::adamw`], decoupled
+//! weight decay, bias correction per parameter) done in one pass per parameter on the host, with the moments kept
 //! in host memory. burn's AdamW is about fifteen tensor operations per parameter, each a full
 //! pass with its own allocation; for the CPU backend one fused loop does the same arithmetic,
 //! in the same order, in a fraction of the time (stacked ensembles spent a quarter of their
@@ -12,6 +12,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::experiment::config::OptimizerConfig;
 use crate::experiment::error::ExperimentError;
+use crate::experiment::rm::step::{ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON};
 
 /// Moments and step count of one parameter.
 struct Moments {
@@ -33,15 +34,16 @@ impl FusedAdamW {
     /// The optimizer of `config` (its weight decay; no gradient clipping: clip before).
     pub fn new(config: &OptimizerConfig) -> Self {
         Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-5,
+            beta_1: ADAM_BETA_1,
+            beta_2: ADAM_BETA_2,
+            epsilon: ADAM_EPSILON,
             weight_decay: config.weight_decay as f32,
             state: HashMap::new(),
         }
     }
 
-    /// One update of every parameter that has a gradient in `grads`, at learning rate `lr`.
+    /// One update of every parameter that has a gradient in `grads`, at learning rate `lr`. An
+    /// error (a weight that cannot be read as f32) leaves the run unusable: stop it.
     pub fn step<M: Module>(
         &mut self,
         lr: f64,

@@ -70,9 +70,21 @@ impl PairBatch {
     }
 }
 
-/// The AdamW optimizer of a config (gradient clipping by global norm when set).
+/// AdamW's β₁ (burn's default), shared with the fused AdamW of stacked runs.
+pub const ADAM_BETA_1: f32 = 0.9;
+/// AdamW's β₂ (burn's default).
+pub const ADAM_BETA_2: f32 = 0.999;
+/// AdamW's ε (burn's default).
+pub const ADAM_EPSILON: f32 = 1e-5;
+
+/// The AdamW optimizer of a config (each weight tensor's gradient clipped to the norm, when
+/// set).
 pub fn adamw(config: &OptimizerConfig) -> ModuleOptimizer {
-    let mut c = AdamWConfig::new().with_weight_decay(config.weight_decay as f32);
+    let mut c = AdamWConfig::new()
+        .with_beta_1(ADAM_BETA_1)
+        .with_beta_2(ADAM_BETA_2)
+        .with_epsilon(ADAM_EPSILON)
+        .with_weight_decay(config.weight_decay as f32);
     if config.grad_clip_norm > 0.0 {
         c = c.with_grad_clipping(Some(GradientClippingConfig::Norm(
             config.grad_clip_norm as f32,

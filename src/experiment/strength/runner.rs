@@ -8,7 +8,7 @@ use super::config::StrengthConfig;
 use super::event::StrengthEvent;
 use super::io::StrengthMu;
 use super::report::{BandResult, StrengthReport, StrengthTable};
-use super::stacked::{StackedJobs, StackedResult, stackable};
+use super::stacked::{StackedJobs, StackedResult};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
 use crate::experiment::config::Run;
@@ -36,7 +36,7 @@ pub struct StrengthRunner {
     /// The current stage's runs trained together as stacked models (bag-of-words runs),
     /// instead of the queue.
     stacked: Option<StackedJobs>,
-    /// Positions each job scores, parallel to the queue's jobs.
+    /// Positions each ensemble job scores, parallel to the ensemble's jobs (queued or stacked).
     scored: Vec<Vec<usize>>,
     /// `gap_sum[m][pos]`, `gap_count[m][pos]`: summed gaps per member (a validation pair is
     /// scored by each of a member's K fold models).
@@ -89,7 +89,7 @@ impl StrengthRunner {
             )));
         }
         if let Some(field) = &data.strength {
-            return Ok(Self::from_field(run, compute, Arc::clone(&data), field));
+            return Self::from_field(run, compute, Arc::clone(&data), field);
         }
         if config.cross_fit > train.len() / 2 {
             return Err(ExperimentError::Config(format!(
@@ -141,7 +141,7 @@ impl StrengthRunner {
                 scored.push(score);
             }
         }
-        Ok(Self::assemble(run, compute, data, jobs, scored, None))
+        Self::assemble(run, compute, data, jobs, scored, None)
     }
 
     /// A runner at its start: the ensemble's jobs (none when `strength` is already known).
@@ -152,10 +152,10 @@ impl StrengthRunner {
         jobs: Vec<Job>,
         scored: Vec<Vec<usize>>,
         strength: Option<PreferenceStrength>,
-    ) -> Self {
+    ) -> Result<Self, ExperimentError> {
         let (n, models) = (data.pairs.len(), scored.len().min(run.experiment.models));
-        let (queue, stacked) = Self::runs_of(&run, &compute, &data, jobs, &scored);
-        Self {
+        let (queue, stacked) = Self::runs_of(&run, &compute, &data, jobs, &scored)?;
+        Ok(Self {
             queue,
             stacked,
             gap_sum: vec![vec![0.0; n]; models],
@@ -172,26 +172,26 @@ impl StrengthRunner {
             run,
             compute,
             data,
-        }
+        })
     }
 
-    /// The runs of a stage: stacked when the config allows it, else queued one after another.
+    /// The runs of a stage: stacked when the config allows it and the runs can
+    /// ([`StackedJobs::can_stack`]), else queued one after another.
     fn runs_of(
         run: &Run<StrengthConfig>,
         compute: &Compute,
         data: &Arc<PreparedData>,
         jobs: Vec<Job>,
         scored: &[Vec<usize>],
-    ) -> (JobQueue, Option<StackedJobs>) {
-        let c = &run.experiment;
-        if c.stacked && stackable(&c.rm) && !jobs.is_empty() {
-            let stacked = StackedJobs::new(compute.clone(), Arc::clone(data), jobs, scored);
-            (
+    ) -> Result<(JobQueue, Option<StackedJobs>), ExperimentError> {
+        if run.experiment.stacked && StackedJobs::can_stack(&jobs) {
+            let stacked = StackedJobs::new(compute.clone(), Arc::clone(data), jobs, scored)?;
+            Ok((
                 JobQueue::new(compute.clone(), Arc::clone(data), Vec::new()),
                 Some(stacked),
-            )
+            ))
         } else {
-            (JobQueue::new(compute.clone(), Arc::clone(data), jobs), None)
+            Ok((JobQueue::new(compute.clone(), Arc::clone(data), jobs), None))
         }
     }
 
@@ -209,7 +209,7 @@ impl StrengthRunner {
         compute: Compute,
         data: Arc<PreparedData>,
         field: &FieldStrength,
-    ) -> Self {
+    ) -> Result<Self, ExperimentError> {
         // No spread given: unknown (NaN, null in reports), never a made-up certainty of 0.
         let sigma = field
             .sigma
@@ -287,13 +287,18 @@ impl StrengthRunner {
         let finished = if let Some(stacked) = self.stacked.as_mut() {
             let (run_events, results) = stacked.step().await?;
             events.extend(run_events);
+            // Members finishing together give one update of μ and σ.
+            let mut completed = false;
             for result in results {
                 self.wall_time_s += result.train_seconds;
                 match self.stage {
-                    Stage::Ensemble => events.extend(self.stacked_member_done(result)?),
+                    Stage::Ensemble => completed |= self.add_gaps(result.job, &result.gaps, true),
                     Stage::Bands => events.extend(self.stacked_band_done(result)),
                     Stage::Done => {}
                 }
+            }
+            if completed {
+                events.extend(self.update()?);
             }
             None
         } else {
@@ -331,22 +336,15 @@ impl StrengthRunner {
 
     async fn member_done(&mut self, done: FinishedJob) -> Result<Vec<Event>, ExperimentError> {
         let gaps = done.runner.score_gaps(&self.scored[done.job]).await?;
-        self.add_gaps(done.job, &gaps, false)
-    }
-
-    /// A member's run (one fold of it when cross-fitted) finished in a stack.
-    fn stacked_member_done(&mut self, done: StackedResult) -> Result<Vec<Event>, ExperimentError> {
-        self.add_gaps(done.job, &done.gaps, true)
+        if self.add_gaps(done.job, &gaps, false) {
+            return self.update();
+        }
+        Ok(Vec::new())
     }
 
     /// Add job `job`'s gaps (given at its scored positions, or at every position when
-    /// `all_positions`) to its member's sums; μ and σ are updated once a member has all folds.
-    fn add_gaps(
-        &mut self,
-        job: usize,
-        gaps: &[f32],
-        all_positions: bool,
-    ) -> Result<Vec<Event>, ExperimentError> {
+    /// `all_positions`) to its member's sums; true when that completes the member (all folds).
+    fn add_gaps(&mut self, job: usize, gaps: &[f32], all_positions: bool) -> bool {
         let folds = self.run.experiment.cross_fit.max(1);
         let member = job / folds;
         for (i, &p) in self.scored[job].iter().enumerate() {
@@ -362,10 +360,10 @@ impl StrengthRunner {
         }
         self.folds_done[member] += 1;
         if self.folds_done[member] < folds {
-            return Ok(Vec::new());
+            return false;
         }
         self.members_done += 1;
-        self.update()
+        true
     }
 
     /// μ and σ over the members done so far (from two members on).
@@ -445,7 +443,8 @@ impl StrengthRunner {
                 },
             })
             .collect();
-        (self.queue, self.stacked) = Self::runs_of(&self.run, &self.compute, &self.data, jobs, &[]);
+        (self.queue, self.stacked) =
+            Self::runs_of(&self.run, &self.compute, &self.data, jobs, &[])?;
         self.stage = Stage::Bands;
         Ok(())
     }
@@ -493,7 +492,9 @@ impl StrengthRunner {
             train_loss,
             curve,
         };
-        self.band_results.push(result.clone());
+        // In band order, whichever order the runs finish in.
+        let at = self.band_results.partition_point(|r| r.band < band);
+        self.band_results.insert(at, result.clone());
         vec![StrengthEvent::BandDone { result }.into()]
     }
 
@@ -737,9 +738,16 @@ mod tests {
 
     #[test]
     fn stacked_runs_match_runs_made_one_by_one() {
-        for (cross_fit, band_retrain) in [(0, true), (3, false)] {
-            let mut c = config(400, cross_fit, band_retrain);
-            c.experiment.bands = 2;
+        // (pairs, folds, band retraining, bands): the last two give runs of unequal sizes in a
+        // stage (bands of 30 and 31 pairs; folds of 27 and 26, fewer than a batch).
+        for (pairs, cross_fit, band_retrain, bands) in [
+            (400, 0, true, 2),
+            (400, 3, false, 2),
+            (380, 0, true, 10),
+            (50, 3, false, 2),
+        ] {
+            let mut c = config(pairs, cross_fit, band_retrain);
+            c.experiment.bands = bands;
             let mut stacked = runner(c.clone()).unwrap();
             c.experiment.stacked = false;
             let mut one_by_one = runner(c).unwrap();
@@ -757,10 +765,13 @@ mod tests {
                 assert!((x - y).abs() < 1e-4, "cross_fit {cross_fit}: {x} vs {y}");
             }
             assert_eq!(a.frac_mu_negative, b.frac_mu_negative);
-            assert_eq!(a.band_results.len(), if band_retrain { 2 } else { 0 });
-            let mut bands = a.band_results.clone();
-            bands.sort_by_key(|r| r.band);
-            for (x, y) in bands.iter().zip(&b.band_results) {
+            assert_eq!(a.band_results.len(), if band_retrain { bands } else { 0 });
+            let order: Vec<usize> = a.band_results.iter().map(|r| r.band).collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "band order {order:?}"
+            );
+            for (x, y) in a.band_results.iter().zip(&b.band_results) {
                 assert_eq!((x.band, x.curve.len()), (y.band, y.curve.len()));
                 assert!((x.validation_accuracy - y.validation_accuracy).abs() < 1e-3);
                 let (lx, ly) = (x.train_loss.unwrap(), y.train_loss.unwrap());
@@ -775,7 +786,45 @@ mod tests {
                 })
                 .count();
             assert_eq!(done, 3 * cross_fit.max(1));
+            // Members finishing together update μ and σ once.
+            let updates = events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Event::Kind(crate::experiment::KindEvent::Strength(
+                            StrengthEvent::Update { .. }
+                        ))
+                    )
+                })
+                .count();
+            assert_eq!(updates, 1, "pairs {pairs}, folds {cross_fit}");
         }
+    }
+
+    #[test]
+    fn a_diverged_stacked_step_keeps_the_last_good_stack_and_says_so() {
+        let mut c = config(200, 0, false);
+        c.experiment.rm.optimizer.lr = 1e30;
+        c.experiment.rm.optimizer.warmup_fraction = 0.0;
+        c.experiment.rm.optimizer.grad_clip_norm = 0.0;
+        let mut r = runner(c).unwrap();
+        assert!(r.members_stacked());
+        let error = (0..50)
+            .find_map(|_| pollster::block_on(r.step()).err())
+            .expect("lr = 1e30 must diverge");
+        let text = error.to_string();
+        let ExperimentError::NonFinite {
+            step, last_good, ..
+        } = error
+        else {
+            panic!("expected NonFinite, got {text}");
+        };
+        // As a single run: the loss of step k+1 comes from update k, so the stack falls back to
+        // the weights after step k-1.
+        assert_eq!(step, last_good + 2, "{text}");
+        assert_eq!(r.progress().0, last_good, "{text}");
+        assert!(text.contains("lower optimizer.lr"), "{text}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Tensor;
 use web_time::Instant;
 
 use crate::compute::Compute;
@@ -50,11 +51,12 @@ pub struct StackedResult {
     pub train_seconds: f64,
 }
 
-/// Runs with the same step count, trained as one stack.
+/// Runs with the same step count and batch size, trained as one stack.
 struct Group {
     /// Job index of each run.
     jobs: Vec<usize>,
     total_steps: usize,
+    batch_pairs: usize,
 }
 
 /// Some of a group's runs, stacked: natively on the CPU a group's runs are split over the
@@ -63,8 +65,12 @@ struct Part {
     /// The group's run indices this part holds.
     members: std::ops::Range<usize>,
     stack: BowStack,
+    /// The stack before its last update: what a diverged step falls back to.
+    previous: BowStack,
     optim: StackOptimizer,
     orders: Vec<BatchOrder>,
+    /// This step's loss, measured and waiting for every part's check before the update.
+    pending: Option<Tensor<1>>,
 }
 
 /// AdamW for a stack: fused on the host for the CPU backend, burn's elsewhere (the same
@@ -100,11 +106,13 @@ impl StackOptimizer {
     }
 }
 
-/// What one part's step measured.
+/// What one part's forward pass measured.
 struct PartStep {
     loss_sum: f64,
     correct: usize,
     gaps: usize,
+    /// The first run (in the part) whose loss is not finite, with that loss.
+    bad: Option<f64>,
 }
 
 /// What one part's scoring gave: per run, the reward of every chosen and rejected response.
@@ -172,15 +180,21 @@ pub struct StackedJobs {
 }
 
 impl StackedJobs {
-    /// Group `jobs` (all stackable, differing in seed and positions only) by step count,
-    /// keeping their order within a group. `scored[j]`: the positions whose gaps job j hands
-    /// back when it finishes, besides its training pairs (missing: none).
+    /// Group `jobs` by step count and batch size, keeping their order within a group. The jobs
+    /// must be stackable plain Bradley–Terry runs with one training config (seed aside): no
+    /// per-pair targets, no feature measurement. `scored[j]`: the positions whose gaps job j
+    /// hands back when it finishes, besides its training pairs (missing: none).
     pub fn new(
         compute: Compute,
         data: Arc<PreparedData>,
         jobs: Vec<Job>,
         scored: &[Vec<usize>],
-    ) -> Self {
+    ) -> Result<Self, ExperimentError> {
+        if !Self::can_stack(&jobs) {
+            return Err(ExperimentError::Config(
+                "only plain bag-of-words runs with one training config can train stacked".into(),
+            ));
+        }
         let finals = jobs
             .iter()
             .enumerate()
@@ -194,16 +208,24 @@ impl StackedJobs {
             .collect();
         let mut groups: Vec<Group> = Vec::new();
         for (j, job) in jobs.iter().enumerate() {
-            let steps = job.config.experiment.total_steps(job.plan.train.len());
-            match groups.iter_mut().find(|g| g.total_steps == steps) {
+            let config = &job.config.experiment;
+            let steps = config.total_steps(job.plan.train.len());
+            // Runs in one stack take batches of one size (a run with fewer training pairs than
+            // batch_size takes them all each step).
+            let pairs = config.batch_size.min(job.plan.train.len());
+            match groups
+                .iter_mut()
+                .find(|g| g.total_steps == steps && g.batch_pairs == pairs)
+            {
                 Some(g) => g.jobs.push(j),
                 None => groups.push(Group {
                     jobs: vec![j],
                     total_steps: steps,
+                    batch_pairs: pairs,
                 }),
             }
         }
-        Self {
+        Ok(Self {
             compute,
             data,
             jobs,
@@ -211,7 +233,21 @@ impl StackedJobs {
             groups,
             next: 0,
             current: None,
-        }
+        })
+    }
+
+    /// True when `jobs` can train stacked: stackable runs ([`stackable`]) with one training
+    /// config (seed aside), no per-pair targets and no feature measurement.
+    pub fn can_stack(jobs: &[Job]) -> bool {
+        let Some(first) = jobs.first() else {
+            return false;
+        };
+        stackable(&first.config.experiment)
+            && jobs.iter().all(|j| {
+                j.config.experiment == first.config.experiment
+                    && j.plan.targets.is_empty()
+                    && !j.plan.measure_features
+            })
     }
 
     /// The jobs, in their original order.
@@ -255,7 +291,8 @@ impl StackedJobs {
         let runs = self.groups[group].jobs.len();
         let first = &self.jobs[self.groups[group].jobs[0]].phase;
         let of = match first {
-            Phase::Member { .. } => "members",
+            Phase::Member { fold: Some(_), .. } => "member folds",
+            Phase::Member { fold: None, .. } => "members",
             Phase::Band { .. } => "bands",
             Phase::Method { .. } => "methods",
             Phase::Stage { .. } | Phase::Stacked { .. } => "runs",
@@ -307,6 +344,8 @@ impl StackedJobs {
                     .map(|r| BatchOrder::new(r.seed))
                     .collect(),
                 members,
+                previous: stack.clone(),
+                pending: None,
                 stack,
                 optim: StackOptimizer::new(&self.compute, &config.optimizer),
             });
@@ -374,16 +413,42 @@ impl StackedJobs {
         let step = t.step;
         let t0 = Instant::now();
         let group = t.group;
+        // Every part measures its loss first; only when all are finite does any part update,
+        // so a diverged run leaves the whole stack as it was.
         let results = each_part(&mut t.parts, |part| {
-            Box::pin(self.part_step(part, group, step, lr))
+            Box::pin(self.part_forward(part, group, step))
         })
         .await;
-        let (mut loss_sum, mut correct, mut gaps) = (0.0, 0, 0);
+        let (mut loss_sum, mut correct, mut gaps, mut bad) = (0.0, 0, 0, None);
         for r in results {
             let r = r?;
             loss_sum += r.loss_sum;
             correct += r.correct;
             gaps += r.gaps;
+            bad = bad.or(r.bad);
+        }
+        if let Some(value) = bad {
+            // As a single run does: the loss was measured before this update, so the weights of
+            // the last applied update produced it; fall back to the stack before that update.
+            for part in &mut t.parts {
+                part.pending = None;
+                part.stack = part.previous.clone();
+            }
+            t.step = t.step.saturating_sub(1);
+            return Err(ExperimentError::NonFinite {
+                step: t.step + 2,
+                value: value as f32,
+                last_good: t.step,
+                lr,
+            });
+        }
+        let clip = config.optimizer.grad_clip_norm;
+        for r in each_part(&mut t.parts, |part| {
+            Box::pin(Self::part_update(part, clip, lr))
+        })
+        .await
+        {
+            r?;
         }
         t.train_seconds += t0.elapsed().as_secs_f64();
         t.step += 1;
@@ -397,14 +462,13 @@ impl StackedJobs {
         .into())
     }
 
-    /// One optimizer step of one part's runs: each on its own batch, with its own dropout mask
-    /// and gradient clipping. Nothing is applied when any run's loss is not finite.
-    async fn part_step(
+    /// The forward pass of one part's runs at `step`: each on its own batch with its own
+    /// dropout mask; the loss waits in the part for [`Self::part_update`].
+    async fn part_forward(
         &self,
         part: &mut Part,
         group: usize,
         step: usize,
-        lr: f64,
     ) -> Result<PartStep, ExperimentError> {
         let config = self.config(group);
         let pad = self.data.tokenizer.pad_id();
@@ -420,12 +484,7 @@ impl StackedJobs {
                 PairBatch::new(&encoded, pad)
             })
             .collect();
-        let pairs = batches[0].pairs;
-        if batches.iter().any(|b| b.pairs != pairs) {
-            return Err(ExperimentError::Config(
-                "stacked runs need batches of one size: give every run at least batch_size training pairs".into(),
-            ));
-        }
+        let pairs = self.groups[group].batch_pairs;
         let members = batches.len();
         let seeds: Vec<u64> = jobs
             .iter()
@@ -437,12 +496,13 @@ impl StackedJobs {
         let gaps = rewards.clone().slice([0..members, 0..pairs])
             - rewards.slice([0..members, pairs..2 * pairs]);
         let gaps = gaps.reshape([members * pairs]);
-        let loss = preference_loss(gaps.clone(), None, None).sum() * (1.0 / pairs as f64);
+        part.pending = Some(preference_loss(gaps.clone(), None, None).sum() * (1.0 / pairs as f64));
         let values = read_floats(gaps.detach()).await?;
         let mut out = PartStep {
             loss_sum: 0.0,
             correct: 0,
             gaps: values.len(),
+            bad: None,
         };
         for member in values.chunks(pairs.max(1)) {
             let l = member
@@ -450,24 +510,28 @@ impl StackedJobs {
                 .map(|&g| preference_loss_value(f64::from(g), 0.0, 0.0))
                 .sum::<f64>()
                 / pairs.max(1) as f64;
-            if !l.is_finite() {
-                return Err(ExperimentError::NonFinite {
-                    step: step + 1,
-                    value: l as f32,
-                    last_good: step,
-                    lr,
-                });
+            if !l.is_finite() && out.bad.is_none() {
+                out.bad = Some(l);
             }
             out.loss_sum += l;
             out.correct += member.iter().filter(|&&g| g > 0.0).count();
         }
+        Ok(out)
+    }
+
+    /// Backward and update of one part: each run's gradients clipped on their own (per weight
+    /// tensor, as a run's optimizer clips), then AdamW.
+    async fn part_update(part: &mut Part, clip: f64, lr: f64) -> Result<(), ExperimentError> {
+        let Some(loss) = part.pending.take() else {
+            return Ok(());
+        };
         let mut grads = GradientsParams::from_grads(loss.backward(), &part.stack);
-        let clip = config.optimizer.grad_clip_norm;
         if clip > 0.0 {
             part.stack.clip_member_grads(&mut grads, clip as f32);
         }
+        part.previous = part.stack.clone();
         part.stack = part.optim.step(lr, part.stack.clone(), grads)?;
-        Ok(out)
+        Ok(())
     }
 
     /// Score each run of a part at its own positions (`positions[k]` for the part's k-th run;
