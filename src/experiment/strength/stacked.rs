@@ -415,10 +415,10 @@ impl StackedJobs {
         let group = t.group;
         // Every part measures its loss first; only when all are finite does any part update,
         // so a diverged run leaves the whole stack as it was.
-        let results = each_part(&mut t.parts, |part| {
-            Box::pin(self.part_forward(part, group, step))
-        })
-        .await;
+        let clip = config.optimizer.grad_clip_norm;
+        let results = self
+            .forward_then_update(&mut t.parts, group, step, clip, lr)
+            .await;
         let (mut loss_sum, mut correct, mut gaps, mut bad) = (0.0, 0, 0, None);
         for r in results {
             let r = r?;
@@ -442,14 +442,6 @@ impl StackedJobs {
                 lr,
             });
         }
-        let clip = config.optimizer.grad_clip_norm;
-        for r in each_part(&mut t.parts, |part| {
-            Box::pin(Self::part_update(part, clip, lr))
-        })
-        .await
-        {
-            r?;
-        }
         t.train_seconds += t0.elapsed().as_secs_f64();
         t.step += 1;
         Ok(RmEvent::Step {
@@ -460,6 +452,81 @@ impl StackedJobs {
             contrastive_loss: None,
         }
         .into())
+    }
+
+    /// Every part's forward pass, then, when every loss is finite, every part's update. Natively
+    /// with several parts each part runs on its own thread and the threads meet between the
+    /// two halves; otherwise the parts run in turn.
+    async fn forward_then_update(
+        &self,
+        parts: &mut [Part],
+        group: usize,
+        step: usize,
+        clip: f64,
+        lr: f64,
+    ) -> Vec<Result<PartStep, ExperimentError>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if parts.len() > 1 {
+            return self.forward_then_update_threaded(parts, group, step, clip, lr);
+        }
+        let mut results = Vec::with_capacity(parts.len());
+        for part in parts.iter_mut() {
+            results.push(self.part_forward(part, group, step).await);
+        }
+        let all_good = results
+            .iter()
+            .all(|r| matches!(r, Ok(s) if s.bad.is_none()));
+        for (part, r) in parts.iter_mut().zip(results.iter_mut()) {
+            if !all_good {
+                part.pending = None;
+            } else if let Err(e) = Self::part_update(part, clip, lr).await {
+                *r = Err(e);
+            }
+        }
+        results
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn forward_then_update_threaded(
+        &self,
+        parts: &mut [Part],
+        group: usize,
+        step: usize,
+        clip: f64,
+        lr: f64,
+    ) -> Vec<Result<PartStep, ExperimentError>> {
+        use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let meet = std::sync::Barrier::new(parts.len());
+        let bad = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter_mut()
+                .map(|part| {
+                    let (meet, bad) = (&meet, &bad);
+                    scope.spawn(move || {
+                        // A panic must still reach the meeting point, or the others wait forever.
+                        let forward = catch_unwind(AssertUnwindSafe(|| {
+                            pollster::block_on(self.part_forward(part, group, step))
+                        }));
+                        if !matches!(&forward, Ok(Ok(s)) if s.bad.is_none()) {
+                            bad.store(true, Ordering::SeqCst);
+                        }
+                        meet.wait();
+                        let result = forward.unwrap_or_else(|e| resume_unwind(e));
+                        if bad.load(Ordering::SeqCst) {
+                            part.pending = None;
+                            return result;
+                        }
+                        pollster::block_on(Self::part_update(part, clip, lr)).and(result)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| resume_unwind(e)))
+                .collect()
+        })
     }
 
     /// The forward pass of one part's runs at `step`: each on its own batch with its own
