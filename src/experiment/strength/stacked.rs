@@ -106,6 +106,15 @@ impl StackOptimizer {
     }
 }
 
+/// Which optimizer step of which group, with its gradient clip and learning rate.
+#[derive(Clone, Copy)]
+struct StepAt {
+    group: usize,
+    step: usize,
+    clip: f64,
+    lr: f64,
+}
+
 /// What one part's forward pass measured.
 struct PartStep {
     loss_sum: f64,
@@ -416,9 +425,13 @@ impl StackedJobs {
         // Every part measures its loss first; only when all are finite does any part update,
         // so a diverged run leaves the whole stack as it was.
         let clip = config.optimizer.grad_clip_norm;
-        let results = self
-            .forward_then_update(&mut t.parts, group, step, clip, lr)
-            .await;
+        let at = StepAt {
+            group,
+            step,
+            clip,
+            lr,
+        };
+        let results = self.forward_then_update(&mut t.parts, at).await;
         let (mut loss_sum, mut correct, mut gaps, mut bad) = (0.0, 0, 0, None);
         for r in results {
             let r = r?;
@@ -460,14 +473,17 @@ impl StackedJobs {
     async fn forward_then_update(
         &self,
         parts: &mut [Part],
-        group: usize,
-        step: usize,
-        clip: f64,
-        lr: f64,
+        at: StepAt,
     ) -> Vec<Result<PartStep, ExperimentError>> {
+        let StepAt {
+            group,
+            step,
+            clip,
+            lr,
+        } = at;
         #[cfg(not(target_arch = "wasm32"))]
         if parts.len() > 1 {
-            return self.forward_then_update_threaded(parts, group, step, clip, lr);
+            return self.forward_then_update_threaded(parts, at);
         }
         let mut results = Vec::with_capacity(parts.len());
         for part in parts.iter_mut() {
@@ -490,13 +506,16 @@ impl StackedJobs {
     fn forward_then_update_threaded(
         &self,
         parts: &mut [Part],
-        group: usize,
-        step: usize,
-        clip: f64,
-        lr: f64,
+        at: StepAt,
     ) -> Vec<Result<PartStep, ExperimentError>> {
         use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
         use std::sync::atomic::{AtomicBool, Ordering};
+        let StepAt {
+            group,
+            step,
+            clip,
+            lr,
+        } = at;
         let meet = std::sync::Barrier::new(parts.len());
         let bad = AtomicBool::new(false);
         std::thread::scope(|scope| {
