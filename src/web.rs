@@ -50,6 +50,28 @@ fn mark(text: &str, step: usize) {
     }
 }
 
+/// Set the marker's `data-state` (`idle`, `running`, `done` or `error`) and, for an error, its
+/// message in `data-error` (removed otherwise), so tests and tools read the page's state.
+fn mark_state(state: &str, error: Option<&str>) {
+    if let Some(el) = status_element() {
+        let _ = el.set_attribute("data-state", state);
+        match error {
+            Some(message) => {
+                let _ = el.set_attribute("data-error", message);
+            }
+            None => {
+                let _ = el.remove_attribute("data-error");
+            }
+        }
+    }
+}
+
+/// Mark the page as failed with `message` (text, state and message).
+fn mark_error(message: &str) {
+    mark_text(&format!("error: {message}"));
+    mark_state("error", Some(message));
+}
+
 /// Write a line to the status element and the console, leaving `data-step` as it is.
 fn mark_text(text: &str) {
     web_sys::console::log_1(&format!("rlhf-lab: {text}").into());
@@ -66,6 +88,7 @@ fn event_marker(event: &Event) {
             backend, adapter, ..
         } => {
             mark(&format!("started backend={backend} adapter={adapter}"), 0);
+            mark_state("running", None);
             if let Some(el) = status_element() {
                 let _ = el.set_attribute("data-backend", backend);
             }
@@ -74,8 +97,11 @@ fn event_marker(event: &Event) {
         Event::Notice { message } => {
             web_sys::console::log_1(&format!("rlhf-lab notice: {message}").into())
         }
-        Event::Error { message } => mark_text(&format!("error: {message}")),
-        Event::Finished { summary, .. } => mark_text(&format!("done {summary}")),
+        Event::Error { message } => mark_error(message),
+        Event::Finished { summary, .. } => {
+            mark_text(&format!("done {summary}"));
+            mark_state("done", None);
+        }
         Event::Job { .. } | Event::Kind(_) => {}
     }
 }
@@ -136,7 +162,7 @@ pub fn start() {
                 autostart = false;
                 let message =
                     format!("the config in the URL is not valid ({e}); showing the defaults");
-                mark(&format!("error: {message}"), 0);
+                mark_error(&message);
                 app.shell.notes.push(message);
             }
         }
@@ -146,7 +172,7 @@ pub fn start() {
         Some(Err(e)) => {
             autostart = false;
             let message = format!("backend in the URL: {e}");
-            mark(&format!("error: {message}"), 0);
+            mark_error(&message);
             app.shell.notes.push(message);
         }
         None => {}
@@ -158,14 +184,20 @@ pub fn start() {
     let backend = app.shell.run.backend;
     wasm_bindgen_futures::spawn_local(async move {
         let compute = init_web(backend, has_webgpu()).await;
-        mark(
-            &format!(
-                "compute ready backend={} adapter={}",
-                compute.backend_name(),
-                compute.adapter
-            ),
-            0,
+        let ready = format!(
+            "compute ready backend={} adapter={}",
+            compute.backend_name(),
+            compute.adapter
         );
+        // An error already on the marker (a bad link) stays until the page is left.
+        let failed = status_element()
+            .and_then(|e| e.get_attribute("data-state"))
+            .is_some_and(|s| s == "error");
+        if failed {
+            web_sys::console::log_1(&format!("rlhf-lab: {ready}").into());
+        } else {
+            mark(&ready, 0);
+        }
         if let Some(n) = &compute.notice {
             web_sys::console::log_1(&format!("rlhf-lab notice: {n}").into());
         }
@@ -179,7 +211,7 @@ pub fn start() {
             .and_then(|d| d.get_element_by_id("the_canvas_id"))
             .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
         else {
-            mark("error: no <canvas id=\"the_canvas_id\"> in the page", 0);
+            mark_error("no <canvas id=\"the_canvas_id\"> in the page");
             return;
         };
         // glow (WebGL2) draws the UI; burn computes on WebGPU. eframe's WebGPU canvas fails in
@@ -192,7 +224,7 @@ pub fn start() {
             .start(canvas, options, Box::new(move |_cc| Ok(Box::new(app))))
             .await;
         if let Err(e) = result {
-            mark(&format!("error: the UI could not start: {e:?}"), 0);
+            mark_error(&format!("the UI could not start: {e:?}"));
         }
     });
 }

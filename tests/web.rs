@@ -274,6 +274,19 @@ impl<'a> Session<'a> {
         Some((field(0).parse().unwrap_or(0), field(1), field(2)))
     }
 
+    /// `(data-state, data-error)` of the page's status marker.
+    fn state(&self) -> (String, Option<String>) {
+        let script = "const e = document.getElementById('rlhf-status'); \
+                      return e ? [e.getAttribute('data-state'), e.getAttribute('data-error')] : null;";
+        let v = self.call(
+            "POST",
+            "execute/sync",
+            Some(serde_json::json!({"script": script, "args": []})),
+        );
+        let field = |i: usize| v.get(i).and_then(|x| x.as_str()).map(str::to_string);
+        (field(0).unwrap_or_default(), field(1))
+    }
+
     /// Poll the status marker until the run says done or error, within the deadline (saying
     /// where it stands every 15 s).
     fn wait_for_end(&self, what: &str) -> (usize, String, String) {
@@ -382,6 +395,7 @@ fn web_build_trains_in_headless_chromium() {
         );
         assert_eq!(backend, expected, "{choice}: status {text}");
         assert_eq!(step, 6, "{choice}: all 6 steps; status: {text}");
+        assert_eq!(session.state(), ("done".into(), None), "{choice}: {text}");
         assert!(
             text.contains("validation_accuracy="),
             "{choice}: status {text}"
@@ -391,6 +405,21 @@ fn web_build_trains_in_headless_chromium() {
             shot.display()
         );
     }
+    // A config in the URL that is not valid: an error the page's marker states, no run.
+    session.goto(&format!(
+        "http://127.0.0.1:{port}/index.html?autostart=1&backend=cpu&config=%7Bnot%20json"
+    ));
+    let (_, _, text) = session.wait_for_end("invalid config");
+    let (state, error) = session.state();
+    assert_eq!(state, "error", "status {text}");
+    let error = error.unwrap_or_default();
+    assert!(error.contains("not valid"), "data-error: {error}");
+    assert!(text.starts_with("error:"), "{text}");
+    // The error stays (the compute device coming up later does not overwrite it).
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, _, later) = session.status().unwrap_or_default();
+    assert!(later.starts_with("error:"), "{later}");
+    assert_eq!(session.state().0, "error");
     // A two-model ensemble in the strength tab, from the URL.
     session.goto(&url(port, "cpu", STRENGTH_CONFIG));
     let (_, backend, text) = session.wait_for_end("strength");
