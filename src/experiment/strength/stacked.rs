@@ -475,19 +475,13 @@ impl StackedJobs {
         parts: &mut [Part],
         at: StepAt,
     ) -> Vec<Result<PartStep, ExperimentError>> {
-        let StepAt {
-            group,
-            step,
-            clip,
-            lr,
-        } = at;
         #[cfg(not(target_arch = "wasm32"))]
         if parts.len() > 1 {
             return self.forward_then_update_threaded(parts, at);
         }
         let mut results = Vec::with_capacity(parts.len());
         for part in parts.iter_mut() {
-            results.push(self.part_forward(part, group, step).await);
+            results.push(self.part_forward(part, at).await);
         }
         let all_good = results
             .iter()
@@ -495,7 +489,7 @@ impl StackedJobs {
         for (part, r) in parts.iter_mut().zip(results.iter_mut()) {
             if !all_good {
                 part.pending = None;
-            } else if let Err(e) = Self::part_update(part, clip, lr).await {
+            } else if let Err(e) = Self::part_update(part, at).await {
                 *r = Err(e);
             }
         }
@@ -510,12 +504,6 @@ impl StackedJobs {
     ) -> Vec<Result<PartStep, ExperimentError>> {
         use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
         use std::sync::atomic::{AtomicBool, Ordering};
-        let StepAt {
-            group,
-            step,
-            clip,
-            lr,
-        } = at;
         let meet = std::sync::Barrier::new(parts.len());
         let bad = AtomicBool::new(false);
         std::thread::scope(|scope| {
@@ -526,7 +514,7 @@ impl StackedJobs {
                     scope.spawn(move || {
                         // A panic must still reach the meeting point, or the others wait forever.
                         let forward = catch_unwind(AssertUnwindSafe(|| {
-                            pollster::block_on(self.part_forward(part, group, step))
+                            pollster::block_on(self.part_forward(part, at))
                         }));
                         if !matches!(&forward, Ok(Ok(s)) if s.bad.is_none()) {
                             bad.store(true, Ordering::SeqCst);
@@ -537,7 +525,7 @@ impl StackedJobs {
                             part.pending = None;
                             return result;
                         }
-                        pollster::block_on(Self::part_update(part, clip, lr)).and(result)
+                        pollster::block_on(Self::part_update(part, at)).and(result)
                     })
                 })
                 .collect();
@@ -550,12 +538,8 @@ impl StackedJobs {
 
     /// The forward pass of one part's runs at `step`: each on its own batch with its own
     /// dropout mask; the loss waits in the part for [`Self::part_update`].
-    async fn part_forward(
-        &self,
-        part: &mut Part,
-        group: usize,
-        step: usize,
-    ) -> Result<PartStep, ExperimentError> {
+    async fn part_forward(&self, part: &mut Part, at: StepAt) -> Result<PartStep, ExperimentError> {
+        let StepAt { group, step, .. } = at;
         let config = self.config(group);
         let pad = self.data.tokenizer.pad_id();
         let jobs = &self.groups[group].jobs[part.members.clone()];
@@ -607,7 +591,8 @@ impl StackedJobs {
 
     /// Backward and update of one part: each run's gradients clipped on their own (per weight
     /// tensor, as a run's optimizer clips), then AdamW.
-    async fn part_update(part: &mut Part, clip: f64, lr: f64) -> Result<(), ExperimentError> {
+    async fn part_update(part: &mut Part, at: StepAt) -> Result<(), ExperimentError> {
+        let StepAt { clip, lr, .. } = at;
         let Some(loss) = part.pending.take() else {
             return Ok(());
         };
