@@ -259,16 +259,21 @@ impl<'a> Session<'a> {
         self.call("POST", "url", Some(serde_json::json!({ "url": url })));
     }
 
+    /// Run `script` in the page; its return value.
+    fn execute(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "execute/sync",
+            Some(serde_json::json!({"script": script, "args": []})),
+        )
+    }
+
     /// `(data-step, data-backend, text)` of the page's status marker, once it has one.
     fn status(&self) -> Option<(usize, String, String)> {
         let script = "const e = document.getElementById('rlhf-status'); \
                       return e ? [e.getAttribute('data-step') || '0', \
                       e.getAttribute('data-backend') || '', e.textContent] : null;";
-        let v = self.call(
-            "POST",
-            "execute/sync",
-            Some(serde_json::json!({"script": script, "args": []})),
-        );
+        let v = self.execute(script);
         let a = v.as_array()?;
         let field = |i: usize| a.get(i).and_then(|x| x.as_str()).unwrap_or("").to_string();
         Some((field(0).parse().unwrap_or(0), field(1), field(2)))
@@ -278,11 +283,7 @@ impl<'a> Session<'a> {
     fn state(&self) -> (String, Option<String>) {
         let script = "const e = document.getElementById('rlhf-status'); \
                       return e ? [e.getAttribute('data-state'), e.getAttribute('data-error')] : null;";
-        let v = self.call(
-            "POST",
-            "execute/sync",
-            Some(serde_json::json!({"script": script, "args": []})),
-        );
+        let v = self.execute(script);
         let field = |i: usize| v.get(i).and_then(|x| x.as_str()).map(str::to_string);
         (field(0).unwrap_or_default(), field(1))
     }

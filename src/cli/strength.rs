@@ -1,6 +1,6 @@
 //! `rlhf-lab strength` (ensemble preference strength) and `rlhf-lab export` (TRL pairs with the
 //! strength-based flip and a margin column).
-use crate::experiment::{KindEvent, Phase, RmEvent, StrengthEvent};
+use crate::experiment::{KindEvent, RmEvent, StrengthEvent};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -78,34 +78,25 @@ fn build(args: &StrengthArgs) -> Result<Run<StrengthConfig>, String> {
     Ok(run)
 }
 
-/// True for the phases of the ensemble stage (the band stage runs on the same backend).
-fn first_stage(phase: &Phase) -> bool {
-    match phase {
-        Phase::Band { .. } => false,
-        Phase::Stacked { of, .. } => of != "bands",
-        _ => true,
-    }
-}
-
 fn print_progress(event: &Event) {
     match event {
-        Event::Job {
-            inner, phase, job, ..
-        } => match inner.as_ref() {
-            // Every run of the experiment starts on the same backend: say it once.
-            Event::Started {
-                notice: Some(n), ..
-            } if *job == 0 && first_stage(phase) => eprintln!("notice: {n}"),
-            Event::Kind(KindEvent::Rm(RmEvent::Done {
+        // The experiment's own start says the backend's notice once for all its runs.
+        Event::Started {
+            notice: Some(n), ..
+        } => eprintln!("notice: {n}"),
+        Event::Job { inner, phase, .. } => {
+            if let Event::Kind(KindEvent::Rm(RmEvent::Done {
                 validation_accuracy,
                 wall_time_s,
                 ..
-            })) => eprintln!(
-                "{}: validation accuracy {validation_accuracy:.3} ({wall_time_s:.1} s)",
-                phase.label()
-            ),
-            _ => {}
-        },
+            })) = inner.as_ref()
+            {
+                eprintln!(
+                    "{}: validation accuracy {validation_accuracy:.3} ({wall_time_s:.1} s)",
+                    phase.label()
+                );
+            }
+        }
         Event::Kind(KindEvent::Strength(StrengthEvent::Update {
             members,
             models,

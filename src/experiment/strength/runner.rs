@@ -42,9 +42,8 @@ pub struct StrengthRunner {
     /// scored by each of a member's K fold models).
     gap_sum: Vec<Vec<f64>>,
     gap_count: Vec<Vec<u32>>,
-    /// Folds each member has finished.
+    /// Folds each member has finished (a member is done when all are).
     folds_done: Vec<usize>,
-    members_done: usize,
     strength: Option<PreferenceStrength>,
     band_results: Vec<BandResult>,
     wall_time_s: f64,
@@ -162,7 +161,6 @@ impl StrengthRunner {
             gap_count: vec![vec![0; n]; models],
             folds_done: vec![0; models],
             scored,
-            members_done: 0,
             strength,
             band_results: Vec::new(),
             wall_time_s: 0.0,
@@ -359,22 +357,21 @@ impl StrengthRunner {
             }
         }
         self.folds_done[member] += 1;
-        if self.folds_done[member] < folds {
-            return false;
-        }
-        self.members_done += 1;
-        true
+        self.folds_done[member] == folds
     }
 
     /// μ and σ over the members done so far (from two members on).
     fn update(&mut self) -> Result<Vec<Event>, ExperimentError> {
-        if self.members_done < 2 {
+        let folds = self.run.experiment.cross_fit.max(1);
+        let complete: Vec<usize> = (0..self.gap_sum.len())
+            .filter(|&m| self.folds_done[m] >= folds)
+            .collect();
+        if complete.len() < 2 {
             return Ok(Vec::new());
         }
-        let folds = self.run.experiment.cross_fit.max(1);
-        let gaps: Vec<Vec<f32>> = (0..self.gap_sum.len())
-            .filter(|&m| self.folds_done[m] >= folds)
-            .map(|m| {
+        let gaps: Vec<Vec<f32>> = complete
+            .iter()
+            .map(|&m| {
                 self.gap_sum[m]
                     .iter()
                     .zip(&self.gap_count[m])
@@ -385,7 +382,7 @@ impl StrengthRunner {
         let strength = PreferenceStrength::from_gaps(&gaps)
             .map_err(|e| ExperimentError::Config(e.to_string()))?;
         let event = StrengthEvent::Update {
-            members: self.members_done,
+            members: complete.len(),
             models: self.run.experiment.models,
             mu: strength.mu.clone(),
             sigma: strength.sigma.clone(),
