@@ -1,37 +1,25 @@
 //! Browser entry point: WebGPU compute (CPU fallback), eframe drawn with glow (WebGL2), the run
-//! config in the URL (`?config=<json>`), and a DOM/console marker per event for page tests.
+//! state in the URL as a short link (`#preset=strength&models=4`, see [`crate::experiment::link`];
+//! the older `?config=<json>` still reads), and a DOM/console marker per event for page tests.
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::app::RlhfApp;
-use crate::compute::{BackendChoice, init_web};
-use crate::experiment::{Event, ExperimentConfig, RmTrainConfig, Run, RunConfig};
+use crate::compute::init_web;
+use crate::experiment::{Event, link};
 
-/// Query parameters of the page, decoded.
-fn query_params() -> Vec<(String, String)> {
-    let search = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            let v = v.replace('+', " ");
-            let v = js_sys::decode_uri_component(&v)
-                .map(String::from)
-                .unwrap_or(v);
-            (k.to_string(), v)
-        })
-        .collect()
-}
-
-fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+/// The page's query and fragment, split and decoded (the fragment's keys come last and win).
+fn link_params() -> Vec<(String, String)> {
+    let location = web_sys::window().map(|w| w.location());
+    let part = |f: fn(&web_sys::Location) -> Result<String, JsValue>| {
+        location
+            .as_ref()
+            .and_then(|l| f(l).ok())
+            .unwrap_or_default()
+    };
+    let mut params = link::split(&part(web_sys::Location::search));
+    params.extend(link::split(&part(web_sys::Location::hash)));
     params
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The page's status marker, if the page has one.
@@ -106,18 +94,28 @@ fn event_marker(event: &Event) {
     }
 }
 
-/// Put the config in the address bar so the page can be shared or reloaded as it is.
-fn write_config_to_url(config: &RunConfig) {
-    let Ok(json) = serde_json::to_string(config) else {
-        return;
-    };
-    let encoded: String = js_sys::encode_uri_component(&json).into();
+/// Put the link in the address bar (as its fragment, so the page does not reload) and the
+/// preset on the status marker.
+fn write_link(link: &str, preset: &str) {
     if let Some(w) = web_sys::window()
         && let Ok(history) = w.history()
     {
-        let _ =
-            history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?config={encoded}")));
+        let path = w.location().pathname().unwrap_or_default();
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}#{link}")));
     }
+    if let Some(el) = status_element() {
+        let _ = el.set_attribute("data-preset", preset);
+    }
+}
+
+/// The page's address without query or fragment (what Copy link puts the link after).
+fn page_address() -> Option<String> {
+    let location = web_sys::window()?.location();
+    Some(format!(
+        "{}{}",
+        location.origin().ok()?,
+        location.pathname().ok()?
+    ))
 }
 
 fn has_webgpu() -> bool {
@@ -130,56 +128,28 @@ fn has_webgpu() -> bool {
         .unwrap_or(false)
 }
 
-/// The default browser config: the synthetic world, sized for a tab.
-fn web_default_config() -> RunConfig {
-    let mut config = Run {
-        experiment: ExperimentConfig::Rm(RmTrainConfig {
-            eval_every: 25,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    if let crate::experiment::DataSource::Synthetic(s) = &mut config.data.source {
-        s.pairs = 4000;
-    }
-    config
-}
-
 /// Start the web app.
 pub fn start() {
     console_error_panic_hook::set_once();
-    let params = query_params();
-    let mut app = RlhfApp::new(web_default_config(), None);
-    let mut autostart = param(&params, "autostart").is_some_and(|v| v != "0");
-    if let Some(json) = param(&params, "config") {
-        match RunConfig::parse(json) {
-            Ok(p) => {
-                app.load_config(p.config);
-                app.shell.notes.extend(p.note);
-            }
-            Err(e) => {
-                // A bad link never starts a default run in its place.
-                autostart = false;
-                let message =
-                    format!("the config in the URL is not valid ({e}); showing the defaults");
-                mark_error(&message);
-                app.shell.notes.push(message);
-            }
-        }
+    // The link: a lesson preset and knobs over it (the rm tab's lesson when it names none).
+    let link = link::read(&link_params());
+    let mut app = RlhfApp::new(link.config, None);
+    app.shell.presets.insert(app.shell.tab, link.preset.clone());
+    app.shell.notes.extend(link.note);
+    let mut errors = link.errors;
+    if let Err(e) = app.set_hidden(&link.hide) {
+        errors.push(e);
     }
-    match param(&params, "backend").map(|b| b.parse::<BackendChoice>()) {
-        Some(Ok(b)) => app.shell.run.backend = b,
-        Some(Err(e)) => {
-            autostart = false;
-            let message = format!("backend in the URL: {e}");
-            mark_error(&message);
-            app.shell.notes.push(message);
-        }
-        None => {}
+    if !errors.is_empty() {
+        // A bad link never starts a run in its place; the banner and the marker say why.
+        mark_error(&format!("the link is not valid: {}", errors.join("; ")));
+        app.shell.errors.extend(errors);
     }
-    app.shell.autostart = autostart;
+    app.shell.autostart = link.autostart && app.shell.errors.is_empty();
+    app.shell.link_autostart = link.autostart;
+    app.shell.page = page_address();
     app.shell.on_event = Some(Box::new(event_marker));
-    app.shell.on_start = Some(Box::new(write_config_to_url));
+    app.shell.on_link = Some(Box::new(write_link));
     let slot = app.shell.compute.clone();
     let backend = app.shell.run.backend;
     wasm_bindgen_futures::spawn_local(async move {

@@ -90,7 +90,7 @@ fn train_button_runs_steps_that_reach_the_charts() {
     );
     assert_eq!(harness.state().shell.state, RunState::Done);
     let features = h.features.as_ref().expect("held-out features at the end");
-    assert_eq!(features.label, "baseline");
+    assert_eq!(features.label, "run 1: baseline, seed 1");
     assert_eq!(features.chosen.len(), features.rejected.len());
     assert!(features.separation.is_some());
     assert_eq!(h.step, 40);
@@ -183,6 +183,7 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
     let c = &mut a.panel_mut::<StrengthPanel>().unwrap().config;
     c.models = 3;
     c.rm.epochs = 1.0;
+    c.band_retrain = true;
     c.band_epochs = 1.0;
     if let rlhf_lab::experiment::DataSource::Synthetic(s) = &mut a.shell.run.data.source {
         s.flip_rate = 0.2;

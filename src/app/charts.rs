@@ -1,49 +1,129 @@
-//! Charts of a reward-model run: loss and accuracy curves, reward histograms.
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+//! Charts of a reward-model run: loss and accuracy curves (earlier runs kept for comparison),
+//! reward histograms, the held-out feature scatter.
+use egui_plot::{Bar, BarChart, HLine, Line, PlotPoints};
 
 use super::history::{FeatureView, RunHistory, histogram_pair};
+use super::plot_style::{self, palette};
 
-const CHOSEN: egui::Color32 = egui::Color32::from_rgb(80, 170, 110);
-const REJECTED: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
-const LOSS: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
-const BATCH: egui::Color32 = egui::Color32::from_rgb(150, 150, 150);
-const VALIDATION: egui::Color32 = egui::Color32::from_rgb(90, 160, 240);
+/// An earlier run's validation curve, kept for comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarlierRun {
+    /// Its name in the legend ("run 2: SimCSE (β 1), seed 0").
+    pub label: String,
+    /// `(step, validation accuracy)`.
+    pub curve: Vec<[f64; 2]>,
+    /// Whether it is drawn.
+    pub shown: bool,
+}
 
-/// Training loss per step.
-pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
-    Plot::new("rm_loss")
-        .height(height)
-        .legend(Legend::default())
-        .x_axis_label("step")
+/// Training loss per step (smoothed by `smoothing`, 0 = raw).
+pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32, smoothing: f64) {
+    plot_style::title_ui(
+        ui,
+        "Training loss",
+        "The Bradley–Terry loss −log σ(r_chosen − r_rejected) of each training batch. It starts near log 2 ≈ 0.69 (the model cannot tell the two answers apart) and falls as the model learns to score the chosen answer higher.",
+    );
+    if h.loss.is_empty() {
+        plot_style::placeholder_ui(
+            ui,
+            height,
+            "The loss of every training step will appear here: press Train.",
+        );
+        return;
+    }
+    plot_style::legend_ui(
+        ui,
+        &[
+            ("train loss (per batch)", palette::VERMILLION),
+            ("coin toss: log 2", palette::GREY),
+        ],
+    );
+    plot_style::plot("rm_loss", height, "training step", "loss")
         .include_y(0.0)
         .show(ui, |p| {
-            p.line(Line::new("train loss", PlotPoints::from(h.loss.clone())).color(LOSS));
+            p.hline(HLine::new("coin toss: log 2", std::f64::consts::LN_2).color(palette::GREY));
+            p.line(
+                Line::new(
+                    "train loss (per batch)",
+                    PlotPoints::from(plot_style::smooth(&h.loss, smoothing)),
+                )
+                .color(palette::VERMILLION),
+            );
         });
 }
 
-/// Batch accuracy per step and validation accuracy per evaluation.
-pub fn accuracy_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
-    Plot::new("rm_accuracy")
-        .height(height)
-        .legend(Legend::default())
-        .x_axis_label("step")
-        .include_y(0.4)
+/// Batch accuracy per step and validation accuracy per evaluation, with earlier runs' validation
+/// curves.
+pub fn accuracy_chart_ui(
+    h: &RunHistory,
+    earlier: &mut [EarlierRun],
+    ui: &mut egui::Ui,
+    height: f32,
+    smoothing: f64,
+) {
+    plot_style::title_ui(
+        ui,
+        "Accuracy",
+        "How often the model scores the chosen answer above the rejected one. Grey: on each training batch (noisy). Blue: on held-out validation pairs the model never trains on, checked against the gold reward in the synthetic world. 0.5 is guessing.",
+    );
+    if h.train_accuracy.is_empty() && earlier.is_empty() {
+        plot_style::placeholder_ui(
+            ui,
+            height,
+            "Training-batch and validation accuracy will appear here as the model trains.",
+        );
+        return;
+    }
+    let mut entries = vec![
+        ("validation accuracy", palette::BLUE),
+        ("train batch accuracy", palette::GREY),
+        ("chance: 0.5", palette::REFERENCE),
+    ];
+    let shown: Vec<usize> = (0..earlier.len()).filter(|&i| earlier[i].shown).collect();
+    let colors: Vec<egui::Color32> = (0..earlier.len())
+        .map(|i| palette::sequential(i, earlier.len().max(2)).gamma_multiply(0.8))
+        .collect();
+    for &i in &shown {
+        entries.push((earlier[i].label.as_str(), colors[i]));
+    }
+    plot_style::legend_ui(ui, &entries);
+    if !earlier.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("earlier runs:");
+            for run in earlier.iter_mut() {
+                ui.checkbox(&mut run.shown, run.label.as_str());
+            }
+        });
+    }
+    plot_style::plot("rm_accuracy", height, "training step", "accuracy")
+        .include_y(0.45)
         .include_y(1.0)
         .show(ui, |p| {
+            p.hline(HLine::new("chance: 0.5", 0.5).color(palette::REFERENCE));
             p.line(
                 Line::new(
                     "train batch accuracy",
-                    PlotPoints::from(h.train_accuracy.clone()),
+                    PlotPoints::from(plot_style::smooth(&h.train_accuracy, smoothing)),
                 )
-                .color(BATCH)
+                .color(palette::GREY)
                 .width(1.0),
             );
+            for &i in &shown {
+                p.line(
+                    Line::new(
+                        earlier[i].label.clone(),
+                        PlotPoints::from(earlier[i].curve.clone()),
+                    )
+                    .color(colors[i])
+                    .width(1.5),
+                );
+            }
             p.line(
                 Line::new(
                     "validation accuracy",
                     PlotPoints::from(h.validation_accuracy.clone()),
                 )
-                .color(VALIDATION)
+                .color(palette::BLUE)
                 .width(2.5),
             );
         });
@@ -53,7 +133,15 @@ pub fn accuracy_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
 /// its linear-probe separation.
 pub fn feature_scatter_ui(view: Option<&FeatureView>, ui: &mut egui::Ui, id: &str, height: f32) {
     let Some(v) = view else {
-        ui.label("(no finished run yet)");
+        plot_style::placeholder_ui(
+            ui,
+            height,
+            if id == "prev" {
+                "The run before this one will stay here for comparison."
+            } else {
+                "When a run finishes, its held-out features appear here."
+            },
+        );
         return;
     };
     ui.label(format!(
@@ -61,43 +149,58 @@ pub fn feature_scatter_ui(view: Option<&FeatureView>, ui: &mut egui::Ui, id: &st
         v.label,
         v.separation.map_or("n/a".into(), |a| format!("{a:.3}"))
     ));
-    Plot::new(format!("rm_features_{id}"))
-        .height(height)
-        .legend(Legend::default())
-        .data_aspect(1.0)
-        .show(ui, |p| {
-            p.points(
-                egui_plot::Points::new("chosen", PlotPoints::from(v.chosen.clone()))
-                    .radius(1.5)
-                    .color(CHOSEN),
-            );
-            p.points(
-                egui_plot::Points::new("rejected", PlotPoints::from(v.rejected.clone()))
-                    .radius(1.5)
-                    .color(REJECTED),
-            );
-        });
+    plot_style::plot(
+        &format!("rm_features_{id}"),
+        height,
+        "principal component 1",
+        "principal component 2",
+    )
+    .data_aspect(1.0)
+    .show(ui, |p| {
+        p.points(
+            egui_plot::Points::new("chosen", PlotPoints::from(v.chosen.clone()))
+                .radius(1.5)
+                .color(palette::CHOSEN),
+        );
+        p.points(
+            egui_plot::Points::new("rejected", PlotPoints::from(v.rejected.clone()))
+                .radius(1.5)
+                .color(palette::REJECTED),
+        );
+    });
 }
 
 /// Histograms of validation rewards, chosen vs rejected.
 pub fn reward_histogram_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
+    plot_style::title_ui(
+        ui,
+        "Validation rewards: chosen vs rejected",
+        "The scores the model gives to the chosen and to the rejected answers of the held-out pairs, at the latest evaluation. A model that has learned the preference pulls the two humps apart.",
+    );
+    if h.chosen_rewards.is_empty() {
+        plot_style::placeholder_ui(
+            ui,
+            height,
+            "Histograms of the rewards of held-out chosen and rejected answers will appear at the first evaluation.",
+        );
+        return;
+    }
     let (centres, chosen, rejected, width) =
         histogram_pair(&h.chosen_rewards, &h.rejected_rewards, 30);
-    let bars = |counts: &[f64]| -> Vec<Bar> {
+    // Side by side in each bin (overlapping bars would mix into a third colour).
+    let bars = |counts: &[f64], offset: f64| -> Vec<Bar> {
         centres
             .iter()
             .zip(counts)
-            .map(|(&x, &c)| Bar::new(x, c).width(width))
+            .map(|(&x, &c)| Bar::new(x + offset * width, c).width(width * 0.45))
             .collect()
     };
-    Plot::new("rm_reward_hist")
-        .height(height)
-        .legend(Legend::default())
-        .x_axis_label("reward on validation")
-        .show(ui, |p| {
-            p.bar_chart(BarChart::new("chosen", bars(&chosen)).color(CHOSEN.gamma_multiply(0.6)));
-            p.bar_chart(
-                BarChart::new("rejected", bars(&rejected)).color(REJECTED.gamma_multiply(0.6)),
-            );
-        });
+    plot_style::legend_ui(
+        ui,
+        &[("chosen", palette::CHOSEN), ("rejected", palette::REJECTED)],
+    );
+    plot_style::plot("rm_reward_hist", height, "reward on validation", "answers").show(ui, |p| {
+        p.bar_chart(BarChart::new("chosen", bars(&chosen, 0.25)).color(palette::CHOSEN));
+        p.bar_chart(BarChart::new("rejected", bars(&rejected, -0.25)).color(palette::REJECTED));
+    });
 }

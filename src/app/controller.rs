@@ -14,21 +14,40 @@ pub enum Command {
     Pause,
     /// Take exactly one step, then pause.
     Step,
+    /// Take this many steps, then pause.
+    Steps(u32),
+    /// Run at most this many steps per second (0: as fast as the machine goes).
+    Rate(u32),
 }
 
 /// Called after new events are ready (e.g. to request a repaint).
 pub type Waker = Box<dyn Fn() + Send + Sync>;
 
-/// Run / pause / single-step bookkeeping, shared by both drivers.
+/// Run / pause / single-step bookkeeping and the speed limit, shared by both drivers.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Pacer {
     running: bool,
     pending_steps: usize,
+    /// Least time between two steps when running (none: no limit).
+    interval: Option<Duration>,
+    /// When the next step of a running run is due.
+    next_due: Option<Instant>,
 }
+
+use std::time::Duration;
+use web_time::Instant;
 
 impl Pacer {
     fn apply(&mut self, command: Command) {
         match command {
+            Command::Steps(n) => {
+                self.running = false;
+                self.pending_steps += n as usize;
+            }
+            Command::Rate(r) => {
+                self.interval = (r > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(r)));
+                self.next_due = None;
+            }
             Command::Run => {
                 self.running = true;
                 self.pending_steps = 0;
@@ -44,9 +63,27 @@ impl Pacer {
         }
     }
 
-    /// Whether a step is due now; counts a pending single step as taken.
-    fn take_step(&mut self) -> bool {
+    /// How long to wait before the next step is due (zero: now); none while idle.
+    fn wait(&self, now: Instant) -> Option<Duration> {
+        if self.pending_steps > 0 {
+            return Some(Duration::ZERO);
+        }
+        if !self.running {
+            return None;
+        }
+        Some(
+            self.next_due
+                .map_or(Duration::ZERO, |due| due.saturating_duration_since(now)),
+        )
+    }
+
+    /// Whether a step is due at `now`; counts a pending single step as taken.
+    fn take_step(&mut self, now: Instant) -> bool {
         if self.running {
+            if self.wait(now).is_some_and(|w| !w.is_zero()) {
+                return false;
+            }
+            self.next_due = self.interval.map(|i| now + i);
             return true;
         }
         if self.pending_steps > 0 {
@@ -57,7 +94,7 @@ impl Pacer {
     }
 
     /// Nothing to do until the next command (the native worker blocks then).
-    #[cfg(any(not(target_arch = "wasm32"), test))]
+    #[cfg(test)]
     fn idle(&self) -> bool {
         !self.running && self.pending_steps == 0
     }
@@ -91,7 +128,7 @@ fn setup(
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
     use super::*;
-    use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+    use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 
     /// A run on a worker thread. Dropping it stops the thread after its current step.
     pub struct RunController {
@@ -184,23 +221,29 @@ mod imp {
         };
         let mut pacer = Pacer::default();
         loop {
-            // Block while idle; otherwise only look for new commands between steps.
-            let command = if pacer.idle() {
-                match commands.recv() {
+            // Block while idle; wait for the next step's turn under a speed limit; otherwise
+            // only look for new commands between steps.
+            let command = match pacer.wait(web_time::Instant::now()) {
+                None => match commands.recv() {
                     Ok(c) => Some(c),
                     Err(_) => return,
-                }
-            } else {
-                match commands.try_recv() {
+                },
+                Some(wait) if !wait.is_zero() => match commands.recv_timeout(wait) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                Some(_) => match commands.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
                     Err(TryRecvError::Disconnected) => return,
-                }
+                },
             };
             if let Some(c) = command {
                 pacer.apply(c);
+                continue;
             }
-            if !pacer.take_step() {
+            if !pacer.take_step(web_time::Instant::now()) {
                 continue;
             }
             // A panic inside the backend (e.g. a lost GPU) must not take the UI down with it.
@@ -301,8 +344,13 @@ mod imp {
                             pacer.apply(c);
                         }
                     }
-                    if !pacer.take_step() {
-                        sleep_ms(50).await;
+                    let now = web_time::Instant::now();
+                    if !pacer.take_step(now) {
+                        // Idle, or a speed limit's next step is not due yet.
+                        let wait = pacer
+                            .wait(now)
+                            .unwrap_or(std::time::Duration::from_millis(50));
+                        sleep_ms(wait.as_millis().clamp(1, 50) as i32).await;
                         continue;
                     }
                     match step_reported(runner.as_mut()).await {
@@ -350,23 +398,47 @@ mod tests {
 
     #[test]
     fn pacer_runs_pauses_and_single_steps() {
+        let t = web_time::Instant::now();
         let mut p = Pacer::default();
-        assert!(p.idle() && !p.take_step());
+        assert!(p.idle() && !p.take_step(t) && p.wait(t).is_none());
         p.apply(Command::Step);
         p.apply(Command::Step);
         assert!(
-            p.take_step() && p.take_step() && !p.take_step(),
+            p.take_step(t) && p.take_step(t) && !p.take_step(t),
             "two single steps, then idle"
         );
         p.apply(Command::Run);
-        assert!(p.take_step() && p.take_step(), "running keeps stepping");
+        assert!(p.take_step(t) && p.take_step(t), "running keeps stepping");
         p.apply(Command::Pause);
-        assert!(p.idle() && !p.take_step());
+        assert!(p.idle() && !p.take_step(t));
         // Queued single steps do not outlive a Pause.
         p.apply(Command::Step);
         p.apply(Command::Step);
         p.apply(Command::Run);
         p.apply(Command::Pause);
-        assert!(p.idle() && !p.take_step());
+        assert!(p.idle() && !p.take_step(t));
+        p.apply(Command::Steps(3));
+        assert_eq!(p.pending_steps, 3, "a batch of steps");
+    }
+
+    #[test]
+    fn a_speed_limit_spaces_the_steps_of_a_running_run() {
+        let t = web_time::Instant::now();
+        let ms = Duration::from_millis;
+        let mut p = Pacer::default();
+        p.apply(Command::Rate(10));
+        p.apply(Command::Run);
+        assert_eq!(p.wait(t), Some(Duration::ZERO), "the first step at once");
+        assert!(p.take_step(t));
+        assert_eq!(p.wait(t), Some(ms(100)), "then 1/10 s apart");
+        assert!(!p.take_step(t + ms(60)), "not due yet");
+        assert_eq!(p.wait(t + ms(60)), Some(ms(40)));
+        assert!(p.take_step(t + ms(100)));
+        // Single steps are not held back; no limit steps at once.
+        p.apply(Command::Step);
+        assert_eq!(p.wait(t + ms(101)), Some(Duration::ZERO));
+        p.apply(Command::Rate(0));
+        p.apply(Command::Run);
+        assert!(p.take_step(t + ms(102)) && p.take_step(t + ms(102)));
     }
 }

@@ -1,7 +1,8 @@
 //! The Denoising panel: baseline vs flip / smoothing / margin over seeds (Figs 5–8 analogues).
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, HLine, Line, PlotPoints};
 
 use super::denoise_view::DenoiseView;
+use super::plot_style::{self, BarTip, palette};
 use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::denoise::{Method, TrainSubset};
 use crate::experiment::{Artifacts, DenoiseConfig, Event, ExperimentConfig};
@@ -10,13 +11,13 @@ use crate::rm::denoise::{FlipRule, SmoothScope};
 /// A stable colour per method.
 pub fn method_color(m: Method) -> egui::Color32 {
     match m {
-        Method::Baseline => egui::Color32::from_rgb(150, 150, 150),
-        Method::Flip => egui::Color32::from_rgb(90, 160, 240),
-        Method::Smooth => egui::Color32::from_rgb(240, 160, 60),
-        Method::Margin => egui::Color32::from_rgb(80, 170, 110),
-        Method::FlipMargin => egui::Color32::from_rgb(160, 110, 230),
-        Method::SmoothMargin => egui::Color32::from_rgb(220, 90, 90),
-        Method::Oracle => egui::Color32::from_rgb(230, 210, 80),
+        Method::Baseline => palette::GREY,
+        Method::Flip => palette::BLUE,
+        Method::Smooth => palette::ORANGE,
+        Method::Margin => palette::GREEN,
+        Method::FlipMargin => palette::SKY,
+        Method::SmoothMargin => palette::PURPLE,
+        Method::Oracle => palette::YELLOW,
     }
 }
 
@@ -129,41 +130,62 @@ fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mi
     }
     ui.separator();
     let by_method = view.by_method();
-    let h = 200.0;
+    let h = ((ui.available_height() - 170.0) / 2.0).clamp(110.0, 240.0);
+    if by_method.is_empty() && view.live.is_empty() {
+        plot_style::placeholder_ui(
+            ui,
+            h,
+            "Each method's validation accuracy will appear here, one bar per method (the mean over its seeds), with its curves over training below: press Train. First an ensemble measures μ for every pair, then every method trains its own reward model.",
+        );
+        return;
+    }
     egui::ScrollArea::vertical().show(ui, |ui| {
         let target = view
             .report
             .as_ref()
             .map_or("validation", |r| r.validation_target.as_str());
-        ui.label(format!(
-            "Final validation accuracy per method (against {target}); bars are seed means — hover for each seed"
-        ));
+        plot_style::title_ui(
+            ui,
+            &format!("Final validation accuracy per method (against {target})"),
+            "Each bar is one denoising method: the mean, over its seeds, of the validation accuracy of the reward model it trained. The axis is zoomed to the bars so small differences show; the grey line is the baseline (plain loss on the noisy labels). Hover a bar for each seed.",
+        );
+        let mut tips = Vec::new();
         let bars: Vec<Bar> = by_method
             .iter()
             .enumerate()
             .map(|(i, (m, accs))| {
                 let mean = accs.iter().sum::<f32>() / accs.len().max(1) as f32;
                 let seeds: Vec<String> = accs.iter().map(|a| format!("{a:.4}")).collect();
-                Bar::new(i as f64, f64::from(mean))
-                    .width(0.7)
-                    .fill(method_color(*m))
-                    .name(format!(
+                tips.push(BarTip {
+                    x: i as f64,
+                    width: 0.7,
+                    text: format!(
                         "{}: mean {mean:.4} over {} seed(s): {}",
                         m.name(),
                         accs.len(),
                         seeds.join(", ")
-                    ))
+                    ),
+                });
+                Bar::new(i as f64, f64::from(mean))
+                    .width(0.7)
+                    .fill(method_color(*m))
             })
             .collect();
-        let names: Vec<&'static str> = by_method.iter().map(|(m, _)| m.name()).collect();
-        let lo = by_method
+        let baseline = by_method
             .iter()
-            .flat_map(|(_, a)| a.iter())
-            .fold(1.0f32, |a, &b| a.min(b));
-        Plot::new("dn_methods")
-            .height(h)
-            .include_y(f64::from(lo) - 0.02)
-            .include_y(1.0)
+            .find(|(m, _)| *m == Method::Baseline)
+            .map(|(_, a)| f64::from(a.iter().sum::<f32>()) / a.len().max(1) as f64);
+        let names: Vec<&'static str> = by_method.iter().map(|(m, _)| m.name()).collect();
+        let range = plot_style::fitted(bars.iter().map(|b| b.value), 0.15, 0.02);
+        let mut entries: Vec<(&str, egui::Color32)> = by_method
+            .iter()
+            .map(|(m, _)| (m.name(), method_color(*m)))
+            .collect();
+        if baseline.is_some() {
+            entries.push(("baseline mean", palette::GREY));
+        }
+        plot_style::legend_ui(ui, &entries);
+        let mut chart = plot_style::plot("dn_methods", h, "method", "validation accuracy")
             .x_axis_formatter(move |mark, _| {
                 let i = mark.value.round();
                 if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
@@ -171,23 +193,41 @@ fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mi
                 } else {
                     String::new()
                 }
-            })
-            .show(ui, |p| {
-                p.bar_chart(
-                    BarChart::new("methods", bars)
-                        .element_formatter(Box::new(|bar, _| bar.name.clone())),
-                );
             });
-        ui.label("Validation accuracy over training steps, one line per run");
-        Plot::new("dn_curves")
-            .height(h)
-            .legend(Legend::default())
-            .x_axis_label("step")
+        if let Some([lo, hi]) = range {
+            chart = chart.include_y(lo).include_y(hi.min(1.0).max(lo + 0.01));
+        }
+        let response = chart.show(ui, |p| {
+            p.bar_chart(
+                BarChart::new("methods", bars)
+                    .element_formatter(Box::new(|_, _| String::new())),
+            );
+            if let Some(b) = baseline {
+                p.hline(HLine::new("baseline mean", b).color(palette::GREY).width(1.5));
+            }
+            p.pointer_coordinate()
+        });
+        plot_style::bar_tooltip(&response.response, response.inner, &tips);
+        plot_style::title_ui(
+            ui,
+            "Validation accuracy over training steps, one line per run",
+            "Each line is one reward model (one method, one seed) checked on the validation pairs as it trains. The paper's Fig 8: on noisy labels the baseline peaks and then declines as it learns the noise, while the denoised runs stay stable.",
+        );
+        let methods_seen: Vec<Method> = Method::ALL
+            .into_iter()
+            .filter(|m| view.live.iter().any(|(l, _)| method_of(l) == Some(*m)))
+            .collect();
+        let entries: Vec<(&str, egui::Color32)> = methods_seen
+            .iter()
+            .map(|m| (m.name(), method_color(*m)))
+            .collect();
+        plot_style::legend_ui(ui, &entries);
+        plot_style::plot("dn_curves", h, "training step", "validation accuracy")
             .include_y(0.5)
             .include_y(1.0)
             .show(ui, |p| {
                 for (label, pts) in &view.live {
-                    let color = method_of(label).map_or(egui::Color32::GRAY, method_color);
+                    let color = method_of(label).map_or(palette::GREY, method_color);
                     p.line(Line::new(label.clone(), PlotPoints::from(pts.clone())).color(color));
                 }
             });

@@ -4,12 +4,15 @@ pub mod charts;
 pub mod controller;
 pub mod denoise_panel;
 pub mod denoise_view;
+pub mod files;
 pub mod history;
+pub mod lesson;
 pub mod model_io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod panel_common;
 pub mod pca;
+pub mod plot_style;
 pub mod ppo_panel;
 pub mod ppo_view;
 pub mod rm_panel;
@@ -23,7 +26,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
-use crate::experiment::{Artifacts, DataSource, Event, ExperimentConfig, Run, RunConfig};
+use crate::experiment::{
+    Artifacts, DataSource, Event, ExperimentConfig, Run, RunConfig, link, presets,
+};
 use controller::{Command, RunController, RunInputs};
 use history::RunHistory;
 pub use shell::{Request, Shell};
@@ -140,6 +145,10 @@ pub enum RunState {
     Failed,
 }
 
+/// What a lesson can hide (`hide=` in a link): the settings column, the tab bar, the lesson
+/// box at the top of each tab, and the dataset settings.
+pub const HIDEABLE: [&str; 4] = ["settings", "tabs", "lesson", "dataset"];
+
 /// The application: the shell and the panels, one per tab.
 pub struct RlhfApp {
     /// What every tab shares.
@@ -148,8 +157,8 @@ pub struct RlhfApp {
 }
 
 impl RlhfApp {
-    /// A new app showing the tab of `config`'s experiment with its knobs, and (natively) a
-    /// ready compute device.
+    /// A new app showing the tab of `config`'s experiment with its knobs, every other tab at its
+    /// own lesson preset, and (natively) a ready compute device.
     pub fn new(config: RunConfig, compute: Option<Compute>) -> Self {
         // The tabs, in tab-bar order: a new tab is one line here.
         let panels: Vec<Box<dyn Panel>> = vec![
@@ -162,8 +171,74 @@ impl RlhfApp {
             shell: Shell::new(Run::default(), compute, panels[0].name()),
             panels,
         };
+        for name in app.tab_names() {
+            if let Ok(c) = presets::find(name).and_then(|p| p.run_config()) {
+                app.load_config(c);
+            }
+            app.shell.presets.insert(name, name.to_string());
+        }
         app.load_config(config);
         app
+    }
+
+    /// The app on the lesson preset `name` (`gui --preset`, the default page).
+    pub fn with_preset(name: &str, compute: Option<Compute>) -> Result<Self, String> {
+        let mut app = Self::new(RunConfig::default(), compute);
+        app.load_preset(name)?;
+        Ok(app)
+    }
+
+    /// Load the lesson preset `name`: its data, seed and knobs, and show its tab.
+    pub fn load_preset(&mut self, name: &str) -> Result<(), String> {
+        let preset = presets::find(name)?;
+        let config = preset.run_config()?;
+        self.load_config(config);
+        let tab = self.shell.tab;
+        self.shell.presets.insert(tab, preset.name);
+        Ok(())
+    }
+
+    /// Load a config file's text (a partial config merges over its tab's preset).
+    pub fn load_config_text(&mut self, json: &str) -> Result<(), String> {
+        let (preset, parsed) = presets::over_preset(json)?;
+        self.load_config(parsed.config);
+        self.shell.notes.extend(parsed.note);
+        let tab = self.shell.tab;
+        self.shell.presets.insert(tab, preset);
+        Ok(())
+    }
+
+    /// Hide controls and panels for a lesson; an unknown name is an error listing the known.
+    pub fn set_hidden(&mut self, names: &[String]) -> Result<(), String> {
+        for n in names {
+            if !HIDEABLE.contains(&n.as_str()) {
+                return Err(format!(
+                    "hide={n}: unknown; use any of {}",
+                    HIDEABLE.join(",")
+                ));
+            }
+        }
+        self.shell.hidden = names.to_vec();
+        Ok(())
+    }
+
+    /// The lesson preset of the tab shown.
+    pub fn preset(&self) -> &str {
+        self.shell
+            .presets
+            .get(self.shell.tab)
+            .map_or(self.shell.tab, String::as_str)
+    }
+
+    /// The link of what is shown: `preset=…` and the knobs that differ from it.
+    pub fn link(&self) -> String {
+        let config = self.run_config();
+        link::write(
+            self.preset(),
+            &config,
+            self.shell.link_autostart,
+            &self.shell.hidden,
+        )
     }
 
     /// The tabs' names (`gui --tab NAME`), in tab-bar order.
@@ -268,7 +343,9 @@ impl RlhfApp {
             upload: self.shell.upload.clone(),
             artifacts: self.panels[index].artifacts(&self.shell),
         };
-        self.shell.controller = Some(RunController::start(config, compute, inputs, first, waker));
+        let run = RunController::start(config, compute, inputs, first, waker);
+        run.send(Command::Rate(self.shell.speed));
+        self.shell.controller = Some(run);
         self.shell.state = if first == Command::Run {
             RunState::Running
         } else {
@@ -299,9 +376,9 @@ impl RlhfApp {
     /// Take one step (starting a paused run if there is none).
     pub fn step_once(&mut self, ctx: &egui::Context) {
         match (&self.shell.controller, self.shell.state) {
-            (Some(run), RunState::Paused) => run.send(Command::Step),
+            (Some(run), RunState::Paused) => run.send(Command::Steps(self.shell.step_size)),
             (_, RunState::Running) => {}
-            _ => self.start(Command::Step, ctx),
+            _ => self.start(Command::Steps(self.shell.step_size), ctx),
         }
     }
 
@@ -327,6 +404,27 @@ impl RlhfApp {
                     // Names come from the panels themselves.
                     let _ = self.show_tab(name);
                 }
+                Request::Preset(name) => {
+                    if let Err(e) = self.load_preset(&name) {
+                        self.shell.errors.push(e);
+                    }
+                }
+                Request::OpenConfig => files::open_text(
+                    "Open a run config (JSON)",
+                    &["json"],
+                    self.shell.picked_config.clone(),
+                ),
+                Request::SaveConfig => match serde_json::to_string_pretty(&self.run_config()) {
+                    Ok(json) => files::save_text(
+                        &format!("{}.json", self.preset()),
+                        json,
+                        self.shell.saved.clone(),
+                    ),
+                    Err(e) => self
+                        .shell
+                        .errors
+                        .push(format!("could not write the config: {e}")),
+                },
             }
         }
     }
@@ -334,6 +432,22 @@ impl RlhfApp {
     /// Fold in events from the run and results of background work.
     pub fn poll(&mut self) {
         self.shell.poll_picked();
+        match take_slot(&self.shell.picked_config) {
+            Some(Ok(json)) => {
+                if let Err(e) = self.load_config_text(&json) {
+                    self.shell
+                        .errors
+                        .push(format!("the config file was not loaded: {e}"));
+                }
+            }
+            Some(Err(e)) => self.shell.errors.push(e),
+            None => {}
+        }
+        match take_slot(&self.shell.saved) {
+            Some(Ok(line)) => self.shell.notes.push(line),
+            Some(Err(e)) => self.shell.errors.push(e),
+            None => {}
+        }
         let Some(run) = &self.shell.controller else {
             return;
         };
@@ -368,24 +482,39 @@ impl RlhfApp {
         if self.shell.autostart {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
-        egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for panel in &self.panels {
-                    let shown = self.shell.tab == panel.name();
-                    if ui.selectable_label(shown, panel.title()).clicked() {
-                        self.shell.tab = panel.name();
+        if !self.shell.hides("tabs") {
+            egui::Panel::top("tabs").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for panel in &self.panels {
+                        let shown = self.shell.tab == panel.name();
+                        if ui.selectable_label(shown, panel.title()).clicked() {
+                            self.shell.tab = panel.name();
+                        }
                     }
-                }
+                });
             });
-        });
+        }
         let index = self.index_of(self.shell.tab);
         let (shell, panel) = (&mut self.shell, &mut self.panels[index]);
-        egui::Panel::left("settings")
-            .resizable(true)
-            .default_size(270.0)
-            .show(ui, |ui| settings::settings_ui(shell, panel.as_mut(), ui));
-        egui::CentralPanel::default().show(ui, |ui| panel.central_ui(shell, ui));
+        if !shell.hides("settings") {
+            egui::Panel::left("settings")
+                .resizable(false)
+                .exact_size(290.0)
+                .show(ui, |ui| settings::settings_ui(shell, panel.as_mut(), ui));
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            lesson::lesson_ui(shell, panel.name(), ui);
+            panel.central_ui(shell, ui)
+        });
         self.handle_requests(&ctx);
+        let link = self.link();
+        if link != self.shell.last_link {
+            let preset = self.preset().to_string();
+            if let Some(hook) = self.shell.on_link.as_mut() {
+                hook(&link, &preset);
+            }
+            self.shell.last_link = link;
+        }
         if self.shell.state == RunState::Running {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }

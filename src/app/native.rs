@@ -1,21 +1,59 @@
 //! The native window: burn's wgpu device handed to eframe when the GPU is used.
+use std::path::PathBuf;
+
 use crate::compute::{self, BackendChoice};
 use crate::experiment::RunConfig;
 
 use super::RlhfApp;
 
-/// Open the app window on `tab` and block until it closes (`autostart`: begin training at once).
-pub fn run(backend: BackendChoice, autostart: bool, tab: &str) -> Result<(), String> {
-    // An unknown tab is an error before any window opens.
-    RlhfApp::new(RunConfig::default(), None).show_tab(tab)?;
-    let tab = tab.to_string();
+/// What the window opens on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// A tab, on its own lesson (`gui --tab`).
+    Tab(String),
+    /// A lesson preset (`gui --preset`).
+    Preset(String),
+    /// A run config file (`gui --config`).
+    Config(PathBuf),
+}
+
+impl Opening {
+    /// The app it opens, or an error naming the tab, preset or file and the fix.
+    pub fn app(&self, compute: Option<compute::Compute>) -> Result<RlhfApp, String> {
+        match self {
+            Self::Tab(tab) => {
+                let mut app = RlhfApp::new(RunConfig::default(), compute);
+                app.show_tab(tab)?;
+                app.load_preset(tab)?;
+                Ok(app)
+            }
+            Self::Preset(name) => RlhfApp::with_preset(name, compute),
+            Self::Config(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--config {}: {e}", path.display()))?;
+                let mut app = RlhfApp::new(RunConfig::default(), compute);
+                app.load_config_text(&text)
+                    .map_err(|e| format!("--config {}: {e}", path.display()))?;
+                Ok(app)
+            }
+        }
+    }
+}
+
+/// Open the app window on `opening` and block until it closes (`autostart`: begin training at
+/// once).
+pub fn run(backend: BackendChoice, autostart: bool, opening: Opening) -> Result<(), String> {
+    // A bad tab, preset or file is an error before any window opens.
+    opening.app(None)?;
     let (compute, setup) = compute::init(backend).map_err(|e| e.to_string())?;
     if let Some(n) = &compute.notice {
         eprintln!("notice: {n}");
     }
     let mut options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1200.0, 820.0])
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 500.0])
+            .with_maximized(true)
             .with_title("rlhf-lab — reward modeling"),
         ..Default::default()
     };
@@ -27,16 +65,17 @@ pub fn run(backend: BackendChoice, autostart: bool, tab: &str) -> Result<(), Str
         "rlhf-lab",
         options,
         Box::new(move |cc| {
-            let mut app = RlhfApp::new(RunConfig::default(), Some(compute));
-            if let Some(storage) = cc.storage {
+            let mut app = opening.app(Some(compute))?;
+            // Saved settings come back only when the window opens on a plain tab.
+            if let (Some(storage), Opening::Tab(tab)) = (cc.storage, &opening) {
                 for note in app.restore(|key| storage.get_string(key)) {
                     eprintln!("notice: {note}");
                     app.shell.notes.push(note);
                 }
+                app.show_tab(tab)?;
             }
             app.shell.run.backend = backend;
             app.shell.autostart = autostart;
-            app.show_tab(&tab)?;
             app.shell.run_tab = app.shell.tab;
             Ok(Box::new(app))
         }),

@@ -61,6 +61,7 @@ pub fn controls_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool, fraction: f
         if ui.button("Reset").clicked() {
             shell.request(Request::Reset);
         }
+        pace_ui(shell, ui);
         if busy_elsewhere {
             ui.label(format!(
                 "a {} run is in progress: reset it to start this one",
@@ -79,4 +80,39 @@ pub fn controls_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool, fraction: f
     });
     let fraction = if mine { fraction } else { 0.0 };
     ui.add(egui::ProgressBar::new(fraction).show_percentage());
+}
+
+/// Speeds offered, in steps per second (0: as fast as the machine goes).
+const SPEEDS: [u32; 6] = [0, 100, 30, 10, 3, 1];
+
+/// The speed limit and the size of a Step.
+fn pace_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+    let name = |s: u32| match s {
+        0 => "max speed".to_string(),
+        s => format!("{s} steps/s"),
+    };
+    let mut speed = shell.speed;
+    egui::ComboBox::new("speed", "")
+        .selected_text(name(speed))
+        .width(100.0)
+        .show_ui(ui, |ui| {
+            for s in SPEEDS {
+                ui.selectable_value(&mut speed, s, name(s));
+            }
+        })
+        .response
+        .on_hover_text("Slow a run down to watch it learn (natively the small runs take seconds)");
+    if speed != shell.speed {
+        shell.set_speed(speed);
+    }
+    egui::ComboBox::new("step_size", "")
+        .selected_text(format!("Step = {}", shell.step_size))
+        .width(80.0)
+        .show_ui(ui, |ui| {
+            for n in [1, 10, 100] {
+                ui.selectable_value(&mut shell.step_size, n, format!("Step = {n} step(s)"));
+            }
+        })
+        .response
+        .on_hover_text("How many training steps one press of Step takes");
 }

@@ -2,11 +2,9 @@
 //! it, with the world's gold reward measured beside it at every step — over-optimisation you can
 //! watch (proxy vs gold vs √KL), the collapse detector's flags, the reward distribution drifting
 //! away from the reference policy's, samples, and one response token by token.
-use egui_plot::{
-    Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Corner, Legend, Line, Plot, PlotPoints, Points,
-    VLine,
-};
+use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Line, PlotPoints, Points, VLine};
 
+use super::plot_style::{self, palette};
 use super::ppo_view::{PpoView, quartiles};
 use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::ppo::PpoConfig;
@@ -14,20 +12,12 @@ use crate::experiment::ppo::config::RewardNorm;
 use crate::experiment::ppo::config::{PolicyKind, PpoPreset};
 use crate::experiment::{Artifacts, Event, ExperimentConfig};
 
-// Okabe–Ito colours (safe for colour-blind readers).
-const PROXY: egui::Color32 = egui::Color32::from_rgb(230, 159, 0);
-const GOLD: egui::Color32 = egui::Color32::from_rgb(0, 114, 178);
-const KL: egui::Color32 = egui::Color32::from_rgb(0, 158, 115);
+const PROXY: egui::Color32 = palette::ORANGE;
+const GOLD: egui::Color32 = palette::BLUE;
+const KL: egui::Color32 = palette::GREEN;
 const FLAG: egui::Color32 = egui::Color32::from_rgba_premultiplied(100, 40, 0, 90);
-const EXTRA: egui::Color32 = egui::Color32::from_rgb(204, 121, 167);
-const SKY: egui::Color32 = egui::Color32::from_rgb(86, 180, 233);
-
-const ABOUT: &str = "A policy learns to please a reward model (the proxy), which was trained on a few thousand \
-preference pairs. This world also knows the true (gold) reward, so you can watch the two part ways: \
-the proxy keeps rising while gold rises, peaks and falls — the policy found what the proxy gets wrong \
-(here: repeating a word it likes). √KL measures how far the policy has moved from where it started. \
-A KL penalty (β) and PPO-max's normalisation and clipping hold the policy closer, so gold stays up. \
-Orange marks are steps the collapse detector flagged.";
+const EXTRA: egui::Color32 = palette::PURPLE;
+const SKY: egui::Color32 = palette::SKY;
 
 /// The PPO tab.
 #[derive(Default)]
@@ -145,82 +135,89 @@ fn flags(view: &PpoView, p: &mut egui_plot::PlotUi<'_>) {
 
 fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
     ui.label("Proxy and gold reward per step (mean of the batch); orange lines: collapse flags");
-    Plot::new("ppo_rewards")
-        .height(h)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .x_axis_label("PPO step")
-        .y_axis_label("reward")
-        .show(ui, |p| {
-            flags(view, p);
-            p.line(
-                Line::new(
-                    "proxy (what the policy optimises)",
-                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.proxy)),
-                )
-                .color(PROXY)
-                .width(2.0),
-            );
-            p.line(
-                Line::new(
-                    "gold (what we really want)",
-                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.gold)),
-                )
-                .color(GOLD)
-                .width(2.0),
-            );
-        });
+    plot_style::legend_ui(
+        ui,
+        &[
+            ("proxy (what the policy optimises)", PROXY),
+            ("gold (what we really want)", GOLD),
+            ("collapse flag", FLAG),
+        ],
+    );
+    plot_style::plot("ppo_rewards", h, "PPO step", "reward").show(ui, |p| {
+        flags(view, p);
+        p.line(
+            Line::new(
+                "proxy (what the policy optimises)",
+                PlotPoints::from(view.series(|s| s.step as f64, |s| s.proxy)),
+            )
+            .color(PROXY)
+            .width(2.0),
+        );
+        p.line(
+            Line::new(
+                "gold (what we really want)",
+                PlotPoints::from(view.series(|s| s.step as f64, |s| s.gold)),
+            )
+            .color(GOLD)
+            .width(2.0),
+        );
+    });
     ui.label("The same against √KL, the distance from the starting policy; big dots: best-of-n on the proxy (n = 1, 2, 4, …); small dots: flagged steps");
-    Plot::new("ppo_sqrt_kl")
-        .height(h)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .x_axis_label("√KL, policy vs reference")
-        .y_axis_label("reward")
-        .show(ui, |p| {
-            p.line(
-                Line::new(
-                    "PPO proxy",
-                    PlotPoints::from(view.series(|s| s.sqrt_kl, |s| s.proxy)),
-                )
-                .color(PROXY)
-                .width(2.0),
+    plot_style::legend_ui(
+        ui,
+        &[
+            ("PPO proxy", PROXY),
+            ("PPO gold", GOLD),
+            ("best-of-n: big dots", palette::GREY),
+            ("collapse flag (on gold)", FLAG),
+        ],
+    );
+    plot_style::plot("ppo_sqrt_kl", h, "√KL, policy vs reference", "reward").show(ui, |p| {
+        p.line(
+            Line::new(
+                "PPO proxy",
+                PlotPoints::from(view.series(|s| s.sqrt_kl, |s| s.proxy)),
+            )
+            .color(PROXY)
+            .width(2.0),
+        );
+        p.line(
+            Line::new(
+                "PPO gold",
+                PlotPoints::from(view.series(|s| s.sqrt_kl, |s| s.gold)),
+            )
+            .color(GOLD)
+            .width(2.0),
+        );
+        let flagged: Vec<[f64; 2]> = view
+            .curves
+            .iter()
+            .filter(|s| s.collapse)
+            .map(|s| [s.sqrt_kl, s.gold])
+            .collect();
+        if !flagged.is_empty() {
+            p.points(
+                Points::new("collapse flag (on gold)", flagged)
+                    .color(FLAG)
+                    .radius(3.0),
             );
-            p.line(
-                Line::new(
-                    "PPO gold",
-                    PlotPoints::from(view.series(|s| s.sqrt_kl, |s| s.gold)),
-                )
-                .color(GOLD)
-                .width(2.0),
+        }
+        if !view.best_of_n.is_empty() {
+            let pts = |f: fn(&crate::experiment::ppo::bon::BonPoint) -> f64| -> Vec<[f64; 2]> {
+                view.best_of_n.iter().map(|b| [b.sqrt_kl, f(b)]).collect()
+            };
+            p.points(
+                Points::new("best-of-n proxy", pts(|b| b.proxy))
+                    .color(PROXY)
+                    .radius(4.0),
             );
-            let flagged: Vec<[f64; 2]> = view
-                .curves
-                .iter()
-                .filter(|s| s.collapse)
-                .map(|s| [s.sqrt_kl, s.gold])
-                .collect();
-            if !flagged.is_empty() {
-                p.points(
-                    Points::new("collapse flag (on gold)", flagged)
-                        .color(FLAG)
-                        .radius(3.0),
-                );
-            }
-            if !view.best_of_n.is_empty() {
-                let pts = |f: fn(&crate::experiment::ppo::bon::BonPoint) -> f64| -> Vec<[f64; 2]> {
-                    view.best_of_n.iter().map(|b| [b.sqrt_kl, f(b)]).collect()
-                };
-                p.points(
-                    Points::new("best-of-n proxy", pts(|b| b.proxy))
-                        .color(PROXY)
-                        .radius(4.0),
-                );
-                p.points(
-                    Points::new("best-of-n gold", pts(|b| b.gold))
-                        .color(GOLD)
-                        .radius(4.0),
-                );
-            }
-        });
+            p.points(
+                Points::new("best-of-n gold", pts(|b| b.gold))
+                    .color(GOLD)
+                    .radius(4.0),
+            );
+        }
+    });
 }
 
 fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
@@ -229,55 +226,47 @@ fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
     } else {
         "KL to the reference policy, estimated from the sampled responses (a language model has no exact KL)"
     });
-    Plot::new("ppo_kl")
-        .height(h)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .x_axis_label("PPO step")
-        .y_axis_label("KL (nats per response)")
-        .show(ui, |p| {
-            flags(view, p);
-            if exact {
-                p.line(
-                    Line::new(
-                        "KL exact",
-                        PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl)),
-                    )
-                    .color(KL)
-                    .width(2.0),
-                );
-            }
+    plot_style::legend_ui(ui, &[("KL exact", KL), ("KL sampled", SKY)]);
+    plot_style::plot("ppo_kl", h, "PPO step", "KL (nats per response)").show(ui, |p| {
+        flags(view, p);
+        if exact {
             p.line(
                 Line::new(
-                    "KL sampled",
-                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl_sampled)),
+                    "KL exact",
+                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl)),
                 )
-                .color(SKY)
-                .width(1.0),
+                .color(KL)
+                .width(2.0),
             );
-        });
+        }
+        p.line(
+            Line::new(
+                "KL sampled",
+                PlotPoints::from(view.series(|s| s.step as f64, |s| s.kl_sampled)),
+            )
+            .color(SKY)
+            .width(1.0),
+        );
+    });
     ui.label("What collapse looks like: length up, entropy and distinct bigrams down");
     ui.columns(2, |cols| {
-        Plot::new("ppo_length")
-            .height(h * 0.8)
-            .legend(Legend::default().position(Corner::LeftBottom))
-            .x_axis_label("PPO step")
-            .y_axis_label("words")
-            .show(&mut cols[0], |p| {
-                flags(view, p);
-                p.line(
-                    Line::new(
-                        "mean length",
-                        PlotPoints::from(view.series(|s| s.step as f64, |s| s.length)),
-                    )
-                    .color(EXTRA)
-                    .width(2.0),
-                );
-            });
-        Plot::new("ppo_entropy")
-            .height(h * 0.8)
-            .legend(Legend::default().position(Corner::RightTop))
-            .x_axis_label("PPO step")
-            .y_axis_label("nats / share")
+        plot_style::legend_ui(&mut cols[0], &[("mean length", EXTRA)]);
+        plot_style::plot("ppo_length", h * 0.8, "PPO step", "words").show(&mut cols[0], |p| {
+            flags(view, p);
+            p.line(
+                Line::new(
+                    "mean length",
+                    PlotPoints::from(view.series(|s| s.step as f64, |s| s.length)),
+                )
+                .color(EXTRA)
+                .width(2.0),
+            );
+        });
+        plot_style::legend_ui(
+            &mut cols[1],
+            &[("entropy per token", KL), ("distinct-2", SKY)],
+        );
+        plot_style::plot("ppo_entropy", h * 0.8, "PPO step", "nats / share")
             .include_y(0.0)
             .show(&mut cols[1], |p| {
                 flags(view, p);
@@ -319,15 +308,11 @@ fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
             })
             .collect()
     };
-    Plot::new("ppo_shift")
-        .height(h)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .x_axis_label("PPO step")
-        .y_axis_label("reward")
-        .show(ui, |p| {
-            p.box_plot(BoxPlot::new("gold", boxes(true)).color(GOLD));
-            p.box_plot(BoxPlot::new("proxy", boxes(false)).color(PROXY));
-        });
+    plot_style::legend_ui(ui, &[("gold", GOLD), ("proxy", PROXY)]);
+    plot_style::plot("ppo_shift", h, "PPO step", "reward").show(ui, |p| {
+        p.box_plot(BoxPlot::new("gold", boxes(true)).color(GOLD));
+        p.box_plot(BoxPlot::new("proxy", boxes(false)).color(PROXY));
+    });
 }
 
 fn samples_ui(view: &PpoView, ui: &mut egui::Ui, h: f32) {
@@ -358,11 +343,11 @@ fn samples_ui(view: &PpoView, ui: &mut egui::Ui, h: f32) {
             .map(|(i, t)| Bar::new(i as f64 + offset, f64::from(f(t))).width(0.25))
             .collect()
     };
-    Plot::new("ppo_tokens")
-        .height(h)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .x_axis_label("token")
-        .y_axis_label("value")
+    plot_style::legend_ui(
+        ui,
+        &[("KL penalty", KL), ("reward", PROXY), ("advantage", GOLD)],
+    );
+    plot_style::plot("ppo_tokens", h, "token", "value")
         .x_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
@@ -457,7 +442,6 @@ impl Panel for PpoPanel {
 
     fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
         ui.heading("PPO against a proxy reward model: over-optimisation you can watch");
-        ui.label(ABOUT);
         let mine = shell.runs(self.name());
         panel_common::banners_ui(shell, ui, mine);
         panel_common::controls_ui(shell, ui, mine, self.view.fraction(), &status(&self.view));
@@ -481,11 +465,15 @@ impl Panel for PpoPanel {
             ));
         }
         ui.separator();
+        let h = ((ui.available_height() - 140.0) / 2.0).clamp(110.0, 220.0);
         if self.view.curves.is_empty() {
-            ui.label("Train to see the curves: first the proxy reward model trains on the world's pairs, then PPO starts.");
+            plot_style::placeholder_ui(
+                ui,
+                h,
+                "Proxy and gold reward per PPO step will appear here, then against √KL, the drift and the samples: press Train. First the proxy reward model trains on the world's pairs, then PPO starts.",
+            );
             return;
         }
-        let h = 190.0;
         let view = &self.view;
         let exact = self.config.policy == PolicyKind::Factorised;
         egui::ScrollArea::vertical().show(ui, |ui| {

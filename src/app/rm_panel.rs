@@ -2,7 +2,7 @@
 //! charts; save the trained model or score data with a saved one.
 use super::history::FeatureView;
 use super::model_io::{ModelIo, model_io_ui};
-use super::{Panel, Shell, charts, panel_common, settings};
+use super::{Panel, Shell, charts, panel_common, plot_style, settings};
 use crate::experiment::{Event, ExperimentConfig, RmTrainConfig};
 
 /// The reward-model tab.
@@ -14,7 +14,16 @@ pub struct RmPanel {
     pub previous_features: Option<FeatureView>,
     /// Saving the trained model and scoring with a loaded one.
     pub model_io: ModelIo,
+    /// Validation curves of earlier runs (the last few), for comparison.
+    pub earlier: Vec<charts::EarlierRun>,
+    /// Runs started so far (names runs in the comparison).
+    pub runs: usize,
+    /// Smoothing of the noisy per-batch curves (0 = off).
+    pub smoothing: f64,
 }
+
+/// Earlier runs kept for comparison.
+const EARLIER_RUNS: usize = 5;
 
 /// How a run is named in the feature comparison.
 fn contrastive_label(c: &crate::rm::contrastive::ContrastiveConfig) -> String {
@@ -193,21 +202,32 @@ impl Panel for RmPanel {
         model_io_ui(&mut self.model_io, shell, ui);
         handoff_ui(shell, ui);
         ui.separator();
-        let h = ((ui.available_height() - 40.0) / 3.0).max(80.0);
+        ui.add(
+            settings::slider(&mut self.smoothing, 0.0..=0.99)
+                .text("smooth the per-batch curves"),
+        )
+        .on_hover_text("An exponential moving average over training steps (0 = the raw values), as in TensorBoard");
+        let h = ((ui.available_height() - 150.0) / 2.0).clamp(110.0, 260.0);
         let history = &shell.history;
+        let smoothing = self.smoothing;
+        let earlier = &mut self.earlier;
+        let previous = self.previous_features.as_ref();
         egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.label("Training loss");
-            charts::loss_chart_ui(history, ui, h);
-            ui.label("Accuracy");
-            charts::accuracy_chart_ui(history, ui, h);
-            ui.label("Validation rewards: chosen vs rejected");
-            charts::reward_histogram_ui(history, ui, h);
-            ui.label(
-                "Held-out features, first two principal components: chosen vs rejected (previous run | this run)",
-            );
             ui.columns(2, |cols| {
-                charts::feature_scatter_ui(self.previous_features.as_ref(), &mut cols[0], "prev", h);
-                charts::feature_scatter_ui(history.features.as_ref(), &mut cols[1], "this", h);
+                charts::loss_chart_ui(history, &mut cols[0], h, smoothing);
+                charts::accuracy_chart_ui(history, earlier, &mut cols[1], h, smoothing);
+            });
+            ui.columns(2, |cols| {
+                charts::reward_histogram_ui(history, &mut cols[0], h);
+                plot_style::title_ui(
+                    &mut cols[1],
+                    "Held-out features: the run before | this run",
+                    "Each dot is a held-out answer, placed by the model's internal features flattened to two dimensions (principal components). Blue: chosen, orange: rejected. The separation AUROC says how well a straight line splits them (1.0 = perfectly). A contrastive loss (Fig 11) should pull them further apart than the plain loss.",
+                );
+                cols[1].columns(2, |inner| {
+                    charts::feature_scatter_ui(previous, &mut inner[0], "prev", h - 20.0);
+                    charts::feature_scatter_ui(history.features.as_ref(), &mut inner[1], "this", h - 20.0);
+                });
             });
         });
     }
@@ -218,7 +238,22 @@ impl Panel for RmPanel {
         if let Some(f) = shell.history.features.take() {
             self.previous_features = Some(f);
         }
-        contrastive_label(&self.config.contrastive)
+        if !shell.history.validation_accuracy.is_empty() {
+            self.earlier.push(charts::EarlierRun {
+                label: shell.history.label.clone(),
+                curve: shell.history.validation_accuracy.clone(),
+                shown: true,
+            });
+            let extra = self.earlier.len().saturating_sub(EARLIER_RUNS);
+            self.earlier.drain(..extra);
+        }
+        self.runs += 1;
+        format!(
+            "run {}: {}, seed {}",
+            self.runs,
+            contrastive_label(&self.config.contrastive),
+            shell.run.seed
+        )
     }
 
     fn apply(&mut self, _event: &Event) {}

@@ -9,7 +9,7 @@ use crate::experiment::prepare::Upload;
 use crate::experiment::{Artifacts, Run};
 
 /// What a panel asks the app to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     /// Start or continue the run of the tab shown.
     Train,
@@ -21,7 +21,16 @@ pub enum Request {
     Reset,
     /// Show the tab with this name.
     ShowTab(&'static str),
+    /// Load the lesson preset with this name (its tab, data and knobs).
+    Preset(String),
+    /// Open a config file (native).
+    OpenConfig,
+    /// Save the shown tab's config to a file (native) or download it (browser).
+    SaveConfig,
 }
+
+/// Called with the page's link (`preset=…&key=value`) and its preset's name whenever it changes.
+pub type LinkHook = Box<dyn FnMut(&str, &str)>;
 
 /// The state every tab shares.
 pub struct Shell {
@@ -55,6 +64,28 @@ pub struct Shell {
     pub on_start: Option<StartHook>,
     /// Start training as soon as the compute device is ready (`?autostart=1` on the web).
     pub autostart: bool,
+    /// Speed limit of running runs, in steps per second (0: as fast as the machine goes).
+    pub speed: u32,
+    /// Steps taken by one press of Step.
+    pub step_size: u32,
+    /// Whether the link keeps `autostart=1` (it came with one).
+    pub link_autostart: bool,
+    /// The lesson preset each tab was loaded from (its own when none was chosen).
+    pub presets: std::collections::BTreeMap<&'static str, String>,
+    /// Errors that stay until dismissed (a bad link, a config file that would not load).
+    pub errors: Vec<String>,
+    /// Controls and panels hidden for a lesson (`hide=`; see [`super::HIDEABLE`]).
+    pub hidden: Vec<String>,
+    /// Called when the link changes (the web build writes it to the address bar).
+    pub on_link: Option<LinkHook>,
+    /// The page's address without its fragment (the browser), for Copy link.
+    pub page: Option<String>,
+    /// The link last handed to `on_link`.
+    pub(super) last_link: String,
+    /// A config file the picker chose, when it lands.
+    pub(super) picked_config: Slot<Result<String, String>>,
+    /// Where a saved file went, or why it did not.
+    pub(super) saved: Slot<Result<String, String>>,
 }
 
 impl Shell {
@@ -78,6 +109,17 @@ impl Shell {
             on_event: None,
             on_start: None,
             autostart: false,
+            speed: 0,
+            step_size: 1,
+            link_autostart: false,
+            presets: Default::default(),
+            errors: Vec::new(),
+            hidden: Vec::new(),
+            on_link: None,
+            page: None,
+            last_link: String::new(),
+            picked_config: Default::default(),
+            saved: Default::default(),
         }
     }
 
@@ -87,6 +129,14 @@ impl Shell {
             self.compute_ready = take_slot(&self.compute);
         }
         self.compute_ready.as_ref()
+    }
+
+    /// Set the speed limit (steps per second, 0: none), also for the run in progress.
+    pub fn set_speed(&mut self, speed: u32) {
+        self.speed = speed;
+        if let Some(run) = &self.controller {
+            run.send(super::controller::Command::Rate(speed));
+        }
     }
 
     /// Ask the app to do something once this frame is drawn.
@@ -134,6 +184,11 @@ impl Shell {
             });
             put_slot(&slot, picked);
         });
+    }
+
+    /// Whether the control or panel `name` is hidden for a lesson.
+    pub fn hides(&self, name: &str) -> bool {
+        self.hidden.iter().any(|h| h == name)
     }
 
     /// Take a file the picker chose, if one landed.

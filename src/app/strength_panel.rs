@@ -1,15 +1,16 @@
 //! The Preference-strength panel (paper Figs 1, 2, 4 and the mislabel PR curve), live while
 //! the ensemble trains. Hovering a bar lists the pairs behind it.
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, HLine, Line, PlotPoints, Points, VLine};
 
+use super::plot_style::{self, BarTip, palette};
 use super::strength_view::StrengthView;
 use super::{Panel, Request, Shell, panel_common, settings};
 use crate::experiment::strength::io::StrengthMu;
 use crate::experiment::{Event, ExperimentConfig, StrengthConfig};
 
-const MU: egui::Color32 = egui::Color32::from_rgb(90, 160, 240);
-const SIGMA: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
-const BAD: egui::Color32 = egui::Color32::from_rgb(220, 90, 90);
+const MU: egui::Color32 = palette::BLUE;
+const SIGMA: egui::Color32 = palette::ORANGE;
+const BAD: egui::Color32 = palette::REFERENCE;
 
 /// Cut long text for tooltips and tables.
 pub fn short(text: &str, max: usize) -> String {
@@ -41,6 +42,7 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
         });
     let bins = 30;
     let mut bars = Vec::new();
+    let mut tips = Vec::new();
     if lo.is_finite() {
         let width = ((hi - lo) / bins as f64).max(1e-6);
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); bins];
@@ -63,11 +65,12 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
                     short(&pair.rejected, 40)
                 ));
             }
-            bars.push(
-                Bar::new(a + width / 2.0, ps.len() as f64)
-                    .width(width)
-                    .name(text),
-            );
+            bars.push(Bar::new(a + width / 2.0, ps.len() as f64).width(width));
+            tips.push(BarTip {
+                x: a + width / 2.0,
+                width,
+                text,
+            });
         }
     }
     let color = if sigma { SIGMA } else { MU };
@@ -76,55 +79,84 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
     } else {
         "μ (mean reward gap)"
     };
-    Plot::new(if sigma { "ps_sigma_hist" } else { "ps_mu_hist" })
-        .height(height)
-        .x_axis_label(label)
-        .y_axis_label("pairs")
-        .show(ui, |p| {
-            p.bar_chart(
-                BarChart::new(label, bars)
-                    .color(color.gamma_multiply(0.7))
-                    .element_formatter(Box::new(|bar, _| bar.name.clone())),
-            );
-            if !sigma {
-                p.vline(egui_plot::VLine::new("μ = 0", 0.0).color(BAD));
-            }
-        });
+    if sigma {
+        plot_style::title_ui(
+            ui,
+            "σ: how much the models disagree",
+            "For each training pair, the standard deviation of the reward gaps the ensemble's models give it. Small: the models agree. Hover a bar for its pairs.",
+        );
+        plot_style::legend_ui(ui, &[(label, color)]);
+    } else {
+        plot_style::title_ui(
+            ui,
+            "μ: the preference strength of each pair (Fig 1)",
+            "For each training pair, the mean over the ensemble of reward(chosen) − reward(rejected). Far right: a clear preference. Left of the red line (μ < 0): the ensemble prefers the rejected answer, so the label is probably wrong. Hover a bar for its pairs.",
+        );
+        plot_style::legend_ui(ui, &[(label, color), ("μ = 0", BAD)]);
+    }
+    let response = plot_style::plot(
+        if sigma { "ps_sigma_hist" } else { "ps_mu_hist" },
+        height,
+        label,
+        "pairs",
+    )
+    .show(ui, |p| {
+        p.bar_chart(
+            BarChart::new(label, bars)
+                .color(color.gamma_multiply(0.8))
+                .element_formatter(Box::new(|_, _| String::new())),
+        );
+        if !sigma {
+            p.vline(VLine::new("μ = 0", 0.0).color(BAD).width(2.0));
+        }
+        p.pointer_coordinate()
+    });
+    plot_style::bar_tooltip(&response.response, response.inner, &tips);
 }
 
 fn groups_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
+    plot_style::title_ui(
+        ui,
+        "20 groups sorted by μ: mean μ and mean σ (Fig 2)",
+        "The training pairs sorted by μ and cut into 20 groups of equal size. Left: each group's mean μ, from the most doubtful (group 1) to the clearest. Right: each group's mean σ — the models disagree most where the preference is weak or wrong, and agree on the clear pairs.",
+    );
     ui.columns(2, |cols| {
+        let tips: Vec<BarTip> = view
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, (m, s))| BarTip {
+                x: g as f64 + 1.0,
+                width: 0.8,
+                text: format!("group {}: mean μ {m:.3}, mean σ {s:.3}", g + 1),
+            })
+            .collect();
         let mu: Vec<Bar> = view
             .groups
             .iter()
             .enumerate()
-            .map(|(g, (m, s))| {
-                Bar::new(g as f64 + 1.0, f64::from(*m))
-                    .width(0.8)
-                    .name(format!("group {}: mean μ {m:.3}, mean σ {s:.3}", g + 1))
-            })
+            .map(|(g, (m, _))| Bar::new(g as f64 + 1.0, f64::from(*m)).width(0.8))
             .collect();
-        Plot::new("ps_groups_mu")
-            .height(height)
-            .x_axis_label("group (sorted by μ)")
-            .y_axis_label("mean μ")
+        plot_style::legend_ui(&mut cols[0], &[("mean μ", MU), ("μ = 0", BAD)]);
+        let response = plot_style::plot("ps_groups_mu", height, "group (sorted by μ)", "mean μ")
             .show(&mut cols[0], |p| {
                 p.bar_chart(
                     BarChart::new("mean μ", mu)
                         .color(MU)
-                        .element_formatter(Box::new(|bar, _| bar.name.clone())),
+                        .element_formatter(Box::new(|_, _| String::new())),
                 );
+                p.hline(HLine::new("μ = 0", 0.0).color(BAD));
+                p.pointer_coordinate()
             });
+        plot_style::bar_tooltip(&response.response, response.inner, &tips);
         let sigma: Vec<[f64; 2]> = view
             .groups
             .iter()
             .enumerate()
             .map(|(g, (_, s))| [g as f64 + 1.0, f64::from(*s)])
             .collect();
-        Plot::new("ps_groups_sigma")
-            .height(height)
-            .x_axis_label("group (sorted by μ)")
-            .y_axis_label("mean σ")
+        plot_style::legend_ui(&mut cols[1], &[("mean σ", SIGMA)]);
+        plot_style::plot("ps_groups_sigma", height, "group (sorted by μ)", "mean σ")
             .include_y(0.0)
             .show(&mut cols[1], |p| {
                 p.line(Line::new("mean σ", PlotPoints::from(sigma.clone())).color(SIGMA));
@@ -138,58 +170,76 @@ fn groups_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
 }
 
 fn bands_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
+    plot_style::title_ui(
+        ui,
+        "A fresh reward model trained on each 10 % band alone (Fig 4)",
+        "The training pairs sorted by μ and cut into 10 bands; a new model is trained on each band alone and tested on the same validation pairs. Left: each band's final validation accuracy (below 0.5: the band taught the wrong preference). Right: the accuracy of each band's model over its training steps, band 1 (weakest) dark to band 10 (strongest) yellow.",
+    );
     ui.columns(2, |cols| {
+        let tips: Vec<BarTip> = view
+            .bands
+            .iter()
+            .map(|b| BarTip {
+                x: b.band as f64 + 1.0,
+                width: 0.8,
+                text: format!(
+                    "band {} (mean μ {:.2}): validation accuracy {:.3}, own-band loss {}",
+                    b.band + 1,
+                    b.mean_mu,
+                    b.validation_accuracy,
+                    b.train_loss.map_or("n/a".into(), |l| format!("{l:.3}"))
+                ),
+            })
+            .collect();
         let bars: Vec<Bar> = view
             .bands
             .iter()
-            .map(|b| {
-                Bar::new(b.band as f64 + 1.0, f64::from(b.validation_accuracy))
-                    .width(0.8)
-                    .name(format!(
-                        "band {} (mean μ {:.2}): validation accuracy {:.3}, own-band loss {}",
-                        b.band + 1,
-                        b.mean_mu,
-                        b.validation_accuracy,
-                        b.train_loss.map_or("n/a".into(), |l| format!("{l:.3}"))
-                    ))
-            })
+            .map(|b| Bar::new(b.band as f64 + 1.0, f64::from(b.validation_accuracy)).width(0.8))
             .collect();
-        Plot::new("ps_bands")
-            .height(height)
-            .x_axis_label("band by μ (1 = weakest 10 %)")
-            .y_axis_label("validation accuracy")
-            .include_y(0.0)
-            .include_y(1.0)
-            .show(&mut cols[0], |p| {
-                p.bar_chart(
-                    BarChart::new("band alone", bars)
-                        .color(MU)
-                        .element_formatter(Box::new(|bar, _| bar.name.clone())),
+        plot_style::legend_ui(&mut cols[0], &[("band alone", MU), ("chance: 0.5", BAD)]);
+        let response = plot_style::plot(
+            "ps_bands",
+            height,
+            "band by μ (1 = weakest 10 %)",
+            "validation accuracy",
+        )
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(&mut cols[0], |p| {
+            p.bar_chart(
+                BarChart::new("band alone", bars)
+                    .color(MU)
+                    .element_formatter(Box::new(|_, _| String::new())),
+            );
+            p.hline(HLine::new("chance: 0.5", 0.5).color(BAD));
+            p.pointer_coordinate()
+        });
+        plot_style::bar_tooltip(&response.response, response.inner, &tips);
+        let n = view.band_curves.len();
+        let names: Vec<String> = (1..=n).map(|b| format!("band {b}")).collect();
+        let entries: Vec<(&str, egui::Color32)> = names
+            .iter()
+            .enumerate()
+            .map(|(b, name)| (name.as_str(), palette::sequential(b, n)))
+            .collect();
+        plot_style::legend_ui(&mut cols[1], &entries);
+        plot_style::plot(
+            "ps_band_curves",
+            height,
+            "training step",
+            "validation accuracy",
+        )
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(&mut cols[1], |p| {
+            p.hline(HLine::new("chance: 0.5", 0.5).color(BAD));
+            for (b, curve) in view.band_curves.iter().enumerate() {
+                p.line(
+                    Line::new(names[b].clone(), PlotPoints::from(curve.clone()))
+                        .color(palette::sequential(b, n)),
                 );
-                p.hline(egui_plot::HLine::new("chance", 0.5).color(egui::Color32::GRAY));
-            });
-        Plot::new("ps_band_curves")
-            .height(height)
-            .legend(Legend::default())
-            .x_axis_label("step")
-            .y_axis_label("validation accuracy")
-            .include_y(0.0)
-            .include_y(1.0)
-            .show(&mut cols[1], |p| {
-                let n = view.band_curves.len().max(1) as f32;
-                for (b, curve) in view.band_curves.iter().enumerate() {
-                    let t = b as f32 / n;
-                    let color = egui::Color32::from_rgb(
-                        (220.0 * (1.0 - t) + 60.0 * t) as u8,
-                        (80.0 + 100.0 * t) as u8,
-                        (90.0 + 150.0 * t) as u8,
-                    );
-                    p.line(
-                        Line::new(format!("band {}", b + 1), PlotPoints::from(curve.clone()))
-                            .color(color),
-                    );
-                }
-            });
+            }
+        });
     });
 }
 
@@ -200,6 +250,11 @@ fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
     };
     let positives = view.train.iter().filter(|&&p| truth[p]).count();
     let rate = positives as f64 / view.train.len().max(1) as f64;
+    plot_style::title_ui(
+        ui,
+        "Does a low μ find the mislabelled pairs?",
+        "Take the pairs with the lowest μ as 'probably mislabelled' and check against the truth the synthetic world knows. Recall: the share of the truly mislabelled pairs found; precision: the share of the pairs taken that are truly mislabelled. Taking pairs at random gives the grey line.",
+    );
     ui.label(format!(
         "Finding mislabeled pairs by low μ ({}): AUROC {} · {:.1} % of training pairs are mislabeled",
         view.truth_source.as_deref().unwrap_or("truth"),
@@ -211,17 +266,18 @@ fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
         .iter()
         .map(|&(r, p)| [f64::from(r), f64::from(p)])
         .collect();
-    Plot::new("ps_pr")
-        .height(height)
-        .x_axis_label("recall")
-        .y_axis_label("precision")
+    plot_style::legend_ui(
+        ui,
+        &[("lowest μ taken as mislabeled", BAD), ("random", palette::GREY)],
+    );
+    plot_style::plot("ps_pr", height, "recall", "precision")
         .include_x(0.0)
         .include_x(1.0)
         .include_y(0.0)
         .include_y(1.0)
         .show(ui, |p| {
-            p.line(Line::new("low μ ⇒ mislabeled", PlotPoints::from(pts)).color(BAD));
-            p.hline(egui_plot::HLine::new("random", rate).color(egui::Color32::GRAY));
+            p.line(Line::new("lowest μ taken as mislabeled", PlotPoints::from(pts)).color(BAD));
+            p.hline(HLine::new("random", rate).color(palette::GREY));
         });
 }
 
@@ -333,23 +389,22 @@ fn strength_panel_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui, 
     panel_common::controls_ui(shell, ui, mine, fraction, &status);
     handoff_ui(view, shell, ui);
     ui.separator();
+    let h = ((ui.available_height() - 140.0) / 2.0).clamp(110.0, 220.0);
     if view.mu.is_empty() {
-        ui.label(
-            "Train to see μ and σ: they appear once two ensemble members have scored every pair.",
+        plot_style::placeholder_ui(
+            ui,
+            h,
+            "μ and σ of every training pair will appear here once the ensemble's members have scored the pairs: press Train. Below them: the pairs in 20 groups by μ, the band-alone models and the search for mislabelled pairs.",
         );
         return;
     }
-    let h = 170.0;
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.label("μ and σ over training pairs (Fig 1) — hover a bar for its pairs");
         ui.columns(2, |cols| {
             histogram_ui(view, &mut cols[0], false, h);
             histogram_ui(view, &mut cols[1], true, h);
         });
-        ui.label("20 groups sorted by μ: mean μ and mean σ (Fig 2)");
         groups_ui(view, ui, h);
         if !view.bands.is_empty() || !view.band_curves.is_empty() {
-            ui.label("A fresh reward model trained on each 10 % band alone (Fig 4)");
             bands_ui(view, ui, h);
         }
         pr_ui(view, ui, h);

@@ -41,9 +41,17 @@ enum Command {
         /// Start training as soon as the window opens.
         #[arg(long)]
         autostart: bool,
-        /// The tab to open: rm, strength or denoise.
-        #[arg(long, default_value = "rm")]
-        tab: String,
+        /// The tab to open: rm, strength, denoise or ppo (its own lesson).
+        #[arg(long)]
+        tab: Option<String>,
+        /// The lesson preset to open (assets/presets/lessons.json: rm, contrastive, strength,
+        /// bands, denoise, soft-labels, ppo).
+        #[arg(long, conflicts_with = "tab")]
+        preset: Option<String>,
+        /// A run config to open (JSON, as `Save config…` or a report's "config" writes it; what
+        /// it leaves out comes from its tab's lesson).
+        #[arg(long, conflicts_with_all = ["tab", "preset"])]
+        config: Option<PathBuf>,
     },
     /// Train a reward model headless and report its accuracy.
     TrainRm(Box<TrainRmArgs>),
@@ -275,17 +283,29 @@ struct TrainRmArgs {
     out: Option<PathBuf>,
 }
 
+use crate::app::native::Opening;
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => crate::app::native::run(BackendChoice::Auto, false, "rm"),
+        None => crate::app::native::run(BackendChoice::Auto, false, Opening::Tab("rm".into())),
         Some(Command::Gui {
             backend,
             autostart,
             tab,
-        }) => crate::app::native::run(backend, autostart, &tab),
+            preset,
+            config,
+        }) => {
+            let opening = match (tab, preset, config) {
+                (_, _, Some(path)) => Opening::Config(path),
+                (_, Some(p), _) => Opening::Preset(p),
+                (Some(t), _, _) => Opening::Tab(t),
+                _ => Opening::Tab("rm".into()),
+            };
+            crate::app::native::run(backend, autostart, opening)
+        }
         Some(Command::TrainRm(args)) => train_rm(*args),
         Some(Command::Strength(args)) => strength::run_strength(*args),
         Some(Command::Score(args)) => score::run_score(*args),

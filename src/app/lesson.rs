@@ -1,0 +1,103 @@
+//! The top of every tab: errors that stay until dismissed, then the lesson box — the preset
+//! picker, what the experiment shows in plain words, what to look for, and the link and config
+//! buttons.
+use super::{Request, Shell};
+use crate::experiment::presets;
+
+/// Red for errors, amber for notes (readable on the dark and the light theme).
+pub const ERROR: egui::Color32 = egui::Color32::from_rgb(240, 90, 80);
+
+/// The errors banner: each error with a button that dismisses it.
+pub fn errors_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+    let mut dismissed = None;
+    for (i, e) in shell.errors.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .small_button("×")
+                .on_hover_text("Dismiss this error")
+                .clicked()
+            {
+                dismissed = Some(i);
+            }
+            ui.colored_label(ERROR, format!("error: {e}"));
+        });
+    }
+    if let Some(i) = dismissed {
+        shell.errors.remove(i);
+    }
+}
+
+/// The lesson box of tab `tab` (hidden with `hide=lesson`), after the errors banner.
+pub fn lesson_ui(shell: &mut Shell, tab: &'static str, ui: &mut egui::Ui) {
+    errors_ui(shell, ui);
+    if shell.hides("lesson") {
+        return;
+    }
+    let lessons = presets::of_tab(tab);
+    let chosen = shell.presets.get(tab).cloned().unwrap_or(tab.to_string());
+    let Some(lesson) = lessons
+        .iter()
+        .find(|p| p.name == chosen)
+        .or(lessons.first())
+    else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Lesson:");
+        let editable = shell.settings_editable();
+        ui.add_enabled_ui(editable, |ui| {
+            egui::ComboBox::new(("lesson", tab), "")
+                .selected_text(format!("{} ({})", lesson.title, lesson.figure))
+                .show_ui(ui, |ui| {
+                    for p in &lessons {
+                        let text = format!("{} ({})", p.title, p.figure);
+                        if ui.selectable_label(p.name == lesson.name, text).clicked() {
+                            shell.request(Request::Preset(p.name.clone()));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Each lesson sets the data and the knobs for one idea (one figure of the paper); its paragraph says what to look for")
+                .on_disabled_hover_text("Pause or reset the run to change the lesson");
+        });
+        link_buttons_ui(shell, ui);
+    });
+    egui::CollapsingHeader::new("What is this?")
+        .id_salt(("about", tab))
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.label(&lesson.about);
+            ui.horizontal_wrapped(|ui| {
+                ui.strong("Look for:");
+                ui.label(&lesson.look_for);
+            });
+        });
+}
+
+/// Copy link (browser), Open config (native) and Save config.
+fn link_buttons_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+    if let Some(page) = &shell.page {
+        let url = format!("{page}#{}", shell.last_link);
+        if ui
+            .button("Copy link")
+            .on_hover_text("A link to this lesson with the settings as they are now")
+            .clicked()
+        {
+            ui.ctx().copy_text(url);
+            shell.notes.push("link copied".into());
+        }
+    } else if ui
+        .button("Open config…")
+        .on_hover_text("Load a run config (JSON, as saved here or by the command line); what it leaves out comes from its tab's lesson")
+        .clicked()
+    {
+        shell.request(Request::OpenConfig);
+    }
+    if ui
+        .button("Save config…")
+        .on_hover_text("The settings of this tab as a run config: `rlhf-lab gui --config FILE` and the command line's --config read it")
+        .clicked()
+    {
+        shell.request(Request::SaveConfig);
+    }
+}

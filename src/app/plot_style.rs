@@ -1,0 +1,221 @@
+//! One chart style for every tab: the Okabe–Ito palette (colour-blind safe; chosen and rejected
+//! are blue and orange, never red and green), titles with a "what am I looking at" button,
+//! labelled axes, legends above the plot (never over the data, in a meaningful order), hover
+//! text as tooltips above everything, the mouse wheel left to the page (Ctrl + wheel zooms,
+//! double-click resets), placeholders instead of empty axes, and optional smoothing.
+use egui::Color32;
+use egui_plot::{Plot, PlotPoint};
+
+/// Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+/// deficiency.
+pub mod palette {
+    use egui::Color32;
+    /// Orange.
+    pub const ORANGE: Color32 = Color32::from_rgb(230, 159, 0);
+    /// Sky blue.
+    pub const SKY: Color32 = Color32::from_rgb(86, 180, 233);
+    /// Bluish green.
+    pub const GREEN: Color32 = Color32::from_rgb(0, 158, 115);
+    /// Yellow.
+    pub const YELLOW: Color32 = Color32::from_rgb(240, 228, 66);
+    /// Blue.
+    pub const BLUE: Color32 = Color32::from_rgb(0, 114, 178);
+    /// Vermillion.
+    pub const VERMILLION: Color32 = Color32::from_rgb(213, 94, 0);
+    /// Reddish purple.
+    pub const PURPLE: Color32 = Color32::from_rgb(204, 121, 167);
+    /// Grey, for baselines and reference lines.
+    pub const GREY: Color32 = Color32::from_rgb(150, 150, 150);
+
+    /// Chosen responses.
+    pub const CHOSEN: Color32 = SKY;
+    /// Rejected responses.
+    pub const REJECTED: Color32 = ORANGE;
+    /// Reference lines ("chance", "μ = 0").
+    pub const REFERENCE: Color32 = VERMILLION;
+
+    /// `n` steps of a sequential scale (viridis' ends and middle: dark blue → green → yellow),
+    /// readable in order by colour-blind viewers.
+    pub fn sequential(i: usize, n: usize) -> Color32 {
+        let stops = [
+            (68.0, 1.0, 84.0),
+            (33.0, 145.0, 140.0),
+            (253.0, 231.0, 37.0),
+        ];
+        let t = if n <= 1 {
+            0.0
+        } else {
+            i as f32 / (n - 1) as f32
+        };
+        let (a, b, u) = if t < 0.5 {
+            (stops[0], stops[1], t * 2.0)
+        } else {
+            (stops[1], stops[2], (t - 0.5) * 2.0)
+        };
+        let mix = |x: f32, y: f32| (x + (y - x) * u).round() as u8;
+        Color32::from_rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    }
+}
+
+/// A plot in the shared style: axes labelled, the wheel left to the page (Ctrl + wheel zooms),
+/// drag pans, double-click resets.
+pub fn plot(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
+        .x_axis_label(x.to_string())
+        .y_axis_label(y.to_string())
+        .allow_scroll(false)
+        .allow_zoom(true)
+        .allow_double_click_reset(true)
+        .y_axis_min_width(40.0)
+}
+
+/// A chart's title and its "what am I looking at" button (hover or click for the text).
+pub fn title_ui(ui: &mut egui::Ui, title: &str, info: &str) {
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(title);
+        let id = ui.make_persistent_id(("info", title));
+        let open = ui.data(|d| d.get_temp::<bool>(id).unwrap_or(false));
+        let button = ui
+            .small_button("?")
+            .on_hover_text(format!("What am I looking at?\n\n{info}"));
+        if button.clicked() {
+            ui.data_mut(|d| d.insert_temp(id, !open));
+        }
+        if open {
+            ui.label(egui::RichText::new(info).italics());
+        }
+    });
+}
+
+/// A legend above a chart: a swatch and a name per series, in the order given.
+pub fn legend_ui(ui: &mut egui::Ui, entries: &[(&str, Color32)]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        for (name, color) in entries {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, *color);
+            ui.label(*name);
+            ui.add_space(8.0);
+        }
+    });
+}
+
+/// In place of an empty chart: a frame of the chart's size saying what will appear there.
+pub fn placeholder_ui(ui: &mut egui::Ui, height: f32, text: &str) {
+    let width = ui.available_width();
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
+    let visuals = ui.visuals();
+    ui.painter().rect_stroke(
+        rect,
+        4.0,
+        egui::Stroke::new(1.0, visuals.weak_text_color()),
+        egui::StrokeKind::Inside,
+    );
+    let galley = ui.painter().layout(
+        text.to_string(),
+        egui::TextStyle::Body.resolve(ui.style()),
+        visuals.weak_text_color(),
+        (width - 24.0).max(40.0),
+    );
+    let at = rect.center() - galley.size() / 2.0;
+    ui.painter().galley(at, galley, visuals.weak_text_color());
+}
+
+/// A bar's place and its hover text, for [`bar_tooltip`].
+pub struct BarTip {
+    /// Centre on the x axis.
+    pub x: f64,
+    /// Width on the x axis.
+    pub width: f64,
+    /// The text shown when the pointer is over it.
+    pub text: String,
+}
+
+/// Show the hover text of the bar under the pointer as a tooltip above everything (a plot's own
+/// hover text is clipped to the plot). `pointer` is the plot coordinate under the pointer.
+pub fn bar_tooltip(response: &egui::Response, pointer: Option<PlotPoint>, bars: &[BarTip]) {
+    let Some(p) = pointer else { return };
+    if !response.hovered() {
+        return;
+    }
+    if let Some(bar) = bars.iter().find(|b| (p.x - b.x).abs() <= b.width / 2.0) {
+        response.clone().on_hover_ui_at_pointer(|ui| {
+            ui.label(&bar.text);
+        });
+    }
+}
+
+/// An exponential moving average of a curve (`weight` 0 = as it is, 0.99 = very smooth), like
+/// TensorBoard's smoothing: each point is the weighted mean of the points before it.
+pub fn smooth(points: &[[f64; 2]], weight: f64) -> Vec<[f64; 2]> {
+    let weight = weight.clamp(0.0, 0.999);
+    let mut last = None;
+    let mut debias = 0.0;
+    points
+        .iter()
+        .map(|&[x, y]| {
+            let s = match last {
+                None => y * (1.0 - weight),
+                Some(l) => l * weight + y * (1.0 - weight),
+            };
+            last = Some(s);
+            debias = debias * weight + (1.0 - weight);
+            [x, s / debias]
+        })
+        .collect()
+}
+
+/// The range `[lo, hi]` of values with a margin of `pad` of the span (at least `min_span`), for
+/// y-ranges fitted to the data.
+pub fn fitted(values: impl IntoIterator<Item = f64>, pad: f64, min_span: f64) -> Option<[f64; 2]> {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() {
+        return None;
+    }
+    let span = (hi - lo).max(min_span);
+    let mid = (hi + lo) / 2.0;
+    Some([mid - span / 2.0 - pad * span, mid + span / 2.0 + pad * span])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smoothing_is_a_debiased_moving_average() {
+        let pts = [[0.0, 1.0], [1.0, 3.0], [2.0, 3.0]];
+        assert_eq!(smooth(&pts, 0.0), pts.to_vec(), "weight 0 keeps the curve");
+        let s = smooth(&pts, 0.5);
+        // Raw averages 0.5, 1.75, 2.375, divided by 1 − 0.5ⁿ: 0.5, 0.75, 0.875.
+        assert!((s[0][1] - 1.0).abs() < 1e-12);
+        assert!((s[1][1] - 7.0 / 3.0).abs() < 1e-12, "{s:?}");
+        assert!((s[2][1] - 2.375 / 0.875).abs() < 1e-12, "{s:?}");
+        assert_eq!(s[2][0], 2.0);
+    }
+
+    #[test]
+    fn fitted_ranges_hold_the_data_with_a_margin() {
+        // Span 0.028 around 0.85, plus 10 % of it on each side.
+        let r = fitted([0.836, 0.864], 0.1, 0.01).unwrap();
+        assert!(
+            (r[0] - 0.8332).abs() < 1e-9 && (r[1] - 0.8668).abs() < 1e-9,
+            "{r:?}"
+        );
+        let r = fitted([0.5, 0.5], 0.0, 0.02).unwrap();
+        assert!((r[0] - 0.49).abs() < 1e-12 && (r[1] - 0.51).abs() < 1e-12);
+        assert_eq!(fitted([f64::NAN], 0.1, 0.1), None);
+    }
+
+    #[test]
+    fn the_sequential_scale_runs_from_dark_blue_to_yellow() {
+        assert_eq!(palette::sequential(0, 10), Color32::from_rgb(68, 1, 84));
+        assert_eq!(palette::sequential(9, 10), Color32::from_rgb(253, 231, 37));
+        assert_eq!(palette::sequential(0, 1), Color32::from_rgb(68, 1, 84));
+    }
+}
