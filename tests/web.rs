@@ -288,6 +288,31 @@ impl<'a> Session<'a> {
         (field(0).unwrap_or_default(), field(1))
     }
 
+    /// `(data-preset, location.hash)` once `ready` holds for them (within the deadline).
+    fn link_when(&self, ready: impl Fn(&str, &str) -> bool) -> (String, String) {
+        let start = Instant::now();
+        let script = "const e = document.getElementById('rlhf-status'); \
+                      return [e ? e.getAttribute('data-preset') : null, location.hash];";
+        loop {
+            let v = self.execute(script);
+            let field = |i: usize| {
+                v.get(i)
+                    .and_then(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let (preset, hash) = (field(0), field(1));
+            if ready(&preset, &hash) {
+                return (preset, hash);
+            }
+            assert!(
+                start.elapsed() < PAGE_DEADLINE,
+                "the page's link did not settle: preset {preset:?}, hash {hash:?}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// Poll the status marker until the run says done or error, within the deadline (saying
     /// where it stands every 15 s).
     fn wait_for_end(&self, what: &str) -> (usize, String, String) {
@@ -421,6 +446,60 @@ fn web_build_trains_in_headless_chromium() {
     let (_, _, later) = session.status().unwrap_or_default();
     assert!(later.starts_with("error:"), "{later}");
     assert_eq!(session.state().0, "error");
+    // A short link restores its state exactly: the page writes the same keys back (in its own
+    // order) and names its preset on the status marker.
+    let short = "preset=strength&models=4&flip=0.2&seed=3&backend=cpu";
+    session.goto("about:blank");
+    session.goto(&format!("http://127.0.0.1:{port}/index.html#{short}"));
+    let (preset, hash) = session.link_when(|p, _| p == "strength");
+    let keys = |link: &str| -> std::collections::BTreeSet<String> {
+        link.trim_start_matches('#')
+            .split('&')
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(preset, "strength");
+    assert_eq!(keys(&hash), keys(short), "the page's link: {hash}");
+    let shot = session.screenshot("link-strength");
+    eprintln!(
+        "short link {short} -> {hash}; screenshot {}",
+        shot.display()
+    );
+    // An invalid value in a short link: an error on the marker naming the key, no run.
+    session.goto("about:blank");
+    session.goto(&format!(
+        "http://127.0.0.1:{port}/index.html#preset=strength&models=abc&autostart=1&backend=cpu"
+    ));
+    let (_, _, text) = session.wait_for_end("invalid short link");
+    let (state, error) = session.state();
+    assert_eq!(state, "error", "status {text}");
+    assert!(
+        error.as_deref().unwrap_or("").contains("models=abc"),
+        "data-error: {error:?}"
+    );
+    let shot = session.screenshot("link-error");
+    eprintln!(
+        "invalid short link: {error:?}; screenshot {}",
+        shot.display()
+    );
+    // A lesson preset as it ships, run to done from its short link.
+    session.goto("about:blank");
+    let started = Instant::now();
+    session.goto(&format!(
+        "http://127.0.0.1:{port}/index.html#preset=rm&backend=cpu&autostart=1"
+    ));
+    let (_, backend, text) = session.wait_for_end("the rm lesson");
+    let shot = session.screenshot("lesson-rm");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(
+        (backend.as_str(), session.state().0.as_str()),
+        ("flex", "done")
+    );
+    eprintln!(
+        "the rm lesson in the browser: {text} in {:.1} s; screenshot {}",
+        started.elapsed().as_secs_f64(),
+        shot.display()
+    );
     // A two-model ensemble in the strength tab, from the URL.
     session.goto(&url(port, "cpu", STRENGTH_CONFIG));
     let (_, backend, text) = session.wait_for_end("strength");

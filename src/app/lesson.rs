@@ -62,10 +62,16 @@ pub fn lesson_ui(shell: &mut Shell, tab: &'static str, ui: &mut egui::Ui) {
         });
         link_buttons_ui(shell, ui);
     });
-    egui::CollapsingHeader::new("What is this?")
-        .id_salt(("about", tab))
-        .default_open(true)
-        .show(ui, |ui| {
+    // Open on a first visit; folded when a run starts, to make room for its charts.
+    let id = ui.make_persistent_id(("about", tab));
+    let mut about =
+        egui::collapsing_header::CollapsingState::load_with_default_open(ui.ctx(), id, true);
+    if std::mem::take(&mut shell.fold_lesson) {
+        about.set_open(false);
+    }
+    about
+        .show_header(ui, |ui| ui.label("What is this?"))
+        .body(|ui| {
             ui.label(&lesson.about);
             ui.horizontal_wrapped(|ui| {
                 ui.strong("Look for:");

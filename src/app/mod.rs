@@ -346,6 +346,7 @@ impl RlhfApp {
         let run = RunController::start(config, compute, inputs, first, waker);
         run.send(Command::Rate(self.shell.speed));
         self.shell.controller = Some(run);
+        self.shell.fold_lesson = true;
         self.shell.state = if first == Command::Run {
             RunState::Running
         } else {

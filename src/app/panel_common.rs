@@ -8,7 +8,15 @@ pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
             ui.label("starting the compute device…");
         }
         Some(c) => {
-            ui.label(format!("compute: {} ({})", c.backend_name(), c.adapter));
+            let on = if c.backend_name() == "flex" {
+                format!("computing on the CPU ({})", c.adapter)
+            } else {
+                format!("computing on the GPU ({})", c.adapter)
+            };
+            ui.label(on).on_hover_text(format!(
+                "burn backend '{}'; choose the backend with ?backend=cpu|gpu|auto in the link or --backend",
+                c.backend_name()
+            ));
             if let Some(n) = &c.notice {
                 ui.colored_label(egui::Color32::from_rgb(230, 190, 60), format!("⚠ {n}"));
             }
@@ -67,17 +75,24 @@ pub fn controls_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool, fraction: f
                 "a {} run is in progress: reset it to start this one",
                 shell.run_title
             ));
-            return;
         }
+    });
+    if !busy_elsewhere {
         let state = match shell.state {
-            RunState::Idle => "idle",
+            _ if !mine => "ready: press Train to run, Step to go step by step",
+            RunState::Idle => "ready: press Train to run, Step to go step by step",
             RunState::Running => "running",
             RunState::Paused => "paused",
             RunState::Done => "done",
             RunState::Failed => "stopped on an error",
         };
-        ui.label(format!("{state} · {status}"));
-    });
+        let line = if status.is_empty() || !mine {
+            state.to_string()
+        } else {
+            format!("{state} · {status}")
+        };
+        ui.add(egui::Label::new(line).wrap());
+    }
     let fraction = if mine { fraction } else { 0.0 };
     ui.add(egui::ProgressBar::new(fraction).show_percentage());
 }

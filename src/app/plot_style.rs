@@ -58,9 +58,10 @@ pub mod palette {
 }
 
 /// A plot in the shared style: axes labelled, the wheel left to the page (Ctrl + wheel zooms),
-/// drag pans, double-click resets.
+/// drag pans, double-click resets. Its id is `egui::Id::new(id)` (ids are unique per chart).
 pub fn plot(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
     Plot::new(id)
+        .id(egui::Id::new(id))
         .height(height)
         .x_axis_label(x.to_string())
         .y_axis_label(y.to_string())
@@ -105,21 +106,17 @@ pub fn legend_ui(ui: &mut egui::Ui, entries: &[(&str, Color32)]) {
 pub fn placeholder_ui(ui: &mut egui::Ui, height: f32, text: &str) {
     let width = ui.available_width();
     let (rect, _) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
-    let visuals = ui.visuals();
+    let weak = ui.visuals().weak_text_color();
     ui.painter().rect_stroke(
         rect,
         4.0,
-        egui::Stroke::new(1.0, visuals.weak_text_color()),
+        egui::Stroke::new(1.0, weak),
         egui::StrokeKind::Inside,
     );
-    let galley = ui.painter().layout(
-        text.to_string(),
-        egui::TextStyle::Body.resolve(ui.style()),
-        visuals.weak_text_color(),
-        (width - 24.0).max(40.0),
+    ui.put(
+        rect.shrink(12.0),
+        egui::Label::new(egui::RichText::new(text).color(weak)).wrap(),
     );
-    let at = rect.center() - galley.size() / 2.0;
-    ui.painter().galley(at, galley, visuals.weak_text_color());
 }
 
 /// A bar's place and its hover text, for [`bar_tooltip`].

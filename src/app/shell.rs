@@ -68,6 +68,8 @@ pub struct Shell {
     pub speed: u32,
     /// Steps taken by one press of Step.
     pub step_size: u32,
+    /// Fold the lesson's paragraph on the next frame (a run started).
+    pub(super) fold_lesson: bool,
     /// Whether the link keeps `autostart=1` (it came with one).
     pub link_autostart: bool,
     /// The lesson preset each tab was loaded from (its own when none was chosen).
@@ -111,6 +113,7 @@ impl Shell {
             autostart: false,
             speed: 0,
             step_size: 1,
+            fold_lesson: false,
             link_autostart: false,
             presets: Default::default(),
             errors: Vec::new(),

@@ -53,7 +53,7 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
         let name = if sigma { "σ" } else { "μ" };
         for (b, ps) in members.iter().enumerate() {
             let a = lo + b as f64 * width;
-            let mut text = format!("{name} ∈ [{a:.2}, {:.2}): {} pairs", a + width, ps.len());
+            let mut text = format!("{name} from {a:.2} to {:.2}: {} pairs", a + width, ps.len());
             for &p in ps.iter().take(3) {
                 let pair = &view.pairs[p];
                 text.push_str(&format!(
@@ -268,7 +268,10 @@ fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
         .collect();
     plot_style::legend_ui(
         ui,
-        &[("lowest μ taken as mislabeled", BAD), ("random", palette::GREY)],
+        &[
+            ("lowest μ taken as mislabeled", BAD),
+            ("random", palette::GREY),
+        ],
     );
     plot_style::plot("ps_pr", height, "recall", "precision")
         .include_x(0.0)

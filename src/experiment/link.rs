@@ -127,6 +127,28 @@ fn pointer(path: &str) -> String {
     format!("/{}", path.replace('.', "/"))
 }
 
+/// A config error in the words of a link: what the value should be, without serde's types.
+fn plain(error: &str) -> String {
+    let Some((_, expected)) = error.rsplit_once(", expected ") else {
+        return error.to_string();
+    };
+    let what = match expected.trim() {
+        "usize" | "u64" | "u32" => "a whole number".to_string(),
+        "f64" | "f32" => "a number".to_string(),
+        "a boolean" => "true or false".to_string(),
+        other => other.replace('`', "'"),
+    };
+    if error.contains("unknown variant") {
+        let value = error
+            .split("unknown variant")
+            .nth(1)
+            .and_then(|t| t.split('`').nth(1))
+            .unwrap_or("?");
+        return format!("'{value}' is not {what}");
+    }
+    format!("expected {what}")
+}
+
 /// Read a link's keys (already split and decoded; later keys win).
 pub fn read(params: &[(String, String)]) -> Link {
     let mut errors = Vec::new();
@@ -188,7 +210,7 @@ pub fn read(params: &[(String, String)]) -> Link {
         merge(&mut alone, &one);
         match RunConfig::parse(&alone.to_string()).and_then(|p| p.config.validate().map(|_| p)) {
             Ok(_) => merge(&mut overlay, &one),
-            Err(e) => errors.push(format!("{key}={text}: {e}")),
+            Err(e) => errors.push(format!("{key}={text}: {}", plain(&e))),
         }
     }
     let mut merged = base_json;
@@ -366,7 +388,7 @@ mod tests {
             "preset=strength&models=abc&seed=5&modles=3&folds=-1",
         ));
         assert_eq!(l.errors.len(), 3, "{:?}", l.errors);
-        assert!(l.errors[0].starts_with("models=abc:"), "{:?}", l.errors);
+        assert_eq!(l.errors[0], "models=abc: expected a whole number");
         assert!(l.errors[1].contains("modles"), "{:?}", l.errors);
         assert!(l.errors[2].starts_with("folds=-1"), "{:?}", l.errors);
         assert_eq!(l.config.seed, 5, "good keys still apply");
@@ -377,6 +399,15 @@ mod tests {
         // An out-of-range value fails validation, naming the key.
         let l = read(&pairs("preset=strength&models=1"));
         assert!(l.errors[0].starts_with("models=1:"), "{:?}", l.errors);
+        let l = read(&pairs("preset=rm&arch=lstm&bands=maybe&lr=fast"));
+        assert_eq!(
+            l.errors,
+            [
+                "arch=lstm: 'lstm' is not one of 'transformer', 'bow', 'counts'",
+                "bands=maybe: unknown field(s) bands for this rm run: check the spelling, or start from the \"config\" of a report.json",
+                "lr=fast: expected a number",
+            ]
+        );
         let l = read(&pairs("preset=nope"));
         assert!(
             l.errors[0].contains("unknown preset 'nope'"),

@@ -85,9 +85,13 @@ const TAGS: [&str; 3] = ["kind", "rule", "subset"];
 pub fn merge(base: &mut Value, over: &Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
+            // Tags are text; a field of the same name holding an object is not a tag.
+            let tag = |m: &serde_json::Map<String, Value>, t: &str| {
+                m.get(t).and_then(Value::as_str).map(str::to_string)
+            };
             let other_variant = TAGS
                 .iter()
-                .any(|t| o.get(*t).is_some_and(|v| b.get(*t).is_some_and(|w| w != v)));
+                .any(|t| tag(o, t).is_some_and(|v| tag(b, t).is_some_and(|w| w != v)));
             if other_variant {
                 *b = o.clone();
                 return;
@@ -227,6 +231,18 @@ mod tests {
         };
         assert_eq!(d.flip, crate::rm::denoise::FlipRule::MuNegative);
         assert_eq!(d.seeds, 2, "the denoise preset's seeds");
+        // A field named like a tag (denoise's `subset`) merges as a field: the soft-labels
+        // lesson keeps the kind's bag-of-words reward model under its 20 epochs.
+        let c = find("soft-labels").unwrap().run_config().unwrap();
+        let ExperimentConfig::Denoise(d) = &c.experiment else {
+            panic!("denoise")
+        };
+        let defaults = crate::experiment::DenoiseConfig::default();
+        assert_eq!(
+            (d.rm.epochs, d.rm.model.arch),
+            (20.0, defaults.rm.model.arch)
+        );
+        assert_eq!(d.flip, defaults.flip);
         // Errors name the field.
         let err = over_preset(r#"{"experiment":{"kind":"strength","modles":4}}"#).unwrap_err();
         assert!(err.contains("experiment.modles"), "{err}");

@@ -1,0 +1,356 @@
+//! The app as a teaching instrument, driven headless with egui_kittest: every lesson preset loads
+//! with its explainer, runs by its buttons and fills its charts; the wheel scrolls the page (Ctrl
+//! zooms a chart, double-click resets it); bar hover text is a tooltip above everything; the
+//! link follows the settings; lessons can hide panels; the speed limit and Step size hold.
+use egui_kittest::{
+    Harness,
+    kittest::{NodeT, Queryable},
+};
+use rlhf_lab::app::denoise_panel::DenoisePanel;
+use rlhf_lab::app::ppo_panel::PpoPanel;
+use rlhf_lab::app::strength_panel::StrengthPanel;
+use rlhf_lab::app::{RlhfApp, RunState};
+use rlhf_lab::compute::Compute;
+use rlhf_lab::experiment::{DataSource, ExperimentConfig, presets};
+
+/// Pairs of the synthetic world in these tests (the lessons' own sizes are for a class).
+const PAIRS: usize = 400;
+
+/// The lesson `name` on the CPU, on a smaller world.
+fn lesson(name: &str) -> RlhfApp {
+    let mut app = RlhfApp::with_preset(name, Some(Compute::cpu())).expect("the lesson loads");
+    if let DataSource::Synthetic(w) = &mut app.shell.run.data.source {
+        w.pairs = PAIRS;
+    }
+    app
+}
+
+fn harness(app: RlhfApp, height: f32) -> Harness<'static, RlhfApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, height))
+        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app)
+}
+
+fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&RlhfApp) -> bool) {
+    for _ in 0..1200 {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        assert_ne!(
+            harness.state().shell.state,
+            RunState::Failed,
+            "{what}: {:?}",
+            harness.state().shell.history.error
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// What shows that a lesson's charts have data.
+fn charts_have_data(app: &RlhfApp) -> bool {
+    let h = &app.shell.history;
+    match app.run_config().experiment {
+        ExperimentConfig::Rm(_) => !h.loss.is_empty() && !h.validation_accuracy.is_empty(),
+        ExperimentConfig::Strength(_) => app
+            .panel::<StrengthPanel>()
+            .is_some_and(|p| !p.view.mu.is_empty()),
+        ExperimentConfig::Denoise(_) => app
+            .panel::<DenoisePanel>()
+            .is_some_and(|p| !p.view.live.is_empty()),
+        ExperimentConfig::Ppo(_) => app
+            .panel::<PpoPanel>()
+            .is_some_and(|p| !p.view.curves.is_empty()),
+    }
+}
+
+/// Load a lesson, find its explainer, press Train, wait for its charts' data, and check the
+/// placeholder made way for them.
+fn lesson_runs(name: &str) {
+    let preset = presets::find(name).unwrap();
+    let mut h = harness(lesson(name), 800.0);
+    h.run_steps(3);
+    assert_eq!(h.state().preset(), name);
+    assert_eq!(
+        h.state().link(),
+        format!("preset={name}&pairs={PAIRS}"),
+        "the link names the lesson and the one change"
+    );
+    let opening: String = preset.about.chars().take(40).collect();
+    assert!(
+        h.query_all_by_label_contains(&opening).next().is_some(),
+        "{name}: the explainer shows"
+    );
+    assert!(
+        h.query_all_by_label_contains(&preset.look_for.chars().take(30).collect::<String>())
+            .next()
+            .is_some(),
+        "{name}: what to look for shows"
+    );
+    assert!(
+        h.query_all_by_label_contains("will appear")
+            .next()
+            .is_some(),
+        "{name}: a placeholder says what will appear, no empty axes"
+    );
+    h.get_by_label("Train").click();
+    run_until(
+        &mut h,
+        &format!("{name}: charts with data"),
+        charts_have_data,
+    );
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("press Train")
+            .next()
+            .is_none()
+            || matches!(
+                h.state().run_config().experiment,
+                ExperimentConfig::Rm(_) | ExperimentConfig::Ppo(_)
+            ),
+        "{name}: the first placeholder made way for the charts"
+    );
+    assert_eq!(h.state().shell.history.error, None);
+}
+
+#[test]
+fn lesson_rm_runs() {
+    lesson_runs("rm");
+}
+
+#[test]
+fn lesson_contrastive_runs() {
+    lesson_runs("contrastive");
+}
+
+#[test]
+fn lesson_strength_runs() {
+    lesson_runs("strength");
+}
+
+#[test]
+fn lesson_bands_runs() {
+    lesson_runs("bands");
+}
+
+#[test]
+fn lesson_denoise_runs() {
+    lesson_runs("denoise");
+}
+
+#[test]
+fn lesson_soft_labels_runs() {
+    lesson_runs("soft-labels");
+}
+
+#[test]
+fn lesson_ppo_runs() {
+    lesson_runs("ppo");
+}
+
+#[test]
+fn every_lesson_has_a_test_here() {
+    let names: Vec<String> = presets::all()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "rm",
+            "contrastive",
+            "strength",
+            "bands",
+            "denoise",
+            "soft-labels",
+            "ppo"
+        ],
+        "a new lesson needs its lesson_…_runs test above"
+    );
+}
+
+fn auto_bounds(h: &Harness<'_, RlhfApp>, id: &str) -> bool {
+    let memory = egui_plot::PlotMemory::load(&h.ctx, egui::Id::new(id))
+        .unwrap_or_else(|| panic!("chart {id} was drawn"));
+    memory.auto_bounds.x && memory.auto_bounds.y
+}
+
+fn wheel(h: &Harness<'_, RlhfApp>, dy: f32, modifiers: egui::Modifiers) {
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers,
+    });
+}
+
+/// The strength lesson with its band models, run to the end, in a short window.
+fn finished_strength() -> Harness<'static, RlhfApp> {
+    let mut app = lesson("bands");
+    if let Some(p) = app.panel_mut::<StrengthPanel>() {
+        p.config.models = 3;
+        p.config.rm.epochs = 1.0;
+        p.config.band_epochs = 1.0;
+    }
+    let mut h = harness(app, 700.0);
+    h.run_steps(2);
+    h.get_by_label("Train").click();
+    run_until(&mut h, "the strength run's end", |a| {
+        a.shell.state == RunState::Done
+    });
+    h.run_steps(5);
+    h
+}
+
+#[test]
+fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
+    let mut h = finished_strength();
+    // The middle of the μ histogram, below its title and legend.
+    let over_chart = |h: &Harness<'_, RlhfApp>| {
+        let title = h.get_by_label_contains("μ: the preference strength").rect();
+        egui::pos2(title.center().x, title.max.y + 90.0)
+    };
+    let at = over_chart(&h);
+    h.hover_at(at);
+    h.run_steps(2);
+    assert!(auto_bounds(&h, "ps_mu_hist"));
+    // Ctrl + wheel zooms the chart under the pointer (Ctrl is also the command key off macOS,
+    // as winit reports it). (A double-click resets it: egui_plot's own, switched on in
+    // plot_style::plot; kittest's synthetic clicks do not make a double-click here.)
+    let ctrl = egui::Modifiers {
+        ctrl: true,
+        command: true,
+        ..Default::default()
+    };
+    h.event(egui::Event::ModifiersChanged(ctrl));
+    wheel(&h, 120.0, ctrl);
+    h.run_steps(5);
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    h.run_steps(1);
+    assert!(!auto_bounds(&h, "ps_mu_hist"), "Ctrl + wheel zoomed");
+    // The plain wheel over the chart scrolls the page; the chart does not pan.
+    let title = |h: &Harness<'_, RlhfApp>| {
+        h.get_by_label_contains("20 groups sorted by μ")
+            .rect()
+            .min
+            .y
+    };
+    let bounds = |h: &Harness<'_, RlhfApp>| {
+        *egui_plot::PlotMemory::load(&h.ctx, egui::Id::new("ps_mu_hist"))
+            .expect("the μ chart")
+            .bounds()
+    };
+    let (before, view) = (title(&h), bounds(&h));
+    wheel(&h, -120.0, egui::Modifiers::NONE);
+    h.run_steps(20);
+    let after = title(&h);
+    assert!(
+        after < before - 20.0,
+        "the page scrolled: the title below moved from {before} to {after}"
+    );
+    assert_eq!(bounds(&h), view, "the chart did not pan");
+}
+
+#[test]
+fn a_bars_hover_text_is_a_tooltip_above_the_chart() {
+    let mut h = finished_strength();
+    let chart = h.get_by_label_contains("μ: the preference strength").rect();
+    // The middle of the histogram: μ's bars cover the whole x range.
+    let at = egui::pos2(chart.center().x, chart.max.y + 100.0);
+    h.hover_at(at);
+    h.run_steps(4);
+    let tip = h.get_by_label_contains("pairs\n• #");
+    assert!(
+        h.query_all_by_label_contains("μ from ").next().is_some()
+            && h.query_all_by_label_contains("chosen \"").next().is_some(),
+        "the bar's range and its pairs"
+    );
+    // Drawn as a tooltip (its own layer, not clipped to the 170 px chart): a text node that a
+    // plot's painted label would never be.
+    assert!(tip.rect().width() > 100.0, "{:?}", tip.rect());
+}
+
+#[test]
+fn the_link_follows_the_settings_and_a_lesson_can_hide_panels() {
+    let mut app = lesson("strength");
+    if let Some(p) = app.panel_mut::<StrengthPanel>() {
+        p.config.models = 5;
+    }
+    assert_eq!(
+        app.link(),
+        format!("preset=strength&pairs={PAIRS}&models=5")
+    );
+    let err = app.set_hidden(&["menus".to_string()]).unwrap_err();
+    assert!(err.contains("settings,tabs,lesson,dataset"), "{err}");
+    app.set_hidden(&["settings".to_string(), "lesson".to_string()])
+        .unwrap();
+    assert!(
+        app.link().ends_with("&hide=settings,lesson"),
+        "{}",
+        app.link()
+    );
+    let mut h = harness(app, 800.0);
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("models M").next().is_none(),
+        "the settings are hidden"
+    );
+    assert!(
+        h.query_all_by_label_contains("What is this?")
+            .next()
+            .is_none()
+    );
+    assert!(h.query_by_label("Train").is_some(), "the run controls stay");
+    // A config file's text merges over its tab's lesson, and names it.
+    let app = h.state_mut();
+    app.load_config_text(r#"{"experiment":{"kind":"denoise","seeds":1}}"#)
+        .unwrap();
+    assert_eq!((app.shell.tab, app.preset()), ("denoise", "denoise"));
+    assert!(app.link().starts_with("preset=denoise&"), "{}", app.link());
+    assert!(app.link().contains("seeds=1"), "{}", app.link());
+    let err = app
+        .load_config_text(r#"{"experiment":{"kind":"denoise","seeds":"x"}}"#)
+        .unwrap_err();
+    assert!(err.contains("seeds"), "{err}");
+}
+
+#[test]
+fn a_speed_limit_holds_the_run_back_and_step_takes_its_size() {
+    let mut app = lesson("rm");
+    app.shell.speed = 10;
+    let mut h = harness(app, 800.0);
+    h.run_steps(2);
+    h.get_by_label("Train").click();
+    let start = std::time::Instant::now();
+    run_until(&mut h, "the first steps", |a| a.shell.history.step >= 3);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    h.run_steps(2);
+    let steps = h.state().shell.history.step;
+    let allowed = (start.elapsed().as_secs_f64() * 10.0).ceil() as usize + 1;
+    assert!(
+        steps <= allowed,
+        "at most 10 steps/s: {steps} steps in {:?}",
+        start.elapsed()
+    );
+    h.get_by_label("Pause").click();
+    h.run_steps(3);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    h.run_steps(3);
+    let paused_at = h.state().shell.history.step;
+    h.state_mut().shell.step_size = 10;
+    h.state_mut().shell.set_speed(0);
+    h.get_by_label("Step").click();
+    run_until(&mut h, "ten steps", |a| {
+        a.shell.history.step >= paused_at + 10
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    h.run_steps(3);
+    assert_eq!(
+        h.state().shell.history.step,
+        paused_at + 10,
+        "one press of Step took 10 steps, then paused"
+    );
+}
