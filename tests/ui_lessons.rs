@@ -2,10 +2,7 @@
 //! with its explainer, runs by its buttons and fills its charts; the wheel scrolls the page (Ctrl
 //! zooms a chart, double-click resets it); bar hover text is a tooltip above everything; the
 //! link follows the settings; lessons can hide panels; the speed limit and Step size hold.
-use egui_kittest::{
-    Harness,
-    kittest::{NodeT, Queryable},
-};
+use egui_kittest::{Harness, kittest::Queryable};
 use rlhf_lab::app::denoise_panel::DenoisePanel;
 use rlhf_lab::app::ppo_panel::PpoPanel;
 use rlhf_lab::app::strength_panel::StrengthPanel;
@@ -172,7 +169,7 @@ fn every_lesson_has_a_test_here() {
 }
 
 fn auto_bounds(h: &Harness<'_, RlhfApp>, id: &str) -> bool {
-    let memory = egui_plot::PlotMemory::load(&h.ctx, egui::Id::new(id))
+    let memory = egui_plot::PlotMemory::load(&h.ctx, egui::Id::unique(id))
         .unwrap_or_else(|| panic!("chart {id} was drawn"));
     memory.auto_bounds.x && memory.auto_bounds.y
 }
@@ -239,7 +236,7 @@ fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
             .y
     };
     let bounds = |h: &Harness<'_, RlhfApp>| {
-        *egui_plot::PlotMemory::load(&h.ctx, egui::Id::new("ps_mu_hist"))
+        *egui_plot::PlotMemory::load(&h.ctx, egui::Id::unique("ps_mu_hist"))
             .expect("the μ chart")
             .bounds()
     };

@@ -547,9 +547,10 @@ fn web_build_trains_in_headless_chromium() {
 const STRENGTH_DEFAULT: &str =
     r#"{"data":{"source":{"kind":"synthetic","pairs":8000}},"experiment":{"kind":"strength"}}"#;
 
-/// Browser figures of the performance issue, one JSON line per case (not in CI: run by
-/// `scripts/web-bench.sh` after a release web build): the page's default run on WebGPU
-/// (SwiftShader here) and on the wasm CPU path, and the default strength run on the CPU path.
+/// Browser figures, one JSON line per case (not in CI: run by `scripts/web-bench.sh` after a
+/// release web build): the rm lesson (the page's default) on WebGPU (SwiftShader here), every
+/// lesson on the wasm CPU path, and the default strength run (8,000 pairs, M = 10) on the CPU
+/// path.
 /// `first_step_s` is the time from navigating to the page until its status marker shows the
 /// first training step (the first point of a live chart); steps/s are measured from then on.
 /// A case stops at `RLHF_LAB_WEB_BENCH_SECONDS` (default 120) if it has not finished.
@@ -568,18 +569,21 @@ fn web_bench() {
     let port = serve(dist());
     let driver = Driver::start();
     let session = Session::new(&driver);
-    let default =
-        |backend: &str| format!("http://127.0.0.1:{port}/index.html?autostart=1&backend={backend}");
-    let cases = [
-        ("default run", "gpu", default("gpu")),
-        ("default run", "cpu", default("cpu")),
-        (
-            "default strength run",
-            "cpu",
-            url(port, "cpu", STRENGTH_DEFAULT),
-        ),
-    ];
+    let lesson = |name: &str, backend: &str| {
+        format!("http://127.0.0.1:{port}/index.html#preset={name}&backend={backend}&autostart=1")
+    };
+    let mut cases = vec![("lesson rm".to_string(), "gpu", lesson("rm", "gpu"))];
+    for p in rlhf_lab::experiment::presets::all().expect("the lessons") {
+        cases.push((format!("lesson {}", p.name), "cpu", lesson(&p.name, "cpu")));
+    }
+    cases.push((
+        "default strength run".to_string(),
+        "cpu",
+        url(port, "cpu", STRENGTH_DEFAULT),
+    ));
     for (case, backend, address) in cases {
+        // A new page each time (a link differing only after '#' would not reload it).
+        session.goto("about:blank");
         let t0 = Instant::now();
         session.goto(&address);
         // Steps counted across stages (the marker counts each stage's steps from 0).

@@ -58,10 +58,10 @@ pub mod palette {
 }
 
 /// A plot in the shared style: axes labelled, the wheel left to the page (Ctrl + wheel zooms),
-/// drag pans, double-click resets. Its id is `egui::Id::new(id)` (ids are unique per chart).
+/// drag pans, double-click resets. Its id is `egui::Id::unique(id)` (ids are unique per chart).
 pub fn plot(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
     Plot::new(id)
-        .id(egui::Id::new(id))
+        .id(egui::Id::unique(id))
         .height(height)
         .x_axis_label(x.to_string())
         .y_axis_label(y.to_string())

@@ -87,9 +87,15 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
         );
         plot_style::legend_ui(ui, &[(label, color)]);
     } else {
+        let title = match view.snapshot {
+            Some((s, t)) => format!(
+                "μ: the preference strength of each pair (Fig 1), so far: after {s} of {t} steps"
+            ),
+            None => "μ: the preference strength of each pair (Fig 1)".to_string(),
+        };
         plot_style::title_ui(
             ui,
-            "μ: the preference strength of each pair (Fig 1)",
+            &title,
             "For each training pair, the mean over the ensemble of reward(chosen) − reward(rejected). Far right: a clear preference. Left of the red line (μ < 0): the ensemble prefers the rejected answer, so the label is probably wrong. Hover a bar for its pairs.",
         );
         plot_style::legend_ui(ui, &[(label, color), ("μ = 0", BAD)]);
@@ -381,10 +387,16 @@ fn strength_panel_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui, 
             "fraction of training pairs with μ < 0: {:.3} · ensemble validation accuracy {:.3}",
             r.frac_mu_negative, r.ensemble_validation_accuracy
         ),
-        None if view.progress.jobs > 0 => format!(
-            "{} · step {}/{} · ensemble {done}/{models}",
-            view.progress.label, view.progress.step, view.progress.steps
-        ),
+        None if view.progress.jobs > 0 => {
+            let members = match view.snapshot {
+                Some((s, t)) => format!("μ and σ so far: the members after {s} of {t} steps"),
+                None => format!("ensemble {done}/{models}"),
+            };
+            format!(
+                "{} · step {}/{} · {members}",
+                view.progress.label, view.progress.step, view.progress.steps
+            )
+        }
         None => String::new(),
     };
     let fraction = view.progress.fraction();

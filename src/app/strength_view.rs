@@ -91,6 +91,8 @@ pub struct StrengthView {
     pub sigma: Vec<f32>,
     /// Members done / ensemble size.
     pub members: (usize, usize),
+    /// `(step, steps)` while μ and σ are a snapshot of members still training.
+    pub snapshot: Option<(usize, usize)>,
     /// Current run.
     pub progress: JobProgress,
     /// Live band-alone validation curves: one per band as it trains.
@@ -159,6 +161,19 @@ impl StrengthView {
                 sigma,
             } => {
                 self.members = (*members, *models);
+                self.snapshot = None;
+                self.mu = mu.clone();
+                self.sigma = sigma.clone();
+                self.derive();
+            }
+            StrengthEvent::Snapshot {
+                step,
+                steps,
+                mu,
+                sigma,
+                ..
+            } => {
+                self.snapshot = Some((*step, *steps));
                 self.mu = mu.clone();
                 self.sigma = sigma.clone();
                 self.derive();

@@ -167,6 +167,10 @@ pub(crate) struct CommonArgs {
     /// layout (converted, with a notice). Flags override its fields.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Start from one of the app's lessons (assets/presets/lessons.json: rm, contrastive,
+    /// strength, bands, denoise, soft-labels, ppo) instead of the defaults; flags override it.
+    #[arg(long, conflicts_with = "config")]
+    lesson: Option<String>,
     /// Compute backend: auto, gpu or cpu.
     #[arg(long)]
     backend: Option<BackendChoice>,
@@ -188,9 +192,22 @@ impl CommonArgs {
         default: Run<K>,
         pick: impl FnOnce(&ExperimentConfig) -> Option<K>,
     ) -> Result<Run<K>, String> {
-        let mut run = match &self.config {
-            None => default,
-            Some(path) => {
+        let mut run = match (&self.config, &self.lesson) {
+            (None, Some(name)) => {
+                let config = crate::experiment::presets::find(name)
+                    .and_then(|p| p.run_config())
+                    .map_err(|e| format!("--lesson: {e}"))?;
+                let experiment = pick(&config.experiment).ok_or_else(|| {
+                    format!(
+                        "lesson '{name}' is a {} experiment, not one for `{command}`: run `rlhf-lab {} --lesson {name}`",
+                        crate::experiment::KindConfig::kind(&config.experiment),
+                        command_of(&config.experiment)
+                    )
+                })?;
+                config.with(experiment)
+            }
+            (None, None) => default,
+            (Some(path), _) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("could not read config {}: {e}", path.display()))?;
                 let parsed = RunConfig::parse(&text)
@@ -223,9 +240,9 @@ impl CommonArgs {
         Ok(run)
     }
 
-    /// Whether a config file was given.
+    /// Whether a config file or a lesson was given.
     pub(crate) fn has_config(&self) -> bool {
-        self.config.is_some()
+        self.config.is_some() || self.lesson.is_some()
     }
 }
 

@@ -88,7 +88,7 @@ fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
     let mut base = default_run();
     if args.preset.is_some() && args.common.has_config() {
         return Err(
-            "--preset and --config both set the switches: give one (a config from a report already holds its preset's values)".into(),
+            "--preset and --config (or --lesson) both set the switches: give one (a config from a report already holds its preset's values)".into(),
         );
     }
     if let Some(p) = &args.preset {

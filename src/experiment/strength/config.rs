@@ -29,6 +29,10 @@ pub struct StrengthConfig {
     /// several cores); `false` trains them one after another. Transformer and contrastive
     /// members always train one after another.
     pub stacked: bool,
+    /// Interim μ and σ while stacked members train, to watch the ensemble form: this many
+    /// snapshots spread over their training (0: none; the app's lessons take 10). Each scores
+    /// every pair with every member, so it costs about a third of an epoch.
+    pub snapshots: usize,
 }
 
 impl Default for StrengthConfig {
@@ -51,6 +55,7 @@ impl Default for StrengthConfig {
             band_retrain: true,
             band_epochs: 5.0,
             stacked: true,
+            snapshots: 0,
         }
     }
 }
@@ -79,6 +84,9 @@ impl StrengthConfig {
         }
         if self.band_retrain && !(self.band_epochs.is_finite() && self.band_epochs > 0.0) {
             return Err(format!("band_epochs = {}: must be > 0", self.band_epochs));
+        }
+        if self.snapshots > 100 {
+            return Err(format!("snapshots = {}: at most 100", self.snapshots));
         }
         Ok(())
     }

@@ -44,6 +44,20 @@ pub enum StrengthEvent {
         /// σ per pair.
         sigma: Vec<f32>,
     },
+    /// Interim preference strength while the stacked members still train (`snapshots`):
+    /// every member scored after `step` of its `steps`, every input position.
+    Snapshot {
+        /// Steps the members have taken.
+        step: usize,
+        /// Steps they will take.
+        steps: usize,
+        /// Members scored.
+        members: usize,
+        /// μ per pair (input positions).
+        mu: Vec<f32>,
+        /// σ per pair.
+        sigma: Vec<f32>,
+    },
     /// A band-alone retraining run finished (Fig 4).
     BandDone {
         /// Its result.

@@ -297,6 +297,8 @@ impl StrengthRunner {
             }
             if completed {
                 events.extend(self.update()?);
+            } else if matches!(self.stage, Stage::Ensemble) {
+                events.extend(self.snapshot().await?);
             }
             None
         } else {
@@ -358,6 +360,64 @@ impl StrengthRunner {
         }
         self.folds_done[member] += 1;
         self.folds_done[member] == folds
+    }
+
+    /// Interim μ and σ of the stacked members still training, when a snapshot falls due
+    /// (`snapshots` spread over their steps; from two complete members on).
+    async fn snapshot(&mut self) -> Result<Vec<Event>, ExperimentError> {
+        let wanted = self.run.experiment.snapshots;
+        let Some(stacked) = self.stacked.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let Some((step, steps)) = stacked.training_step() else {
+            return Ok(Vec::new());
+        };
+        let every = steps.div_ceil(wanted.max(1)).max(1);
+        if wanted == 0 || step == 0 || step >= steps || !step.is_multiple_of(every) {
+            return Ok(Vec::new());
+        }
+        let folds = self.run.experiment.cross_fit.max(1);
+        let positions = self.gap_sum.first().map_or(0, Vec::len);
+        let mut sums =
+            vec![(vec![0.0f64; positions], vec![0u32; positions], 0); self.gap_sum.len()];
+        for (job, gaps) in stacked.snapshot().await? {
+            let member = job / folds;
+            let Some((sum, count, jobs)) = sums.get_mut(member) else {
+                continue;
+            };
+            for &p in &self.scored[job] {
+                if let Some(&g) = gaps.get(p).filter(|g| g.is_finite()) {
+                    sum[p] += f64::from(g);
+                    count[p] += 1;
+                }
+            }
+            *jobs += 1;
+        }
+        let gaps: Vec<Vec<f32>> = sums
+            .iter()
+            .filter(|(_, _, jobs)| *jobs == folds)
+            .map(|(sum, count, _)| {
+                sum.iter()
+                    .zip(count)
+                    .map(|(&s, &c)| (s / f64::from(c.max(1))) as f32)
+                    .collect()
+            })
+            .collect();
+        if gaps.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let strength = PreferenceStrength::from_gaps(&gaps)
+            .map_err(|e| ExperimentError::Config(e.to_string()))?;
+        Ok(vec![
+            StrengthEvent::Snapshot {
+                step,
+                steps,
+                members: gaps.len(),
+                mu: strength.mu,
+                sigma: strength.sigma,
+            }
+            .into(),
+        ])
     }
 
     /// μ and σ over the members done so far (from two members on).
@@ -731,6 +791,54 @@ mod tests {
             events.extend(pollster::block_on(r.step()).unwrap());
         }
         events
+    }
+
+    #[test]
+    fn snapshots_show_the_members_as_they_train_and_change_nothing() {
+        for cross_fit in [0, 2] {
+            let plain = config(300, cross_fit, false);
+            let mut watched = plain.clone();
+            watched.experiment.snapshots = 4;
+            let (mut a, mut b) = (runner(plain).unwrap(), runner(watched).unwrap());
+            assert!(a.members_stacked() && b.members_stacked());
+            run_to_end(&mut a);
+            let events = run_to_end(&mut b);
+            assert_eq!(
+                a.strength().unwrap(),
+                b.strength().unwrap(),
+                "snapshots only read the members"
+            );
+            let snaps: Vec<(usize, usize, usize, Vec<f32>)> = events
+                .iter()
+                .filter_map(|e| match e.kind() {
+                    Some(crate::experiment::KindEvent::Strength(StrengthEvent::Snapshot {
+                        step,
+                        steps,
+                        members,
+                        mu,
+                        ..
+                    })) => Some((*step, *steps, *members, mu.clone())),
+                    _ => None,
+                })
+                .collect();
+            // 4 snapshots spread over the steps, none at the start or the end.
+            let steps = snaps[0].1;
+            let every = steps.div_ceil(4);
+            let at: Vec<usize> = snaps.iter().map(|s| s.0).collect();
+            let expected: Vec<usize> = (1..)
+                .map(|k| k * every)
+                .take_while(|&s| s < steps)
+                .collect();
+            assert_eq!(at, expected, "cross_fit {cross_fit}");
+            assert!(snaps.iter().all(|s| s.2 == 3 && s.3.len() == 300));
+            // μ of the pairs every member scores moves between snapshots.
+            let scored = |mu: &[f32]| mu.iter().filter(|m| m.is_finite()).count();
+            assert!(scored(&snaps[0].3) > 0);
+            assert_ne!(snaps[0].3, snaps[snaps.len() - 1].3);
+        }
+        let mut c = config(300, 0, false);
+        c.experiment.snapshots = 101;
+        assert!(c.experiment.validate().unwrap_err().contains("snapshots"));
     }
 
     #[test]

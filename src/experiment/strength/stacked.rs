@@ -687,6 +687,32 @@ impl StackedJobs {
         Ok(events)
     }
 
+    /// The step and the step count of the group training now, if one is.
+    pub fn training_step(&self) -> Option<(usize, usize)> {
+        self.current.as_ref().map(|t| (t.step, t.total_steps))
+    }
+
+    /// Every run of the group training now scores its final positions as it stands: `(job,
+    /// gap at every input position, NaN where not scored)`; training goes on unchanged.
+    pub async fn snapshot(&mut self) -> Result<Vec<(usize, Vec<f32>)>, ExperimentError> {
+        let Some(mut t) = self.current.take() else {
+            return Ok(Vec::new());
+        };
+        let jobs = self.groups[t.group].jobs.clone();
+        let finals: Vec<&[usize]> = jobs.iter().map(|&j| self.finals[j].as_slice()).collect();
+        let scores = self.score_group(&mut t, &finals).await;
+        self.current = Some(t);
+        let mut out = Vec::with_capacity(jobs.len());
+        for (&j, (chosen, rejected)) in jobs.iter().zip(scores?) {
+            let mut gaps = vec![f32::NAN; self.data.encoded.len()];
+            for ((&p, c), r) in self.finals[j].iter().zip(&chosen).zip(&rejected) {
+                gaps[p] = c - r;
+            }
+            out.push((j, gaps));
+        }
+        Ok(out)
+    }
+
     /// Score every prepared pair with every run, and close each run as its own run would.
     async fn finish(
         &self,
