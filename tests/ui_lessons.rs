@@ -351,3 +351,40 @@ fn a_speed_limit_holds_the_run_back_and_step_takes_its_size() {
         "one press of Step took 10 steps, then paused"
     );
 }
+
+/// Render the app (wgpu; lavapipe here) after a lesson's run and save the picture in the tests'
+/// target folder, and in `RLHF_LAB_SCREENSHOTS` when set (the README's pictures come from there).
+fn screenshot(h: &mut Harness<'_, RlhfApp>, name: &str) {
+    let image = h
+        .render()
+        .unwrap_or_else(|e| panic!("{name}: the app could not be rendered: {e}"));
+    assert_eq!((image.width(), image.height()), (1280, 800), "{name}");
+    // Not blank: the charts and text make many distinct colours.
+    let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 50, "{name}: {} colours", colours.len());
+    let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))];
+    dirs.extend(std::env::var_os("RLHF_LAB_SCREENSHOTS").map(std::path::PathBuf::from));
+    for dir in dirs {
+        let path = dir.join(format!("app-{name}.png"));
+        image
+            .save(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("screenshot {}", path.display());
+    }
+}
+
+#[test]
+fn screenshots_of_three_lessons_after_their_runs() {
+    for name in ["rm", "bands", "soft-labels"] {
+        let mut h = harness(lesson(name), 800.0);
+        h.run_steps(2);
+        h.get_by_label("Train").click();
+        run_until(&mut h, &format!("{name}: done"), |a| {
+            a.shell.state == RunState::Done
+        });
+        h.run_steps(5);
+        screenshot(&mut h, name);
+    }
+}

@@ -185,7 +185,7 @@ fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mi
             entries.push(("baseline mean", palette::GREY));
         }
         plot_style::legend_ui(ui, &entries);
-        let mut chart = plot_style::plot("dn_methods", h, "method", "validation accuracy")
+        let chart = plot_style::plot("dn_methods", h, "method", "validation accuracy")
             .x_axis_formatter(move |mark, _| {
                 let i = mark.value.round();
                 if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
@@ -194,10 +194,11 @@ fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mi
                     String::new()
                 }
             });
-        if let Some([lo, hi]) = range {
-            chart = chart.include_y(lo).include_y(hi.min(1.0).max(lo + 0.01));
-        }
         let response = chart.show(ui, |p| {
+            // The y axis zoomed to the bars (their bases at 0 would squash the differences).
+            if let Some([lo, hi]) = range {
+                p.set_plot_bounds_y(lo..=hi.min(1.0).max(lo + 0.01));
+            }
             p.bar_chart(
                 BarChart::new("methods", bars)
                     .element_formatter(Box::new(|_, _| String::new())),

@@ -9,7 +9,7 @@ pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
         }
         Some(c) => {
             let on = if c.backend_name() == "flex" {
-                format!("computing on the CPU ({})", c.adapter)
+                format!("computing on the {}", c.adapter)
             } else {
                 format!("computing on the GPU ({})", c.adapter)
             };

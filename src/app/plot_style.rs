@@ -69,6 +69,8 @@ pub fn plot(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
         .allow_zoom(true)
         .allow_double_click_reset(true)
         .y_axis_min_width(40.0)
+        // Fewer, labelled grid lines: a tick label on every line that is drawn.
+        .grid_spacing(egui::Rangef::new(28.0, 80.0))
 }
 
 /// A chart's title and its "what am I looking at" button (hover or click for the text).

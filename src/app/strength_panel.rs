@@ -332,7 +332,8 @@ fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
 fn strength_ui(c: &mut StrengthConfig, ui: &mut egui::Ui) {
     ui.strong("Ensemble");
     ui.add(settings::slider(&mut c.models, 2..=20).text("models M"));
-    ui.add(settings::slider(&mut c.cross_fit, 0..=10).text("cross-fit folds (0 = in-sample)"));
+    ui.add(settings::slider(&mut c.cross_fit, 0..=10).text("cross-fit folds"))
+        .on_hover_text("0: every member trains on all training pairs and scores them in-sample (the paper). K ≥ 2: K folds, each pair scored only by models that never saw it");
     settings::arch_ui(&mut c.rm.model, ui, "ps_arch");
     ui.add(
         settings::slider(&mut c.rm.epochs, 0.5..=20.0)
