@@ -388,3 +388,75 @@ fn screenshots_of_three_lessons_after_their_runs() {
         screenshot(&mut h, name);
     }
 }
+
+#[test]
+fn a_charts_data_the_report_and_the_config_can_be_saved() {
+    use std::sync::{Arc, Mutex};
+    type Saved = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let saved: Saved = Arc::default();
+    let mut app = lesson("rm");
+    let sink = saved.clone();
+    app.shell.on_save = Some(Box::new(move |name, bytes| {
+        if let Ok(mut s) = sink.lock() {
+            s.push((name.to_string(), bytes.to_vec()));
+        }
+    }));
+    let mut h = harness(app, 800.0);
+    h.run_steps(2);
+    h.get_by_label("Train").click();
+    run_until(&mut h, "the rm lesson's end", |a| {
+        a.shell.state == RunState::Done
+    });
+    h.run_steps(3);
+    // The first chart's CSV is the training loss.
+    h.get_all_by_label("CSV")
+        .next()
+        .expect("a CSV button")
+        .click();
+    h.get_by_label("Save report…").click();
+    h.get_by_label("Save config…").click();
+    h.run_steps(3);
+    let files = saved.lock().unwrap().clone();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["training-loss.csv", "rm-report.json", "rm.json"]);
+    let text = |i: usize| String::from_utf8(files[i].1.clone()).unwrap();
+    let csv = text(0);
+    let steps = h.state().shell.history.loss.len();
+    assert!(csv.starts_with("series,step,loss\ntrain loss,1,"), "{csv}");
+    assert_eq!(csv.lines().count(), steps + 1, "a row per step");
+    assert!(text(1).contains("\"validation_accuracy\""), "{}", text(1));
+    let config = rlhf_lab::experiment::RunConfig::parse(&text(2))
+        .unwrap()
+        .config;
+    assert_eq!(
+        config,
+        h.state().run_config(),
+        "the saved config loads back as it was"
+    );
+}
+
+#[test]
+fn the_fonts_hold_every_character_the_app_and_its_lessons_write() {
+    // Every character beyond ASCII in the app's texts and the lessons (a missing one panics
+    // when drawn).
+    let mut text: Vec<char> = "±·×αβδελμστ–—•…−√≈≥§".chars().collect();
+    for p in presets::all().unwrap() {
+        text.extend(
+            p.about
+                .chars()
+                .chain(p.look_for.chars())
+                .chain(p.title.chars()),
+        );
+    }
+    for p in rlhf_lab::experiment::ppo::config::PpoPreset::all().unwrap() {
+        text.extend(p.about.chars());
+    }
+    text.retain(|c| !c.is_ascii());
+    text.sort_unstable();
+    text.dedup();
+    let line: String = text.into_iter().collect();
+    let mut h = Harness::new_ui(|ui| {
+        ui.label(line.as_str());
+    });
+    h.run_steps(2);
+}

@@ -2,6 +2,7 @@
 //! reward histograms, the held-out feature scatter.
 use egui_plot::{Bar, BarChart, HLine, Line, PlotPoints};
 
+use super::export;
 use super::history::{FeatureView, RunHistory, histogram_pair};
 use super::plot_style::{self, palette};
 
@@ -18,10 +19,12 @@ pub struct EarlierRun {
 
 /// Training loss per step (smoothed by `smoothing`, 0 = raw).
 pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32, smoothing: f64) {
-    plot_style::title_ui(
+    plot_style::chart_title_ui(
         ui,
         "Training loss",
         "The Bradley–Terry loss −log σ(r_chosen − r_rejected) of each training batch. It starts near log 2 ≈ 0.69 (the model cannot tell the two answers apart) and falls as the model learns to score the chosen answer higher.",
+        &["rm_loss"],
+        &|| export::series_csv("step", "loss", &[("train loss", &h.loss)]),
     );
     if h.loss.is_empty() {
         plot_style::placeholder_ui(
@@ -61,10 +64,24 @@ pub fn accuracy_chart_ui(
     height: f32,
     smoothing: f64,
 ) {
-    plot_style::title_ui(
+    let csv = || {
+        let mut series: Vec<(&str, &[[f64; 2]])> = vec![
+            ("validation accuracy", &h.validation_accuracy),
+            ("train batch accuracy", &h.train_accuracy),
+        ];
+        series.extend(
+            earlier
+                .iter()
+                .map(|r| (r.label.as_str(), r.curve.as_slice())),
+        );
+        export::series_csv("step", "accuracy", &series)
+    };
+    plot_style::chart_title_ui(
         ui,
         "Accuracy",
         "How often the model scores the chosen answer above the rejected one. Grey: on each training batch (noisy). Blue: on held-out validation pairs the model never trains on, checked against the gold reward in the synthetic world. 0.5 is guessing.",
+        &["rm_accuracy"],
+        &csv,
     );
     if h.train_accuracy.is_empty() && earlier.is_empty() {
         plot_style::placeholder_ui(
@@ -172,10 +189,22 @@ pub fn feature_scatter_ui(view: Option<&FeatureView>, ui: &mut egui::Ui, id: &st
 
 /// Histograms of validation rewards, chosen vs rejected.
 pub fn reward_histogram_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32) {
-    plot_style::title_ui(
+    let csv = || {
+        let points = |r: &[f32]| -> Vec<[f64; 2]> {
+            r.iter()
+                .enumerate()
+                .map(|(i, &v)| [i as f64, f64::from(v)])
+                .collect()
+        };
+        let (c, r) = (points(&h.chosen_rewards), points(&h.rejected_rewards));
+        export::series_csv("pair", "reward", &[("chosen", &c), ("rejected", &r)])
+    };
+    plot_style::chart_title_ui(
         ui,
         "Validation rewards: chosen vs rejected",
         "The scores the model gives to the chosen and to the rejected answers of the held-out pairs, at the latest evaluation. A model that has learned the preference pulls the two humps apart.",
+        &["rm_reward_hist"],
+        &csv,
     );
     if h.chosen_rewards.is_empty() {
         plot_style::placeholder_ui(

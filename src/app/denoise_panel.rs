@@ -144,10 +144,21 @@ fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mi
             .report
             .as_ref()
             .map_or("validation", |r| r.validation_target.as_str());
-        plot_style::title_ui(
+        let csv = || {
+            let mut out = String::from("method,seed,validation_accuracy\n");
+            for (m, accs) in &by_method {
+                for (seed, a) in accs.iter().enumerate() {
+                    out.push_str(&format!("{},{seed},{a}\n", m.name()));
+                }
+            }
+            out
+        };
+        plot_style::chart_title_ui(
             ui,
             &format!("Final validation accuracy per method (against {target})"),
             "Each bar is one denoising method: the mean, over its seeds, of the validation accuracy of the reward model it trained. The axis is zoomed to the bars so small differences show; the grey line is the baseline (plain loss on the noisy labels). Hover a bar for each seed.",
+            &["dn_methods"],
+            &csv,
         );
         let mut tips = Vec::new();
         let bars: Vec<Bar> = by_method
@@ -209,10 +220,20 @@ fn denoise_panel_ui(view: &DenoiseView, shell: &mut Shell, ui: &mut egui::Ui, mi
             p.pointer_coordinate()
         });
         plot_style::bar_tooltip(&response.response, response.inner, &tips);
-        plot_style::title_ui(
+        let csv = || {
+            let series: Vec<(&str, &[[f64; 2]])> = view
+                .live
+                .iter()
+                .map(|(l, p)| (l.as_str(), p.as_slice()))
+                .collect();
+            super::export::series_csv("step", "validation accuracy", &series)
+        };
+        plot_style::chart_title_ui(
             ui,
             "Validation accuracy over training steps, one line per run",
             "Each line is one reward model (one method, one seed) checked on the validation pairs as it trains. The paper's Fig 8: on noisy labels the baseline peaks and then declines as it learns the noise, while the denoised runs stay stable.",
+            &["dn_curves"],
+            &csv,
         );
         let methods_seen: Vec<Method> = Method::ALL
             .into_iter()

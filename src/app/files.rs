@@ -2,9 +2,9 @@
 //! as a download. The result lands in a slot the app polls (`Ok` holds what to say or the text).
 use super::{Slot, put_slot, spawn_work};
 
-/// Ask where to save `text` (natively) or download it as `name` (browser); the slot gets a line
-/// saying where it went, or why not.
-pub fn save_text(name: &str, text: String, done: Slot<Result<String, String>>) {
+/// Ask where to save `bytes` (natively) or download them as `name` (browser); the slot gets a
+/// line saying where they went, or why not.
+pub fn save_bytes(name: &str, bytes: Vec<u8>, done: Slot<Result<String, String>>) {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let dialog = rfd::AsyncFileDialog::new()
@@ -15,7 +15,7 @@ pub fn save_text(name: &str, text: String, done: Slot<Result<String, String>>) {
                 return;
             };
             let path = f.path().to_path_buf();
-            let result = std::fs::write(&path, text)
+            let result = std::fs::write(&path, bytes)
                 .map(|_| format!("saved {}", path.display()))
                 .map_err(|e| format!("could not write {}: {e}", path.display()));
             put_slot(&done, result);
@@ -25,18 +25,18 @@ pub fn save_text(name: &str, text: String, done: Slot<Result<String, String>>) {
     {
         put_slot(
             &done,
-            download(name, &text).map(|_| format!("downloaded {name}")),
+            download(name, &bytes).map(|_| format!("downloaded {name}")),
         );
     }
 }
 
-/// Hand `text` to the browser as a file download called `name`.
+/// Hand `bytes` to the browser as a file download called `name`.
 #[cfg(target_arch = "wasm32")]
-fn download(name: &str, text: &str) -> Result<(), String> {
+fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
     use wasm_bindgen::JsCast;
     let fail = |e: wasm_bindgen::JsValue| format!("the browser refused the download ({e:?})");
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let blob = web_sys::Blob::new_with_str_sequence(&parts).map_err(fail)?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(fail)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())

@@ -100,6 +100,37 @@ fn link_buttons_ui(shell: &mut Shell, ui: &mut egui::Ui) {
         shell.request(Request::OpenConfig);
     }
     if ui
+        .button("PNG of this tab")
+        .on_hover_text("Save the whole window as a picture")
+        .clicked()
+    {
+        super::export::request(
+            ui.ctx(),
+            super::export::Export::Png {
+                name: format!("rlhf-lab-{}.png", shell.tab),
+                rect: None,
+            },
+        );
+    }
+    let report = shell.report.clone();
+    if ui
+        .add_enabled(report.is_some(), egui::Button::new("Save report…"))
+        .on_hover_text(
+            "The finished run's report (JSON), as the command line's report.json holds it",
+        )
+        .on_disabled_hover_text("A run's report is ready when it finishes")
+        .clicked()
+        && let Some(r) = report
+    {
+        super::export::request(
+            ui.ctx(),
+            super::export::Export::File {
+                name: format!("{}-report.json", shell.tab),
+                bytes: r.into_bytes(),
+            },
+        );
+    }
+    if ui
         .button("Save config…")
         .on_hover_text("The settings of this tab as a run config: `rlhf-lab gui --config FILE` and the command line's --config read it")
         .clicked()

@@ -4,6 +4,7 @@ pub mod charts;
 pub mod controller;
 pub mod denoise_panel;
 pub mod denoise_view;
+pub mod export;
 pub mod files;
 pub mod history;
 pub mod lesson;
@@ -330,6 +331,7 @@ impl RlhfApp {
             return;
         }
         let label = self.panels[index].starting(&mut self.shell);
+        self.shell.report = None;
         self.shell.history = RunHistory {
             label,
             ..RunHistory::default()
@@ -416,16 +418,36 @@ impl RlhfApp {
                     self.shell.picked_config.clone(),
                 ),
                 Request::SaveConfig => match serde_json::to_string_pretty(&self.run_config()) {
-                    Ok(json) => files::save_text(
-                        &format!("{}.json", self.preset()),
-                        json,
-                        self.shell.saved.clone(),
-                    ),
+                    Ok(json) => {
+                        let name = format!("{}.json", self.preset());
+                        self.shell.save(&name, json.into_bytes());
+                    }
                     Err(e) => self
                         .shell
                         .errors
                         .push(format!("could not write the config: {e}")),
                 },
+            }
+        }
+    }
+
+    /// Save what charts and buttons asked to export: files at once, pictures once the screen
+    /// is grabbed.
+    fn handle_exports(&mut self, ctx: &egui::Context) {
+        for e in export::take(ctx) {
+            match e {
+                export::Export::File { name, bytes } => self.shell.save(&name, bytes),
+                export::Export::Png { name, rect } => {
+                    let slot = self.shell.shot.clone();
+                    let ppp = ctx.pixels_per_point();
+                    let waker = ctx.clone();
+                    let callback = egui::ScreenshotCallback::new(move |image| {
+                        put_slot(&slot, (name, export::png(&image, rect, ppp)));
+                        waker.request_repaint();
+                    });
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
+                    ctx.request_repaint();
+                }
             }
         }
     }
@@ -449,6 +471,11 @@ impl RlhfApp {
             Some(Err(e)) => self.shell.errors.push(e),
             None => {}
         }
+        match take_slot(&self.shell.shot) {
+            Some((name, Ok(bytes))) => self.shell.save(&name, bytes),
+            Some((name, Err(e))) => self.shell.errors.push(format!("{name}: {e}")),
+            None => {}
+        }
         let Some(run) = &self.shell.controller else {
             return;
         };
@@ -461,6 +488,9 @@ impl RlhfApp {
             }
             self.shell.history.apply(&event);
             self.panels[index].apply(&event);
+            if is_report(&event) {
+                self.shell.report = serde_json::to_string_pretty(&event).ok();
+            }
             match &event {
                 Event::Finished { .. } => self.shell.state = RunState::Done,
                 Event::Error { .. } => self.shell.state = RunState::Failed,
@@ -508,6 +538,7 @@ impl RlhfApp {
             panel.central_ui(shell, ui)
         });
         self.handle_requests(&ctx);
+        self.handle_exports(&ctx);
         let link = self.link();
         if link != self.shell.last_link {
             let preset = self.preset().to_string();
@@ -520,6 +551,22 @@ impl RlhfApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
+}
+
+/// Whether `event` is a run's report (its kind's closing event).
+fn is_report(event: &Event) -> bool {
+    use crate::experiment::denoise::DenoiseEvent;
+    use crate::experiment::ppo::PpoEvent;
+    use crate::experiment::{KindEvent, RmEvent, StrengthEvent};
+    matches!(
+        event,
+        Event::Kind(
+            KindEvent::Rm(RmEvent::Done { .. })
+                | KindEvent::Strength(StrengthEvent::Done { .. })
+                | KindEvent::Denoise(DenoiseEvent::Done { .. })
+                | KindEvent::Ppo(PpoEvent::Done { .. })
+        )
+    )
 }
 
 /// Keys of the saved settings.

@@ -1,6 +1,9 @@
 //! Pieces every experiment tab shares: the compute/data banners and the run controls.
 use super::{Request, RunState, Shell};
 
+/// Amber for notes (readable on the dark and the light theme).
+const NOTE: egui::Color32 = egui::Color32::from_rgb(200, 150, 30);
+
 /// Compute device, data summary, notices and errors (`mine`: the current run is this tab's).
 pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
     match shell.compute() {
@@ -18,12 +21,21 @@ pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
                 c.backend_name()
             ));
             if let Some(n) = &c.notice {
-                ui.colored_label(egui::Color32::from_rgb(230, 190, 60), format!("⚠ {n}"));
+                ui.colored_label(NOTE, format!("note: {n}"));
             }
         }
     }
-    for note in &shell.notes {
-        ui.colored_label(egui::Color32::from_rgb(230, 190, 60), format!("⚠ {note}"));
+    let mut dismissed = None;
+    for (i, note) in shell.notes.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                dismissed = Some(i);
+            }
+            ui.colored_label(NOTE, format!("note: {note}"));
+        });
+    }
+    if let Some(i) = dismissed {
+        shell.notes.remove(i);
     }
     if !mine {
         return;

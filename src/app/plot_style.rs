@@ -91,6 +91,59 @@ pub fn title_ui(ui: &mut egui::Ui, title: &str, info: &str) {
     });
 }
 
+/// A chart's title, its "what am I looking at" button, and PNG and CSV buttons: the PNG is the
+/// screen cut to the charts `ids` (with their axes) as last drawn; `csv` makes the data.
+pub fn chart_title_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    info: &str,
+    ids: &[&str],
+    csv: &dyn Fn() -> String,
+) {
+    ui.horizontal(|ui| {
+        title_ui(ui, title, info);
+        let stem = super::export::file_stem(title);
+        if ui
+            .small_button("PNG")
+            .on_hover_text("Save this chart as a picture")
+            .clicked()
+        {
+            let rect = ids
+                .iter()
+                .filter_map(|id| egui_plot::PlotMemory::load(ui.ctx(), egui::Id::unique(*id)))
+                .map(|m| *m.transform().frame())
+                .reduce(|a, b| a.union(b))
+                // The axes and their labels lie outside the plot's frame.
+                .map(|r| {
+                    egui::Rect::from_min_max(
+                        r.min - egui::vec2(60.0, 4.0),
+                        r.max + egui::vec2(6.0, 44.0),
+                    )
+                });
+            super::export::request(
+                ui.ctx(),
+                super::export::Export::Png {
+                    name: format!("{stem}.png"),
+                    rect,
+                },
+            );
+        }
+        if ui
+            .small_button("CSV")
+            .on_hover_text("Save the numbers behind this chart")
+            .clicked()
+        {
+            super::export::request(
+                ui.ctx(),
+                super::export::Export::File {
+                    name: format!("{stem}.csv"),
+                    bytes: csv().into_bytes(),
+                },
+            );
+        }
+    });
+}
+
 /// A legend above a chart: a swatch and a name per series, in the order given.
 pub fn legend_ui(ui: &mut egui::Ui, entries: &[(&str, Color32)]) {
     ui.horizontal_wrapped(|ui| {

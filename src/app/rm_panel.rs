@@ -219,10 +219,24 @@ impl Panel for RmPanel {
             });
             ui.columns(2, |cols| {
                 charts::reward_histogram_ui(history, &mut cols[0], h);
-                plot_style::title_ui(
+                let csv = || {
+                    let mut series: Vec<(String, &[[f64; 2]])> = Vec::new();
+                    for (when, v) in [("before", previous), ("this", history.features.as_ref())] {
+                        if let Some(v) = v {
+                            series.push((format!("{when}: chosen"), &v.chosen));
+                            series.push((format!("{when}: rejected"), &v.rejected));
+                        }
+                    }
+                    let named: Vec<(&str, &[[f64; 2]])> =
+                        series.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+                    super::export::series_csv("pc1", "pc2", &named)
+                };
+                plot_style::chart_title_ui(
                     &mut cols[1],
                     "Held-out features: the run before | this run",
                     "Each dot is a held-out answer, placed by the model's internal features flattened to two dimensions (principal components). Blue: chosen, orange: rejected. The separation AUROC says how well a straight line splits them (1.0 = perfectly). A contrastive loss (Fig 11) should pull them further apart than the plain loss.",
+                    &["rm_features_prev", "rm_features_this"],
+                    &csv,
                 );
                 cols[1].columns(2, |inner| {
                     charts::feature_scatter_ui(previous, &mut inner[0], "prev", h - 20.0);

@@ -29,6 +29,9 @@ pub enum Request {
     SaveConfig,
 }
 
+/// Takes a file the app saves (name, bytes) instead of the file dialog or the download (tests).
+pub type SaveHook = Box<dyn FnMut(&str, &[u8])>;
+
 /// Called with the page's link (`preset=…&key=value`) and its preset's name whenever it changes.
 pub type LinkHook = Box<dyn FnMut(&str, &str)>;
 
@@ -88,6 +91,12 @@ pub struct Shell {
     pub(super) picked_config: Slot<Result<String, String>>,
     /// Where a saved file went, or why it did not.
     pub(super) saved: Slot<Result<String, String>>,
+    /// A screen grab cut and encoded for a PNG export: its file name and bytes.
+    pub(super) shot: Slot<(String, Result<Vec<u8>, String>)>,
+    /// The last run's report (its kind's closing event as JSON), for Save report.
+    pub report: Option<String>,
+    /// Where saved files go instead of the dialog or the download, when set (tests).
+    pub on_save: Option<SaveHook>,
 }
 
 impl Shell {
@@ -123,6 +132,9 @@ impl Shell {
             last_link: String::new(),
             picked_config: Default::default(),
             saved: Default::default(),
+            shot: Default::default(),
+            report: None,
+            on_save: None,
         }
     }
 
@@ -187,6 +199,18 @@ impl Shell {
             });
             put_slot(&slot, picked);
         });
+    }
+
+    /// Save a file: to the hook when one is set, else through the dialog (native) or as a
+    /// download (browser); where it went, or why not, comes back as a note or an error.
+    pub fn save(&mut self, name: &str, bytes: Vec<u8>) {
+        match self.on_save.as_mut() {
+            Some(hook) => {
+                hook(name, &bytes);
+                self.notes.push(format!("saved {name}"));
+            }
+            None => super::files::save_bytes(name, bytes, self.saved.clone()),
+        }
     }
 
     /// Whether the control or panel `name` is hidden for a lesson.

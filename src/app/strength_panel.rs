@@ -79,11 +79,24 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
     } else {
         "μ (mean reward gap)"
     };
+    let csv = || {
+        let mut out = String::from("index,mu,sigma,train\n");
+        let train: std::collections::HashSet<usize> = view.train.iter().copied().collect();
+        for (p, pair) in view.pairs.iter().enumerate() {
+            let (m, s) = (view.mu.get(p), view.sigma.get(p));
+            if let (Some(m), Some(s)) = (m, s) {
+                out.push_str(&format!("{},{m},{s},{}\n", pair.index, train.contains(&p)));
+            }
+        }
+        out
+    };
     if sigma {
-        plot_style::title_ui(
+        plot_style::chart_title_ui(
             ui,
             "σ: how much the models disagree",
             "For each training pair, the standard deviation of the reward gaps the ensemble's models give it. Small: the models agree. Hover a bar for its pairs.",
+            &["ps_sigma_hist"],
+            &csv,
         );
         plot_style::legend_ui(ui, &[(label, color)]);
     } else {
@@ -93,10 +106,12 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
             ),
             None => "μ: the preference strength of each pair (Fig 1)".to_string(),
         };
-        plot_style::title_ui(
+        plot_style::chart_title_ui(
             ui,
             &title,
             "For each training pair, the mean over the ensemble of reward(chosen) − reward(rejected). Far right: a clear preference. Left of the red line (μ < 0): the ensemble prefers the rejected answer, so the label is probably wrong. Hover a bar for its pairs.",
+            &["ps_mu_hist"],
+            &csv,
         );
         plot_style::legend_ui(ui, &[(label, color), ("μ = 0", BAD)]);
     }
@@ -121,10 +136,19 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
 }
 
 fn groups_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
-    plot_style::title_ui(
+    let csv = || {
+        let mut out = String::from("group,mean_mu,mean_sigma\n");
+        for (g, (m, s)) in view.groups.iter().enumerate() {
+            out.push_str(&format!("{},{m},{s}\n", g + 1));
+        }
+        out
+    };
+    plot_style::chart_title_ui(
         ui,
         "20 groups sorted by μ: mean μ and mean σ (Fig 2)",
         "The training pairs sorted by μ and cut into 20 groups of equal size. Left: each group's mean μ, from the most doubtful (group 1) to the clearest. Right: each group's mean σ — the models disagree most where the preference is weak or wrong, and agree on the clear pairs.",
+        &["ps_groups_mu", "ps_groups_sigma"],
+        &csv,
     );
     ui.columns(2, |cols| {
         let tips: Vec<BarTip> = view
@@ -176,10 +200,30 @@ fn groups_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
 }
 
 fn bands_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
-    plot_style::title_ui(
+    let csv = || {
+        let finals: Vec<[f64; 2]> = view
+            .bands
+            .iter()
+            .map(|b| [b.band as f64 + 1.0, f64::from(b.validation_accuracy)])
+            .collect();
+        let names: Vec<String> = (1..=view.band_curves.len())
+            .map(|b| format!("band {b} over steps"))
+            .collect();
+        let mut series: Vec<(&str, &[[f64; 2]])> = vec![("final, by band", &finals)];
+        series.extend(
+            names
+                .iter()
+                .zip(&view.band_curves)
+                .map(|(n, c)| (n.as_str(), c.as_slice())),
+        );
+        super::export::series_csv("band or step", "validation accuracy", &series)
+    };
+    plot_style::chart_title_ui(
         ui,
         "A fresh reward model trained on each 10 % band alone (Fig 4)",
         "The training pairs sorted by μ and cut into 10 bands; a new model is trained on each band alone and tested on the same validation pairs. Left: each band's final validation accuracy (below 0.5: the band taught the wrong preference). Right: the accuracy of each band's model over its training steps, band 1 (weakest) dark to band 10 (strongest) yellow.",
+        &["ps_bands", "ps_band_curves"],
+        &csv,
     );
     ui.columns(2, |cols| {
         let tips: Vec<BarTip> = view
@@ -256,10 +300,17 @@ fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
     };
     let positives = view.train.iter().filter(|&&p| truth[p]).count();
     let rate = positives as f64 / view.train.len().max(1) as f64;
-    plot_style::title_ui(
+    let pr: Vec<[f64; 2]> = view
+        .pr
+        .iter()
+        .map(|&(r, p)| [f64::from(r), f64::from(p)])
+        .collect();
+    plot_style::chart_title_ui(
         ui,
         "Does a low μ find the mislabelled pairs?",
         "Take the pairs with the lowest μ as 'probably mislabelled' and check against the truth the synthetic world knows. Recall: the share of the truly mislabelled pairs found; precision: the share of the pairs taken that are truly mislabelled. Taking pairs at random gives the grey line.",
+        &["ps_pr"],
+        &|| super::export::series_csv("recall", "precision", &[("lowest μ first", &pr)]),
     );
     ui.label(format!(
         "Finding mislabeled pairs by low μ ({}): AUROC {} · {:.1} % of training pairs are mislabeled",
