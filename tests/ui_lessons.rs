@@ -1,8 +1,12 @@
 //! The app as a teaching instrument, driven headless with egui_kittest: every lesson preset loads
 //! with its explainer, runs by its buttons and fills its charts; the wheel scrolls the page (Ctrl
-//! zooms a chart, double-click resets it); bar hover text is a tooltip above everything; the
-//! link follows the settings; lessons can hide panels; the speed limit and Step size hold.
-use egui_kittest::{Harness, kittest::Queryable};
+//! zooms a chart); bar hover text is a tooltip above everything; the link follows the settings;
+//! lessons can hide panels; the speed limit and Step size hold; charts, report and config save;
+//! the data view shows pairs; screenshots of the app are rendered.
+use egui_kittest::{
+    Harness,
+    kittest::{NodeT, Queryable},
+};
 use rlhf_lab::app::denoise_panel::DenoisePanel;
 use rlhf_lab::app::ppo_panel::PpoPanel;
 use rlhf_lab::app::strength_panel::StrengthPanel;
@@ -281,7 +285,7 @@ fn the_link_follows_the_settings_and_a_lesson_can_hide_panels() {
         format!("preset=strength&pairs={PAIRS}&models=5")
     );
     let err = app.set_hidden(&["menus".to_string()]).unwrap_err();
-    assert!(err.contains("settings,tabs,lesson,dataset"), "{err}");
+    assert!(err.contains("settings,tabs,lesson,dataset,data"), "{err}");
     app.set_hidden(&["settings".to_string(), "lesson".to_string()])
         .unwrap();
     assert!(
@@ -459,4 +463,49 @@ fn the_fonts_hold_every_character_the_app_and_its_lessons_write() {
         ui.label(line.as_str());
     });
     h.run_steps(2);
+}
+
+#[test]
+fn the_data_view_shows_pairs_with_their_gold_reward_and_draws_others() {
+    let mut h = harness(lesson("strength"), 800.0);
+    h.run_steps(2);
+    assert!(h.query_by_label("gold reward: chosen | rejected").is_none());
+    h.get_by_label("Look at the data").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("gold reward: chosen | rejected").is_some());
+    assert!(
+        h.query_all_by_label_contains(&format!("{PAIRS} pairs. A person"))
+            .next()
+            .is_some()
+    );
+    let verdicts = |h: &Harness<'_, RlhfApp>| -> Vec<String> {
+        h.query_all_by_label_contains(" | ")
+            .filter_map(|n| {
+                let node = n.accesskit_node();
+                node.label().or(node.value())
+            })
+            .filter(|l| l.contains('(') && !l.starts_with("gold"))
+            .collect()
+    };
+    let first = verdicts(&h);
+    assert_eq!(first.len(), 5, "{first:?}");
+    assert!(
+        first
+            .iter()
+            .all(|v| v.contains("agrees") || v.contains("wrong:")),
+        "{first:?}"
+    );
+    h.get_by_label("Show other pairs").click();
+    h.run_steps(3);
+    assert_ne!(verdicts(&h), first, "other pairs");
+    // A data setting that cannot load is said, not hidden.
+    if let DataSource::Synthetic(w) = &mut h.state_mut().shell.run.data.source {
+        w.pairs = 1;
+    }
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("the data could not be read")
+            .next()
+            .is_some()
+    );
 }

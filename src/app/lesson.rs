@@ -78,6 +78,11 @@ pub fn lesson_ui(shell: &mut Shell, tab: &'static str, ui: &mut egui::Ui) {
                 ui.label(&lesson.look_for);
             });
         });
+    if !shell.hides("data") {
+        let mut view = std::mem::take(&mut shell.data_view);
+        super::data_view::data_ui(&mut view, shell, ui);
+        shell.data_view = view;
+    }
 }
 
 /// Copy link (browser), Open config (native) and Save config.

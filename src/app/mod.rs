@@ -2,6 +2,7 @@
 //! [`Panel`] per tab, each in its own file; consumes events only.
 pub mod charts;
 pub mod controller;
+pub mod data_view;
 pub mod denoise_panel;
 pub mod denoise_view;
 pub mod export;
@@ -147,8 +148,8 @@ pub enum RunState {
 }
 
 /// What a lesson can hide (`hide=` in a link): the settings column, the tab bar, the lesson
-/// box at the top of each tab, and the dataset settings.
-pub const HIDEABLE: [&str; 4] = ["settings", "tabs", "lesson", "dataset"];
+/// box at the top of each tab, the dataset settings, and "Look at the data".
+pub const HIDEABLE: [&str; 5] = ["settings", "tabs", "lesson", "dataset", "data"];
 
 /// The application: the shell and the panels, one per tab.
 pub struct RlhfApp {

@@ -109,7 +109,9 @@ pub fn settings_ui(shell: &mut Shell, panel: &mut dyn Panel, ui: &mut egui::Ui) 
     let editable = shell.settings_editable();
     ui.add_enabled_ui(editable, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
-            dataset_ui(shell, ui);
+            if !shell.hides("dataset") {
+                dataset_ui(shell, ui);
+            }
             ui.add(egui::DragValue::new(&mut shell.run.seed).prefix("seed "))
                 .on_hover_text("Seed of the split, the weights, the shuffling and dropout");
             ui.separator();

@@ -97,6 +97,8 @@ pub struct Shell {
     pub report: Option<String>,
     /// Where saved files go instead of the dialog or the download, when set (tests).
     pub on_save: Option<SaveHook>,
+    /// A few pairs of the data, for "Look at the data".
+    pub data_view: super::data_view::DataView,
 }
 
 impl Shell {
@@ -135,6 +137,7 @@ impl Shell {
             shot: Default::default(),
             report: None,
             on_save: None,
+            data_view: Default::default(),
         }
     }
 
