@@ -31,7 +31,22 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
     ui.strong("Methods");
     for m in Method::ALL {
         let mut on = c.methods.contains(&m);
-        if ui.checkbox(&mut on, m.name()).changed() {
+        let about = match m {
+            Method::Baseline => "The plain preference loss on the labels as given",
+            Method::Flip => "Swap chosen and rejected on the pairs chosen by the flip rule",
+            Method::Smooth => "Label smoothing with α on the pairs chosen by its scope",
+            Method::Margin => "Ask for a reward gap of λ·μ on every pair",
+            Method::FlipMargin => "Flip, then the margin on every pair",
+            Method::SmoothMargin => "Label smoothing, then the margin on every pair",
+            Method::Oracle => {
+                "Train on labels corrected by the gold reward (synthetic world only): the ceiling"
+            }
+        };
+        if ui
+            .checkbox(&mut on, m.name())
+            .on_hover_text(about)
+            .changed()
+        {
             if on {
                 c.methods.push(m);
                 c.methods
@@ -41,10 +56,13 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
             }
         }
     }
-    ui.add(settings::slider(&mut c.seeds, 1..=10).text("seeds"));
+    ui.add(settings::slider(&mut c.seeds, 1..=10).text("seeds"))
+        .on_hover_text("Runs per method with different seeds: the bars show their mean");
     ui.strong("Recipe");
     ui.horizontal(|ui| {
-        ui.label("flip:");
+        ui.label("flip:").on_hover_text(
+            "Which labels the flip method swaps: a share of the lowest-μ pairs, or every pair with μ < 0",
+        );
         let bottom = matches!(c.flip, FlipRule::Bottom { .. });
         if ui.radio(bottom, "bottom fraction").clicked() && !bottom {
             c.flip = FlipRule::Bottom { fraction: 0.2 };
@@ -57,18 +75,25 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
         }
     });
     if let FlipRule::Bottom { fraction } = &mut c.flip {
-        ui.add(settings::slider(fraction, 0.01..=0.5).text("flip fraction"));
+        ui.add(settings::slider(fraction, 0.01..=0.5).text("flip fraction"))
+            .on_hover_text("Share of training pairs, lowest μ first, whose labels are swapped");
     }
-    ui.add(settings::slider(&mut c.smoothing, 0.0..=1.0).text("smoothing α"));
+    ui.add(settings::slider(&mut c.smoothing, 0.0..=1.0).text("smoothing α"))
+.on_hover_text("Label smoothing: the target becomes 1 − α instead of 1 (0.9 on μ < 0 pairs is a soft flip; 0.1 on every pair keeps the loss from reaching 0)");
     let mut all = c.smoothing_scope == SmoothScope::All;
-    ui.checkbox(&mut all, "smooth every pair (else only μ < 0)");
+    ui.checkbox(&mut all, "smooth every pair (else only μ < 0)")
+        .on_hover_text("Off: only the doubtful pairs (μ < 0) get the soft target, a soft flip. On: every pair, a regulariser");
     c.smoothing_scope = if all {
         SmoothScope::All
     } else {
         SmoothScope::MuNegative
     };
-    ui.add(settings::slider(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"));
-    ui.checkbox(&mut c.margin_clamp, "margin = max(μ, 0)");
+    ui.add(settings::slider(&mut c.margin_scale, 0.0..=3.0).text("margin scale λ"))
+        .on_hover_text(
+            "The margin asks for a reward gap of λ·μ: larger for the pairs the ensemble is sure of",
+        );
+    ui.checkbox(&mut c.margin_clamp, "margin = max(μ, 0)")
+        .on_hover_text("No negative margins: pairs the ensemble doubts get no margin instead of a reversed one");
     let mut top = matches!(c.subset, TrainSubset::Top { .. });
     if ui
         .checkbox(&mut top, "train on the strongest pairs only (Fig 6)")
@@ -81,7 +106,8 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
         };
     }
     if let TrainSubset::Top { fraction } = &mut c.subset {
-        ui.add(settings::slider(fraction, 0.01..=1.0).text("strongest fraction"));
+        ui.add(settings::slider(fraction, 0.01..=1.0).text("strongest fraction"))
+            .on_hover_text("Share of pairs, strongest μ first, that the methods train on");
     }
     ui.strong("Training");
     settings::arch_ui(&mut c.rm.model, ui, "dn_arch");
@@ -89,8 +115,10 @@ fn denoise_ui(c: &mut DenoiseConfig, ui: &mut egui::Ui) {
         settings::slider(&mut c.rm.epochs, 0.5..=30.0)
             .logarithmic(true)
             .text("epochs per run"),
-    );
-    ui.add(settings::slider(&mut c.strength.models, 2..=20).text("ensemble M for μ"));
+    )
+    .on_hover_text("Passes over the training pairs for each method's model");
+    ui.add(settings::slider(&mut c.strength.models, 2..=20).text("ensemble M for μ"))
+        .on_hover_text("Reward models in the ensemble that measures μ before the methods train");
 }
 
 /// The central panel of the denoising tab.

@@ -58,12 +58,18 @@ fn model_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
     let m = &mut config.model;
     ui.strong("Reward model");
     settings::arch_ui(m, ui, "rm_arch");
-    ui.add(settings::slider(&mut m.d_model, 8..=512).text("d_model"));
-    ui.add(settings::slider(&mut m.layers, 1..=8).text("layers"));
-    ui.add(settings::slider(&mut m.heads, 1..=16).text("heads"));
-    ui.add(settings::slider(&mut m.ffn, 8..=2048).text("ffn"));
-    ui.add(settings::slider(&mut m.max_len, 8..=512).text("max tokens"));
-    ui.add(settings::slider(&mut m.dropout, 0.0..=0.5).text("dropout"));
+    ui.add(settings::slider(&mut m.d_model, 8..=512).text("d_model"))
+        .on_hover_text("Width of the model's features");
+    ui.add(settings::slider(&mut m.layers, 1..=8).text("layers"))
+        .on_hover_text("Transformer layers");
+    ui.add(settings::slider(&mut m.heads, 1..=16).text("heads"))
+        .on_hover_text("Attention heads per layer (d_model must divide by it)");
+    ui.add(settings::slider(&mut m.ffn, 8..=2048).text("ffn"))
+        .on_hover_text("Width of the feed-forward layer");
+    ui.add(settings::slider(&mut m.max_len, 8..=512).text("max tokens"))
+        .on_hover_text("Longest input read; longer prompts lose their start");
+    ui.add(settings::slider(&mut m.dropout, 0.0..=0.5).text("dropout"))
+.on_hover_text("Share of features zeroed at random while training (a regulariser; also the two views of contrastive learning)");
 }
 
 fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
@@ -83,7 +89,9 @@ fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
             ui.selectable_value(&mut c.method, M::Simcse, "SimCSE");
             ui.selectable_value(&mut c.method, M::Swav, "SwAV");
             ui.selectable_value(&mut c.method, M::SwavDiff, "SwAV-diff");
-        });
+        })
+        .response
+        .on_hover_text("A second loss on the model's features: SimCSE pulls two dropout views of an answer together and pushes other answers away; SwAV sorts features into learnable prototypes (Fig 11)");
     if c.method != before {
         *c = ContrastiveConfig::preset(c.method);
     }
@@ -91,22 +99,29 @@ fn contrastive_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
     if c.method == M::None {
         return;
     }
-    ui.add(settings::slider(&mut c.beta, 0.0..=2.0).text("β"));
+    ui.add(settings::slider(&mut c.beta, 0.0..=2.0).text("β"))
+        .on_hover_text("Weight of the contrastive loss added to the preference loss");
     ui.add(
         settings::slider(&mut c.tau, 0.01..=1.0)
             .logarithmic(true)
             .text("τ"),
-    );
+    )
+    .on_hover_text("Temperature of the contrastive loss: lower is sharper");
     match c.method {
         M::Simcse => {
             ui.horizontal(|ui| {
-                ui.label("instances:");
+                ui.label("instances:").on_hover_text(
+                    "What SimCSE contrasts: the answers themselves, or the chosen-minus-rejected differences",
+                );
                 ui.radio_value(&mut c.instances, Instances::Pairs, "responses");
                 ui.radio_value(&mut c.instances, Instances::Difference, "differences");
             });
         }
         _ => {
-            ui.add(settings::slider(&mut c.prototypes, 2..=200).text("prototypes K"));
+            ui.add(settings::slider(&mut c.prototypes, 2..=200).text("prototypes K"))
+                .on_hover_text(
+                    "Number of learnable prototypes (clusters) SwAV assigns features to",
+                );
         }
     }
 }
@@ -118,24 +133,30 @@ fn training_ui(config: &mut RmTrainConfig, ui: &mut egui::Ui) {
         settings::slider(&mut c.epochs, 0.1..=20.0)
             .logarithmic(true)
             .text("epochs"),
-    );
+    )
+    .on_hover_text("Passes over the training pairs");
     ui.add(
         egui::DragValue::new(&mut c.steps)
             .range(0..=100_000)
             .prefix("steps (0 = from epochs) "),
-    );
+    )
+    .on_hover_text("A fixed number of optimizer steps; 0 takes the steps from the epochs");
     ui.add(
         settings::slider(&mut c.batch_size, 1..=256)
             .logarithmic(true)
             .text("pairs / step"),
-    );
+    )
+    .on_hover_text("Pairs per optimizer step (batch size)");
     ui.add(
         settings::slider(&mut c.optimizer.lr, 1e-5..=1e-2)
             .logarithmic(true)
             .text("learning rate"),
-    );
-    ui.add(settings::slider(&mut c.optimizer.warmup_fraction, 0.0..=0.5).text("warmup fraction"));
-    ui.add(settings::slider(&mut c.eval_every, 1..=500).text("eval every"));
+    )
+    .on_hover_text("Step size of AdamW (it warms up, then decays)");
+    ui.add(settings::slider(&mut c.optimizer.warmup_fraction, 0.0..=0.5).text("warmup fraction"))
+        .on_hover_text("Share of the steps over which the learning rate rises from 0");
+    ui.add(settings::slider(&mut c.eval_every, 1..=500).text("eval every"))
+        .on_hover_text("Steps between two checks on the validation pairs");
 }
 
 /// Hand the trained model to the PPO tab as its proxy.

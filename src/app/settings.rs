@@ -49,13 +49,16 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
                 slider(&mut s.pairs, 100..=20_000)
                     .logarithmic(true)
                     .text("pairs"),
-            );
-            ui.add(slider(&mut s.flip_rate, 0.0..=0.5).text("flip rate"));
+            )
+.on_hover_text("How many preference pairs the synthetic world draws (more: better models, slower runs)");
+            ui.add(slider(&mut s.flip_rate, 0.0..=0.5).text("flip rate"))
+.on_hover_text("Share of labels flipped on purpose: the noise the strength and denoising lessons find and repair");
             ui.add(slider(&mut s.temperature, 0.0..=5.0).text("label temperature"))
                 .on_hover_text(
                     "0: labels follow the gold reward exactly (only the flip rate adds noise)",
                 );
-            ui.add(egui::DragValue::new(&mut s.seed).prefix("world seed "));
+            ui.add(egui::DragValue::new(&mut s.seed).prefix("world seed "))
+                .on_hover_text("Seed of the synthetic world: its words, gold reward and pairs");
         }
         DataSource::Jsonl { path } => {
             ui.label(format!("file: {path}"));
@@ -65,13 +68,17 @@ fn dataset_ui(shell: &mut Shell, ui: &mut egui::Ui) {
         }
     }
     if !matches!(shell.run.data.source, DataSource::Synthetic(_)) {
-        ui.add(slider(&mut shell.run.data.vocab_size, 258..=16_384).text("BPE vocab"));
+        ui.add(slider(&mut shell.run.data.vocab_size, 258..=16_384).text("BPE vocab"))
+            .on_hover_text("Tokens in the byte-pair vocabulary learned from the text");
         ui.checkbox(&mut shell.run.data.skip_bad_lines, "skip malformed records")
             .on_hover_text(
                 "Skip (and count) records that cannot be read instead of stopping at the first",
             );
     }
-    ui.add(slider(&mut shell.run.data.validation_fraction, 0.05..=0.5).text("validation fraction"));
+    ui.add(slider(&mut shell.run.data.validation_fraction, 0.05..=0.5).text("validation fraction"))
+        .on_hover_text(
+            "Share of pairs held out to measure accuracy; the models never train on them",
+        );
 }
 
 /// A slider over `range` that never changes a value it did not edit: a config from a URL or a
@@ -97,7 +104,9 @@ pub fn arch_ui(model: &mut RewardModelConfig, ui: &mut egui::Ui, id: &str) {
             ui.selectable_value(&mut model.arch, Arch::Bow, "bag of words (fast)");
             ui.selectable_value(&mut model.arch, Arch::Transformer, "transformer");
             ui.selectable_value(&mut model.arch, Arch::Counts, "count features (linear)");
-        });
+        })
+        .response
+        .on_hover_text("Bag of words: word features pooled and a small network, fast. Transformer: reads word order, slower. Count features: a linear model of word counts");
     if model.arch != before {
         *model = RewardModelConfig::preset(model.arch);
     }

@@ -382,7 +382,10 @@ fn table_ui(view: &StrengthView, ui: &mut egui::Ui, by_sigma: bool) {
 /// The strength tab's settings: the ensemble.
 fn strength_ui(c: &mut StrengthConfig, ui: &mut egui::Ui) {
     ui.strong("Ensemble");
-    ui.add(settings::slider(&mut c.models, 2..=20).text("models M"));
+    ui.add(settings::slider(&mut c.models, 2..=20).text("models M"))
+        .on_hover_text(
+            "Reward models in the ensemble; each has its own seed and shuffle (the paper uses 10)",
+        );
     ui.add(settings::slider(&mut c.cross_fit, 0..=10).text("cross-fit folds"))
         .on_hover_text("0: every member trains on all training pairs and scores them in-sample (the paper). K ≥ 2: K folds, each pair scored only by models that never saw it");
     settings::arch_ui(&mut c.rm.model, ui, "ps_arch");
@@ -390,13 +393,16 @@ fn strength_ui(c: &mut StrengthConfig, ui: &mut egui::Ui) {
         settings::slider(&mut c.rm.epochs, 0.5..=20.0)
             .logarithmic(true)
             .text("epochs per member"),
-    );
+    )
+    .on_hover_text("Passes over the training pairs for each model of the ensemble");
     ui.add(
         settings::slider(&mut c.rm.optimizer.lr, 1e-5..=3e-2)
             .logarithmic(true)
             .text("learning rate"),
-    );
-    ui.checkbox(&mut c.band_retrain, "retrain a model on each band alone");
+    )
+    .on_hover_text("Step size of AdamW (it warms up, then decays)");
+    ui.checkbox(&mut c.band_retrain, "retrain a model on each band alone")
+        .on_hover_text("After the ensemble: sort the pairs by μ into 10 bands and train a fresh model on each band alone (Fig 4)");
     ui.add_enabled(
         c.band_retrain,
         settings::slider(&mut c.band_epochs, 1.0..=20.0).text("band epochs"),
