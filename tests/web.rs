@@ -358,7 +358,12 @@ impl<'a> Session<'a> {
             .expect("valid base64");
         assert!(png.starts_with(b"\x89PNG"), "a PNG");
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("web-{name}.png"));
-        std::fs::write(&path, png).unwrap();
+        std::fs::write(&path, &png).unwrap();
+        // The README's pictures come from here (scripts/screenshots.sh).
+        if let Some(dir) = std::env::var_os("RLHF_LAB_SCREENSHOTS") {
+            let copy = Path::new(&dir).join(format!("web-{name}.png"));
+            std::fs::write(&copy, &png).unwrap_or_else(|e| panic!("{}: {e}", copy.display()));
+        }
         path
     }
 }
