@@ -69,8 +69,63 @@ pub fn plot(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
         .allow_zoom(true)
         .allow_double_click_reset(true)
         .y_axis_min_width(40.0)
-        // Fewer, labelled grid lines: a tick label on every line that is drawn.
-        .grid_spacing(egui::Rangef::new(28.0, 80.0))
+        // Grid lines at 1, 2 and 5 times a power of ten, so that some lines are far enough
+        // apart to carry a tick label on short and narrow charts too.
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(nice_steps))
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(nice_steps))
+        .x_axis_formatter(|mark, _| tick_label(mark.value, mark.step_size))
+        .y_axis_formatter(|mark, _| tick_label(mark.value, mark.step_size))
+}
+
+/// A tick's label with as many decimals as its step needs (0.5 steps show "0.5", not "0").
+pub fn tick_label(value: f64, step: f64) -> String {
+    let decimals = (-step.abs().max(1e-12).log10()).ceil().clamp(0.0, 12.0) as usize;
+    let text = format!("{value:.decimals$}");
+    // No "-0" for a value that rounds to zero.
+    if text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        text.trim_start_matches('-').to_string()
+    } else {
+        text.replace('-', "−")
+    }
+}
+
+/// The mantissa of a positive number (1 ≤ m < 10).
+fn mantissa(x: f64) -> f64 {
+    x / 10f64.powf(x.log10().floor())
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten that is at least `x`.
+fn nice_at_least(x: f64) -> f64 {
+    let magnitude = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= x * (1.0 - 1e-9))
+        .unwrap_or(10.0 * magnitude)
+}
+
+/// Three grid steps of 1, 2 or 5 times a power of ten, each dividing the next (so labels of two
+/// steps never crowd each other). The largest is the smallest whose lines lie at least 64
+/// points apart (egui_plot's grid starts at 8 points: `base_step_size` is 8 points' worth), far
+/// enough for tick labels on both axes; the smaller two are finer, unlabelled lines.
+pub fn nice_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    let base = input.base_step_size.abs().max(1e-12);
+    let label = nice_at_least(base * 8.0);
+    // 1 → 0.5, 2 → 1, 5 → 1 (times the power of ten): the next finer step that divides it.
+    let finer = |s: f64| {
+        if mantissa(s) > 4.0 { s / 5.0 } else { s / 2.0 }
+    };
+    let mid = finer(label);
+    let first = finer(mid);
+    match (mid >= base * (1.0 - 1e-9), first >= base * (1.0 - 1e-9)) {
+        (true, true) => [first, mid, label],
+        (true, false) => [mid, mid, label],
+        _ => [label, label, label],
+    }
 }
 
 /// A chart's title and its "what am I looking at" button (hover or click for the text).
@@ -262,6 +317,32 @@ mod tests {
         let r = fitted([0.5, 0.5], 0.0, 0.02).unwrap();
         assert!((r[0] - 0.49).abs() < 1e-12 && (r[1] - 0.51).abs() < 1e-12);
         assert_eq!(fitted([f64::NAN], 0.1, 0.1), None);
+    }
+
+    #[test]
+    fn grid_steps_are_one_two_five_each_dividing_the_next() {
+        let input = |base| egui_plot::GridInput {
+            bounds: (0.0, 1.0),
+            base_step_size: base,
+        };
+        let close =
+            |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9 * y.abs());
+        // Labelled steps of at least 8 × the suggested size: 2.4 → 5, 1.2 → 2, 0.08 → 0.1.
+        assert!(close(nice_steps(input(0.3)), [0.5, 1.0, 5.0]));
+        assert!(close(nice_steps(input(0.15)), [0.5, 1.0, 2.0]));
+        assert!(close(nice_steps(input(0.01)), [0.01, 0.05, 0.1]));
+        assert!(close(nice_steps(input(7.0)), [10.0, 50.0, 100.0]));
+        // A finer step below the suggested size is not drawn.
+        assert!(close(nice_steps(input(0.6)), [1.0, 1.0, 5.0]));
+    }
+
+    #[test]
+    fn tick_labels_have_the_decimals_their_step_needs() {
+        assert_eq!(tick_label(0.5, 0.5), "0.5");
+        assert_eq!(tick_label(1.0, 0.5), "1.0");
+        assert_eq!(tick_label(20.0, 10.0), "20");
+        assert_eq!(tick_label(-0.25, 0.05), "−0.25");
+        assert_eq!(tick_label(-1e-17, 0.2), "0.0");
     }
 
     #[test]
