@@ -549,8 +549,8 @@ fn web_build_trains_in_headless_chromium() {
 }
 
 /// The default strength run (M = 10 bag-of-words members on 8,000 pairs, then band retraining).
-const STRENGTH_DEFAULT: &str =
-    r#"{"data":{"source":{"kind":"synthetic","pairs":8000}},"experiment":{"kind":"strength"}}"#;
+/// (A partial config merges over the strength lesson, so the run's own defaults are spelled out.)
+const STRENGTH_DEFAULT: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":8000,"flip_rate":0.0}},"experiment":{"kind":"strength","models":10,"band_retrain":true,"snapshots":0}}"#;
 
 /// Browser figures, one JSON line per case (not in CI: run by `scripts/web-bench.sh` after a
 /// release web build): the rm lesson (the page's default) on WebGPU (SwiftShader here), every

@@ -9,6 +9,7 @@ pub mod export;
 pub mod files;
 pub mod history;
 pub mod lesson;
+pub mod lesson_state;
 pub mod model_io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
@@ -28,11 +29,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
-use crate::experiment::{
-    Artifacts, DataSource, Event, ExperimentConfig, Run, RunConfig, link, presets,
-};
+use crate::experiment::{Artifacts, DataSource, Event, ExperimentConfig, Run, RunConfig, presets};
 use controller::{Command, RunController, RunInputs};
 use history::RunHistory;
+pub use lesson_state::HIDEABLE;
 pub use shell::{Request, Shell};
 
 /// One tab of the app: a file holding its config, its view of the run and its UI, plus one
@@ -147,10 +147,6 @@ pub enum RunState {
     Failed,
 }
 
-/// What a lesson can hide (`hide=` in a link): the settings column, the tab bar, the lesson
-/// box at the top of each tab, the dataset settings, and "Look at the data".
-pub const HIDEABLE: [&str; 5] = ["settings", "tabs", "lesson", "dataset", "data"];
-
 /// The application: the shell and the panels, one per tab.
 pub struct RlhfApp {
     /// What every tab shares.
@@ -181,66 +177,6 @@ impl RlhfApp {
         }
         app.load_config(config);
         app
-    }
-
-    /// The app on the lesson preset `name` (`gui --preset`, the default page).
-    pub fn with_preset(name: &str, compute: Option<Compute>) -> Result<Self, String> {
-        let mut app = Self::new(RunConfig::default(), compute);
-        app.load_preset(name)?;
-        Ok(app)
-    }
-
-    /// Load the lesson preset `name`: its data, seed and knobs, and show its tab.
-    pub fn load_preset(&mut self, name: &str) -> Result<(), String> {
-        let preset = presets::find(name)?;
-        let config = preset.run_config()?;
-        self.load_config(config);
-        let tab = self.shell.tab;
-        self.shell.presets.insert(tab, preset.name);
-        Ok(())
-    }
-
-    /// Load a config file's text (a partial config merges over its tab's preset).
-    pub fn load_config_text(&mut self, json: &str) -> Result<(), String> {
-        let (preset, parsed) = presets::over_preset(json)?;
-        self.load_config(parsed.config);
-        self.shell.notes.extend(parsed.note);
-        let tab = self.shell.tab;
-        self.shell.presets.insert(tab, preset);
-        Ok(())
-    }
-
-    /// Hide controls and panels for a lesson; an unknown name is an error listing the known.
-    pub fn set_hidden(&mut self, names: &[String]) -> Result<(), String> {
-        for n in names {
-            if !HIDEABLE.contains(&n.as_str()) {
-                return Err(format!(
-                    "hide={n}: unknown; use any of {}",
-                    HIDEABLE.join(",")
-                ));
-            }
-        }
-        self.shell.hidden = names.to_vec();
-        Ok(())
-    }
-
-    /// The lesson preset of the tab shown.
-    pub fn preset(&self) -> &str {
-        self.shell
-            .presets
-            .get(self.shell.tab)
-            .map_or(self.shell.tab, String::as_str)
-    }
-
-    /// The link of what is shown: `preset=…` and the knobs that differ from it.
-    pub fn link(&self) -> String {
-        let config = self.run_config();
-        link::write(
-            self.preset(),
-            &config,
-            self.shell.link_autostart,
-            &self.shell.hidden,
-        )
     }
 
     /// The tabs' names (`gui --tab NAME`), in tab-bar order.
@@ -432,51 +368,10 @@ impl RlhfApp {
         }
     }
 
-    /// Save what charts and buttons asked to export: files at once, pictures once the screen
-    /// is grabbed.
-    fn handle_exports(&mut self, ctx: &egui::Context) {
-        for e in export::take(ctx) {
-            match e {
-                export::Export::File { name, bytes } => self.shell.save(&name, bytes),
-                export::Export::Png { name, rect } => {
-                    let slot = self.shell.shot.clone();
-                    let ppp = ctx.pixels_per_point();
-                    let waker = ctx.clone();
-                    let callback = egui::ScreenshotCallback::new(move |image| {
-                        put_slot(&slot, (name, export::png(&image, rect, ppp)));
-                        waker.request_repaint();
-                    });
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
-                    ctx.request_repaint();
-                }
-            }
-        }
-    }
-
     /// Fold in events from the run and results of background work.
     pub fn poll(&mut self) {
         self.shell.poll_picked();
-        match take_slot(&self.shell.picked_config) {
-            Some(Ok(json)) => {
-                if let Err(e) = self.load_config_text(&json) {
-                    self.shell
-                        .errors
-                        .push(format!("the config file was not loaded: {e}"));
-                }
-            }
-            Some(Err(e)) => self.shell.errors.push(e),
-            None => {}
-        }
-        match take_slot(&self.shell.saved) {
-            Some(Ok(line)) => self.shell.notes.push(line),
-            Some(Err(e)) => self.shell.errors.push(e),
-            None => {}
-        }
-        match take_slot(&self.shell.shot) {
-            Some((name, Ok(bytes))) => self.shell.save(&name, bytes),
-            Some((name, Err(e))) => self.shell.errors.push(format!("{name}: {e}")),
-            None => {}
-        }
+        self.poll_files();
         let Some(run) = &self.shell.controller else {
             return;
         };
@@ -489,7 +384,7 @@ impl RlhfApp {
             }
             self.shell.history.apply(&event);
             self.panels[index].apply(&event);
-            if is_report(&event) {
+            if lesson_state::is_report(&event) {
                 self.shell.report = serde_json::to_string_pretty(&event).ok();
             }
             match &event {
@@ -552,22 +447,6 @@ impl RlhfApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
-}
-
-/// Whether `event` is a run's report (its kind's closing event).
-fn is_report(event: &Event) -> bool {
-    use crate::experiment::denoise::DenoiseEvent;
-    use crate::experiment::ppo::PpoEvent;
-    use crate::experiment::{KindEvent, RmEvent, StrengthEvent};
-    matches!(
-        event,
-        Event::Kind(
-            KindEvent::Rm(RmEvent::Done { .. })
-                | KindEvent::Strength(StrengthEvent::Done { .. })
-                | KindEvent::Denoise(DenoiseEvent::Done { .. })
-                | KindEvent::Ppo(PpoEvent::Done { .. })
-        )
-    )
 }
 
 /// Keys of the saved settings.

@@ -192,11 +192,14 @@ mod tests {
 
     #[test]
     fn a_preset_sets_what_it_names_and_keeps_the_rest_of_its_kinds_defaults() {
-        let c = find("bands").unwrap().run_config().unwrap();
+        let bands = find("bands").unwrap();
+        let named = |path: &str| bands.config.pointer(path).cloned().unwrap();
+        let c = bands.run_config().unwrap();
         let ExperimentConfig::Strength(s) = &c.experiment else {
             panic!("a strength config")
         };
-        assert_eq!((s.models, s.band_retrain), (6, true));
+        assert_eq!(serde_json::json!(s.models), named("/experiment/models"));
+        assert!(s.band_retrain);
         assert_eq!(
             s.rm,
             StrengthConfig::default().rm,
@@ -205,7 +208,11 @@ mod tests {
         let DataSource::Synthetic(w) = &c.data.source else {
             panic!("synthetic")
         };
-        assert_eq!((w.pairs, w.flip_rate), (4000, 0.1));
+        assert_eq!(serde_json::json!(w.pairs), named("/data/source/pairs"));
+        assert_eq!(
+            serde_json::json!(w.flip_rate),
+            named("/data/source/flip_rate")
+        );
         assert_eq!(w.temperature, SyntheticConfig::default().temperature);
     }
 
