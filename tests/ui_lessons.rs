@@ -49,6 +49,16 @@ fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&Rlhf
     panic!("timed out waiting for {what}");
 }
 
+/// Press Train and draw frames until the run is done.
+fn train_to_end(h: &mut Harness<'_, RlhfApp>, what: &str) {
+    h.run_steps(2);
+    h.get_by_label("Train").click();
+    run_until(h, &format!("{what}: done"), |a| {
+        a.shell.state == RunState::Done
+    });
+    h.run_steps(5);
+}
+
 /// What shows that a lesson's charts have data.
 fn charts_have_data(app: &RlhfApp) -> bool {
     let h = &app.shell.history;
@@ -197,12 +207,7 @@ fn finished_strength() -> Harness<'static, RlhfApp> {
         p.config.band_epochs = 1.0;
     }
     let mut h = harness(app, 700.0);
-    h.run_steps(2);
-    h.get_by_label("Train").click();
-    run_until(&mut h, "the strength run's end", |a| {
-        a.shell.state == RunState::Done
-    });
-    h.run_steps(5);
+    train_to_end(&mut h, "the strength run");
     h
 }
 
@@ -383,12 +388,7 @@ fn screenshot(h: &mut Harness<'_, RlhfApp>, name: &str) {
 fn screenshots_of_three_lessons_after_their_runs() {
     for name in ["rm", "bands", "soft-labels"] {
         let mut h = harness(lesson(name), 800.0);
-        h.run_steps(2);
-        h.get_by_label("Train").click();
-        run_until(&mut h, &format!("{name}: done"), |a| {
-            a.shell.state == RunState::Done
-        });
-        h.run_steps(5);
+        train_to_end(&mut h, name);
         screenshot(&mut h, name);
     }
 }
@@ -406,12 +406,7 @@ fn a_charts_data_the_report_and_the_config_can_be_saved() {
         }
     }));
     let mut h = harness(app, 800.0);
-    h.run_steps(2);
-    h.get_by_label("Train").click();
-    run_until(&mut h, "the rm lesson's end", |a| {
-        a.shell.state == RunState::Done
-    });
-    h.run_steps(3);
+    train_to_end(&mut h, "the rm lesson");
     // The first chart's CSV is the training loss.
     h.get_all_by_label("CSV")
         .next()

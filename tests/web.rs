@@ -451,6 +451,66 @@ fn web_build_trains_in_headless_chromium() {
     let (_, _, later) = session.status().unwrap_or_default();
     assert!(later.starts_with("error:"), "{later}");
     assert_eq!(session.state().0, "error");
+    // A two-model ensemble in the strength tab, from the URL.
+    session.goto(&url(port, "cpu", STRENGTH_CONFIG));
+    let (_, backend, text) = session.wait_for_end("strength");
+    let shot = session.screenshot("strength");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(backend, "flex", "status {text}");
+    let auroc: f32 = text
+        .split("auroc=")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("the synthetic world's truth gives an AUROC: {text}"));
+    assert!((0.0..=1.0).contains(&auroc), "{text}");
+    eprintln!(
+        "strength in the browser: {text}; screenshot {}",
+        shot.display()
+    );
+    // PPO with the factorised policy, run to completion in the page.
+    session.goto(&url(port, "cpu", PPO_CONFIG));
+    let (_, backend, text) = session.wait_for_end("ppo");
+    let shot = session.screenshot("ppo");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(backend, "flex", "status {text}");
+    assert!(text.contains("gold_peak="), "the PPO report: {text}");
+    eprintln!("ppo in the browser: {text}; screenshot {}", shot.display());
+    // PPO with the transformer policy, one SFT or PPO step per frame of the page.
+    session.goto(&url(port, "cpu", PPO_LM_CONFIG));
+    let mut seen = Vec::new();
+    let (_, backend, text) = session.wait_for_end_seeing("ppo transformer", &mut seen);
+    let shot = session.screenshot("ppo-transformer");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(backend, "flex", "status {text}");
+    assert!(text.contains("gold_peak="), "the PPO report: {text}");
+    assert!(
+        seen.len() >= 3,
+        "the page showed the run's progress step by step: {seen:?}"
+    );
+    eprintln!(
+        "ppo transformer in the browser: {text}; steps seen {seen:?}; screenshot {}",
+        shot.display()
+    );
+}
+
+/// Links and lessons in the page (a test of its own, so each stays under a minute): a short link
+/// restores its state exactly, a bad value is an error the marker states, and a lesson as it
+/// ships runs to done from its link.
+#[test]
+fn short_links_and_lessons_in_headless_chromium() {
+    if std::env::var_os("RLHF_LAB_SKIP_WEB").is_some() {
+        eprintln!("RLHF_LAB_SKIP_WEB set: skipping the browser test");
+        return;
+    }
+    assert!(
+        dist().join("index.html").is_file(),
+        "no web build in {}: run `trunk build --release` first (scripts/test.sh does)",
+        dist().display()
+    );
+    let port = serve(dist());
+    let driver = Driver::start();
+    let session = Session::new(&driver);
     // A short link restores its state exactly: the page writes the same keys back (in its own
     // order) and names its preset on the status marker.
     let short = "preset=strength&models=4&flip=0.2&seed=3&backend=cpu";
@@ -503,47 +563,6 @@ fn web_build_trains_in_headless_chromium() {
     eprintln!(
         "the rm lesson in the browser: {text} in {:.1} s; screenshot {}",
         started.elapsed().as_secs_f64(),
-        shot.display()
-    );
-    // A two-model ensemble in the strength tab, from the URL.
-    session.goto(&url(port, "cpu", STRENGTH_CONFIG));
-    let (_, backend, text) = session.wait_for_end("strength");
-    let shot = session.screenshot("strength");
-    assert!(!text.contains("error"), "the page reported {text}");
-    assert_eq!(backend, "flex", "status {text}");
-    let auroc: f32 = text
-        .split("auroc=")
-        .nth(1)
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("the synthetic world's truth gives an AUROC: {text}"));
-    assert!((0.0..=1.0).contains(&auroc), "{text}");
-    eprintln!(
-        "strength in the browser: {text}; screenshot {}",
-        shot.display()
-    );
-    // PPO with the factorised policy, run to completion in the page.
-    session.goto(&url(port, "cpu", PPO_CONFIG));
-    let (_, backend, text) = session.wait_for_end("ppo");
-    let shot = session.screenshot("ppo");
-    assert!(!text.contains("error"), "the page reported {text}");
-    assert_eq!(backend, "flex", "status {text}");
-    assert!(text.contains("gold_peak="), "the PPO report: {text}");
-    eprintln!("ppo in the browser: {text}; screenshot {}", shot.display());
-    // PPO with the transformer policy, one SFT or PPO step per frame of the page.
-    session.goto(&url(port, "cpu", PPO_LM_CONFIG));
-    let mut seen = Vec::new();
-    let (_, backend, text) = session.wait_for_end_seeing("ppo transformer", &mut seen);
-    let shot = session.screenshot("ppo-transformer");
-    assert!(!text.contains("error"), "the page reported {text}");
-    assert_eq!(backend, "flex", "status {text}");
-    assert!(text.contains("gold_peak="), "the PPO report: {text}");
-    assert!(
-        seen.len() >= 3,
-        "the page showed the run's progress step by step: {seen:?}"
-    );
-    eprintln!(
-        "ppo transformer in the browser: {text}; steps seen {seen:?}; screenshot {}",
         shot.display()
     );
 }
