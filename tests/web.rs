@@ -399,20 +399,28 @@ fn url(port: u16, backend: &str, config: &str) -> String {
     format!("http://127.0.0.1:{port}/index.html?autostart=1&backend={backend}&config={encoded}")
 }
 
-#[test]
-fn web_build_trains_in_headless_chromium() {
+/// The web build served and a browser started (the port and the driver), or none when
+/// `RLHF_LAB_SKIP_WEB` is set.
+fn page_and_browser() -> Option<(u16, Driver)> {
     if std::env::var_os("RLHF_LAB_SKIP_WEB").is_some() {
         eprintln!("RLHF_LAB_SKIP_WEB set: skipping the browser test");
-        return;
+        return None;
     }
     assert!(
         dist().join("index.html").is_file(),
         "no web build in {}: run `trunk build --release` first (scripts/test.sh does)",
         dist().display()
     );
-    let port = serve(dist());
-    let driver = Driver::start();
-    // One browser at a time: two at once starve each other's WebGPU emulation.
+    Some((serve(dist()), Driver::start()))
+}
+
+#[test]
+fn web_build_trains_in_headless_chromium() {
+    let Some((port, driver)) = page_and_browser() else {
+        return;
+    };
+    // One browser at a time (the browser test group): two at once starve each other's WebGPU
+    // emulation.
     let session = Session::new(&driver);
     eprintln!("chromedriver session {}", session.id);
     // `auto` must train on WebGPU (SwiftShader's adapter here); `cpu` on burn-flex in wasm.
@@ -499,17 +507,9 @@ fn web_build_trains_in_headless_chromium() {
 /// ships runs to done from its link.
 #[test]
 fn short_links_and_lessons_in_headless_chromium() {
-    if std::env::var_os("RLHF_LAB_SKIP_WEB").is_some() {
-        eprintln!("RLHF_LAB_SKIP_WEB set: skipping the browser test");
+    let Some((port, driver)) = page_and_browser() else {
         return;
-    }
-    assert!(
-        dist().join("index.html").is_file(),
-        "no web build in {}: run `trunk build --release` first (scripts/test.sh does)",
-        dist().display()
-    );
-    let port = serve(dist());
-    let driver = Driver::start();
+    };
     let session = Session::new(&driver);
     // A short link restores its state exactly: the page writes the same keys back (in its own
     // order) and names its preset on the status marker.
