@@ -161,6 +161,40 @@ fn lesson_ppo_runs() {
 }
 
 #[test]
+fn the_ppo_tabs_charts_save_their_data_too() {
+    use std::sync::{Arc, Mutex};
+    type Saved = Arc<Mutex<Vec<(String, String)>>>;
+    let saved: Saved = Arc::default();
+    let sink = saved.clone();
+    let mut app = lesson("ppo");
+    if let Some(p) = app.panel_mut::<PpoPanel>() {
+        p.config.steps = 5;
+    }
+    app.shell.on_save = Some(Box::new(move |name, bytes| {
+        if let Ok(mut s) = sink.lock() {
+            s.push((
+                name.to_string(),
+                String::from_utf8_lossy(bytes).into_owned(),
+            ));
+        }
+    }));
+    let mut h = harness(app, 800.0);
+    train_to_end(&mut h, "a short PPO run");
+    h.get_all_by_label("CSV")
+        .next()
+        .expect("a CSV button")
+        .click();
+    h.run_steps(3);
+    let files = saved.lock().unwrap().clone();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].0, "proxy-and-gold-reward-per-ppo-step.csv");
+    let csv = &files[0].1;
+    assert!(csv.starts_with("series,step,reward\nproxy,0,"), "{csv}");
+    // A row per step for proxy and for gold.
+    assert_eq!(csv.lines().count(), 1 + 2 * 5, "{csv}");
+}
+
+#[test]
 fn every_lesson_has_a_test_here() {
     let names: Vec<String> = presets::all()
         .unwrap()

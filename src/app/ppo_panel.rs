@@ -4,6 +4,7 @@
 //! away from the reference policy's, samples, and one response token by token.
 use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Line, PlotPoints, Points, VLine};
 
+use super::export;
 use super::plot_style::{self, palette};
 use super::ppo_view::{PpoView, quartiles};
 use super::{Panel, Shell, panel_common, settings};
@@ -134,7 +135,18 @@ fn flags(view: &PpoView, p: &mut egui_plot::PlotUi<'_>) {
 }
 
 fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
-    ui.label("Proxy and gold reward per step (mean of the batch); orange lines: collapse flags");
+    let by_step =
+        |f: fn(&crate::experiment::ppo::PpoStep) -> f64| view.series(|s| s.step as f64, f);
+    plot_style::chart_title_ui(
+        ui,
+        "Proxy and gold reward per PPO step",
+        "The mean reward of each step's batch of responses: the proxy (the reward model the policy is trained against) and gold (the world's true reward). Over-optimisation is the proxy rising while gold stalls or falls. Orange lines: steps the collapse detector flagged.",
+        &["ppo_rewards"],
+        &|| {
+            let (proxy, gold) = (by_step(|s| s.proxy), by_step(|s| s.gold));
+            export::series_csv("step", "reward", &[("proxy", &proxy), ("gold", &gold)])
+        },
+    );
     plot_style::legend_ui(
         ui,
         &[
@@ -162,7 +174,30 @@ fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
             .width(2.0),
         );
     });
-    ui.label("The same against √KL, the distance from the starting policy; big dots: best-of-n on the proxy (n = 1, 2, 4, …); small dots: flagged steps");
+    let by_kl = |f: fn(&crate::experiment::ppo::PpoStep) -> f64| view.series(|s| s.sqrt_kl, f);
+    plot_style::chart_title_ui(
+        ui,
+        "Proxy and gold against √KL",
+        "The same rewards against √KL, how far the policy has moved from where it started (Gao et al. plot it this way). Big dots: best-of-n on the proxy from the reference policy (n = 1, 2, 4, …); small dots: flagged steps.",
+        &["ppo_sqrt_kl"],
+        &|| {
+            let (proxy, gold) = (by_kl(|s| s.proxy), by_kl(|s| s.gold));
+            let bon = |f: fn(&crate::experiment::ppo::bon::BonPoint) -> f64| -> Vec<[f64; 2]> {
+                view.best_of_n.iter().map(|b| [b.sqrt_kl, f(b)]).collect()
+            };
+            let (bp, bg) = (bon(|b| b.proxy), bon(|b| b.gold));
+            export::series_csv(
+                "sqrt_kl",
+                "reward",
+                &[
+                    ("PPO proxy", &proxy),
+                    ("PPO gold", &gold),
+                    ("best-of-n proxy", &bp),
+                    ("best-of-n gold", &bg),
+                ],
+            )
+        },
+    );
     plot_style::legend_ui(
         ui,
         &[
@@ -221,11 +256,22 @@ fn reward_charts(view: &PpoView, ui: &mut egui::Ui, h: f32) {
 }
 
 fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
-    ui.label(if exact {
-        "KL to the reference policy: exact (this policy allows it) and sampled"
-    } else {
-        "KL to the reference policy, estimated from the sampled responses (a language model has no exact KL)"
-    });
+    let by_step =
+        |f: fn(&crate::experiment::ppo::PpoStep) -> f64| view.series(|s| s.step as f64, f);
+    plot_style::chart_title_ui(
+        ui,
+        "KL to the reference policy",
+        if exact {
+            "How far the policy has moved from the reference, in nats per response: exact (this policy allows it) and estimated from the sampled responses."
+        } else {
+            "How far the policy has moved from the reference, in nats per response, estimated from the sampled responses (a language model has no exact KL)."
+        },
+        &["ppo_kl"],
+        &|| {
+            let (kl, sampled) = (by_step(|s| s.kl), by_step(|s| s.kl_sampled));
+            export::series_csv("step", "kl", &[("KL exact", &kl), ("KL sampled", &sampled)])
+        },
+    );
     plot_style::legend_ui(ui, &[("KL exact", KL), ("KL sampled", SKY)]);
     plot_style::plot("ppo_kl", h, "PPO step", "KL (nats per response)").show(ui, |p| {
         flags(view, p);
@@ -248,7 +294,28 @@ fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
             .width(1.0),
         );
     });
-    ui.label("What collapse looks like: length up, entropy and distinct bigrams down");
+    plot_style::chart_title_ui(
+        ui,
+        "What collapse looks like",
+        "When the policy collapses onto what the proxy likes, its responses get longer (or stuck at the length limit), the entropy of its token choices falls and fewer distinct word pairs (distinct-2) appear.",
+        &["ppo_length", "ppo_entropy"],
+        &|| {
+            let (length, entropy, distinct) = (
+                by_step(|s| s.length),
+                by_step(|s| s.entropy),
+                by_step(|s| s.distinct_2),
+            );
+            export::series_csv(
+                "step",
+                "value",
+                &[
+                    ("mean length", &length),
+                    ("entropy per token", &entropy),
+                    ("distinct-2", &distinct),
+                ],
+            )
+        },
+    );
     ui.columns(2, |cols| {
         plot_style::legend_ui(&mut cols[0], &[("mean length", EXTRA)]);
         plot_style::plot("ppo_length", h * 0.8, "PPO step", "words").show(&mut cols[0], |p| {
@@ -288,7 +355,26 @@ fn drift_charts(view: &PpoView, exact: bool, ui: &mut egui::Ui, h: f32) {
                 );
             });
     });
-    ui.label("Distribution shift: the batch's rewards at checkpoints (the first is the reference policy) — boxes are quartiles, whiskers min and max");
+    plot_style::chart_title_ui(
+        ui,
+        "Distribution shift: rewards at checkpoints",
+        "The batch's rewards at checkpoints (the first is the reference policy): boxes are quartiles, whiskers min and max. Watch the proxy's box climb away from gold's as the policy drifts from the data the reward model saw.",
+        &["ppo_shift"],
+        &|| {
+            let mut out = String::from("step,reward,min,q1,median,q3,max\n");
+            for c in &view.checkpoints {
+                for (name, xs) in [("gold", &c.gold), ("proxy", &c.proxy)] {
+                    if let Some(q) = quartiles(xs) {
+                        out.push_str(&format!(
+                            "{},{name},{},{},{},{},{}\n",
+                            c.step, q[0], q[1], q[2], q[3], q[4]
+                        ));
+                    }
+                }
+            }
+            out
+        },
+    );
     let boxes = |gold: bool| -> Vec<BoxElem> {
         view.checkpoints
             .iter()
@@ -334,7 +420,25 @@ fn samples_ui(view: &PpoView, ui: &mut egui::Ui, h: f32) {
     if view.tokens.is_empty() {
         return;
     }
-    ui.label("The first response token by token: every token pays the KL penalty; the reward model's score arrives on the last token only, and the advantage carries it back");
+    plot_style::chart_title_ui(
+        ui,
+        "The first response, token by token",
+        "Every token pays the KL penalty; the reward model's score arrives on the last token only, and the advantage carries it back to the earlier tokens.",
+        &["ppo_tokens"],
+        &|| {
+            let mut out = String::from("position,token,kl_penalty,reward,advantage\n");
+            for (i, t) in view.tokens.iter().enumerate() {
+                out.push_str(&format!(
+                    "{i},\"{}\",{},{},{}\n",
+                    t.token.replace('"', "\"\""),
+                    t.kl_penalty,
+                    t.reward,
+                    t.advantage
+                ));
+            }
+            out
+        },
+    );
     let names: Vec<String> = view.tokens.iter().map(|t| t.token.clone()).collect();
     let bars = |f: fn(&crate::experiment::ppo::event::TokenView) -> f32, offset: f64| -> Vec<Bar> {
         view.tokens
