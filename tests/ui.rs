@@ -339,7 +339,7 @@ fn ppo_tab_trains_the_proxy_then_the_policy_and_draws_its_charts() {
     assert!(v.checkpoints.len() >= 10);
     assert!(v.report.is_some() && !v.samples.is_empty() && !v.tokens.is_empty());
     for label in [
-        "Proxy and gold reward per step",
+        "Proxy and gold reward per PPO step",
         "Distribution shift",
         "token by token",
     ] {

@@ -49,6 +49,24 @@ fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&Rlhf
     panic!("timed out waiting for {what}");
 }
 
+/// Files the app saved: (name, text).
+type Saved = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// Send the files `app` saves to a list instead of the file dialog.
+fn keep_saved_files(app: &mut RlhfApp) -> Saved {
+    let saved = Saved::default();
+    let sink = saved.clone();
+    app.shell.on_save = Some(Box::new(move |name, bytes| {
+        if let Ok(mut s) = sink.lock() {
+            s.push((
+                name.to_string(),
+                String::from_utf8_lossy(bytes).into_owned(),
+            ));
+        }
+    }));
+    saved
+}
+
 /// Press Train and draw frames until the run is done.
 fn train_to_end(h: &mut Harness<'_, RlhfApp>, what: &str) {
     h.run_steps(2);
@@ -162,22 +180,11 @@ fn lesson_ppo_runs() {
 
 #[test]
 fn the_ppo_tabs_charts_save_their_data_too() {
-    use std::sync::{Arc, Mutex};
-    type Saved = Arc<Mutex<Vec<(String, String)>>>;
-    let saved: Saved = Arc::default();
-    let sink = saved.clone();
     let mut app = lesson("ppo");
     if let Some(p) = app.panel_mut::<PpoPanel>() {
         p.config.steps = 5;
     }
-    app.shell.on_save = Some(Box::new(move |name, bytes| {
-        if let Ok(mut s) = sink.lock() {
-            s.push((
-                name.to_string(),
-                String::from_utf8_lossy(bytes).into_owned(),
-            ));
-        }
-    }));
+    let saved = keep_saved_files(&mut app);
     let mut h = harness(app, 800.0);
     train_to_end(&mut h, "a short PPO run");
     h.get_all_by_label("CSV")
@@ -429,16 +436,8 @@ fn screenshots_of_three_lessons_after_their_runs() {
 
 #[test]
 fn a_charts_data_the_report_and_the_config_can_be_saved() {
-    use std::sync::{Arc, Mutex};
-    type Saved = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-    let saved: Saved = Arc::default();
     let mut app = lesson("rm");
-    let sink = saved.clone();
-    app.shell.on_save = Some(Box::new(move |name, bytes| {
-        if let Ok(mut s) = sink.lock() {
-            s.push((name.to_string(), bytes.to_vec()));
-        }
-    }));
+    let saved = keep_saved_files(&mut app);
     let mut h = harness(app, 800.0);
     train_to_end(&mut h, "the rm lesson");
     // The first chart's CSV is the training loss.
@@ -452,7 +451,7 @@ fn a_charts_data_the_report_and_the_config_can_be_saved() {
     let files = saved.lock().unwrap().clone();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["training-loss.csv", "rm-report.json", "rm.json"]);
-    let text = |i: usize| String::from_utf8(files[i].1.clone()).unwrap();
+    let text = |i: usize| files[i].1.clone();
     let csv = text(0);
     let steps = h.state().shell.history.loss.len();
     assert!(csv.starts_with("series,step,loss\ntrain loss,1,"), "{csv}");
