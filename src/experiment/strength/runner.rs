@@ -19,6 +19,72 @@ use crate::experiment::prepare::{FieldStrength, PreparedData, Upload, prepare};
 use crate::experiment::rm::{RmTrainConfig, TrainPlan};
 use crate::rm::strength::{PreferenceStrength, auroc, precision_recall_bottom};
 
+/// Each member's gaps summed per position (a pair is scored by each of a member's K fold
+/// models), and the folds each member has finished (a member is done when all are).
+struct MemberGaps {
+    sum: Vec<Vec<f64>>,
+    count: Vec<Vec<u32>>,
+    folds_done: Vec<usize>,
+}
+
+impl MemberGaps {
+    fn new(members: usize, positions: usize) -> Self {
+        Self {
+            sum: vec![vec![0.0; positions]; members],
+            count: vec![vec![0; positions]; members],
+            folds_done: vec![0; members],
+        }
+    }
+
+    fn members(&self) -> usize {
+        self.sum.len()
+    }
+
+    fn positions(&self) -> usize {
+        self.sum.first().map_or(0, Vec::len)
+    }
+
+    /// Add one fold model's `gaps` to `member`'s sums at the `scored` positions (`gaps` given
+    /// at those positions in order, or at every position when `all_positions`); true when that
+    /// completes the member's `folds`.
+    fn add(
+        &mut self,
+        member: usize,
+        scored: &[usize],
+        gaps: &[f32],
+        all_positions: bool,
+        folds: usize,
+    ) -> bool {
+        for (i, &p) in scored.iter().enumerate() {
+            let g = if all_positions {
+                gaps.get(p)
+            } else {
+                gaps.get(i)
+            };
+            if let Some(&g) = g {
+                self.sum[member][p] += f64::from(g);
+                self.count[member][p] += 1;
+            }
+        }
+        self.folds_done[member] += 1;
+        self.folds_done[member] == folds
+    }
+
+    /// The mean gap per position of every member with all its `folds` done.
+    fn complete(&self, folds: usize) -> Vec<Vec<f32>> {
+        (0..self.members())
+            .filter(|&m| self.folds_done[m] >= folds)
+            .map(|m| {
+                self.sum[m]
+                    .iter()
+                    .zip(&self.count[m])
+                    .map(|(&s, &c)| (s / f64::from(c.max(1))) as f32)
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 enum Stage {
     Ensemble,
     Bands,
@@ -38,12 +104,8 @@ pub struct StrengthRunner {
     stacked: Option<StackedJobs>,
     /// Positions each ensemble job scores, parallel to the ensemble's jobs (queued or stacked).
     scored: Vec<Vec<usize>>,
-    /// `gap_sum[m][pos]`, `gap_count[m][pos]`: summed gaps per member (a validation pair is
-    /// scored by each of a member's K fold models).
-    gap_sum: Vec<Vec<f64>>,
-    gap_count: Vec<Vec<u32>>,
-    /// Folds each member has finished (a member is done when all are).
-    folds_done: Vec<usize>,
+    /// Each member's gaps so far.
+    gaps: MemberGaps,
     strength: Option<PreferenceStrength>,
     band_results: Vec<BandResult>,
     wall_time_s: f64,
@@ -157,9 +219,7 @@ impl StrengthRunner {
         Ok(Self {
             queue,
             stacked,
-            gap_sum: vec![vec![0.0; n]; models],
-            gap_count: vec![vec![0; n]; models],
-            folds_done: vec![0; models],
+            gaps: MemberGaps::new(models, n),
             scored,
             strength,
             band_results: Vec::new(),
@@ -346,20 +406,8 @@ impl StrengthRunner {
     /// `all_positions`) to its member's sums; true when that completes the member (all folds).
     fn add_gaps(&mut self, job: usize, gaps: &[f32], all_positions: bool) -> bool {
         let folds = self.run.experiment.cross_fit.max(1);
-        let member = job / folds;
-        for (i, &p) in self.scored[job].iter().enumerate() {
-            let g = if all_positions {
-                gaps.get(p)
-            } else {
-                gaps.get(i)
-            };
-            if let Some(&g) = g {
-                self.gap_sum[member][p] += f64::from(g);
-                self.gap_count[member][p] += 1;
-            }
-        }
-        self.folds_done[member] += 1;
-        self.folds_done[member] == folds
+        self.gaps
+            .add(job / folds, &self.scored[job], gaps, all_positions, folds)
     }
 
     /// Interim μ and σ of the stacked members still training, when a snapshot falls due
@@ -377,32 +425,15 @@ impl StrengthRunner {
             return Ok(Vec::new());
         }
         let folds = self.run.experiment.cross_fit.max(1);
-        let positions = self.gap_sum.first().map_or(0, Vec::len);
-        let mut sums =
-            vec![(vec![0.0f64; positions], vec![0u32; positions], 0); self.gap_sum.len()];
+        // The members as they stand, summed like finished ones but apart from them.
+        let mut interim = MemberGaps::new(self.gaps.members(), self.gaps.positions());
         for (job, gaps) in stacked.snapshot().await? {
             let member = job / folds;
-            let Some((sum, count, jobs)) = sums.get_mut(member) else {
-                continue;
-            };
-            for &p in &self.scored[job] {
-                if let Some(&g) = gaps.get(p).filter(|g| g.is_finite()) {
-                    sum[p] += f64::from(g);
-                    count[p] += 1;
-                }
+            if member < interim.members() {
+                interim.add(member, &self.scored[job], &gaps, true, folds);
             }
-            *jobs += 1;
         }
-        let gaps: Vec<Vec<f32>> = sums
-            .iter()
-            .filter(|(_, _, jobs)| *jobs == folds)
-            .map(|(sum, count, _)| {
-                sum.iter()
-                    .zip(count)
-                    .map(|(&s, &c)| (s / f64::from(c.max(1))) as f32)
-                    .collect()
-            })
-            .collect();
+        let gaps = interim.complete(folds);
         if gaps.len() < 2 {
             return Ok(Vec::new());
         }
@@ -423,26 +454,14 @@ impl StrengthRunner {
     /// μ and σ over the members done so far (from two members on).
     fn update(&mut self) -> Result<Vec<Event>, ExperimentError> {
         let folds = self.run.experiment.cross_fit.max(1);
-        let complete: Vec<usize> = (0..self.gap_sum.len())
-            .filter(|&m| self.folds_done[m] >= folds)
-            .collect();
-        if complete.len() < 2 {
+        let gaps = self.gaps.complete(folds);
+        if gaps.len() < 2 {
             return Ok(Vec::new());
         }
-        let gaps: Vec<Vec<f32>> = complete
-            .iter()
-            .map(|&m| {
-                self.gap_sum[m]
-                    .iter()
-                    .zip(&self.gap_count[m])
-                    .map(|(&s, &c)| (s / f64::from(c.max(1))) as f32)
-                    .collect()
-            })
-            .collect();
         let strength = PreferenceStrength::from_gaps(&gaps)
             .map_err(|e| ExperimentError::Config(e.to_string()))?;
         let event = StrengthEvent::Update {
-            members: complete.len(),
+            members: gaps.len(),
             models: self.run.experiment.models,
             mu: strength.mu.clone(),
             sigma: strength.sigma.clone(),
