@@ -205,8 +205,8 @@ fn the_ppo_tabs_charts_save_their_data_too() {
 fn every_lesson_has_a_test_here() {
     let names: Vec<String> = presets::all()
         .unwrap()
-        .into_iter()
-        .map(|p| p.name)
+        .iter()
+        .map(|p| p.name.clone())
         .collect();
     assert_eq!(
         names,

@@ -30,33 +30,36 @@ pub struct Preset {
     pub config: Value,
 }
 
-/// Every preset, in file order (a tab's own preset, named like the tab, first among its kind's).
-pub fn all() -> Result<Vec<Preset>, String> {
+/// Every preset, in file order (a tab's own preset, named like the tab, first among its kind's);
+/// parsed once.
+pub fn all() -> Result<&'static [Preset], String> {
     static PARSED: std::sync::OnceLock<Result<Vec<Preset>, String>> = std::sync::OnceLock::new();
     PARSED
         .get_or_init(|| {
             serde_json::from_str(LESSONS).map_err(|e| format!("assets/presets/lessons.json: {e}"))
         })
-        .clone()
+        .as_deref()
+        .map_err(Clone::clone)
 }
 
 /// The preset called `name`; an unknown name lists the known ones.
 pub fn find(name: &str) -> Result<Preset, String> {
     let presets = all()?;
-    let names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();
-    let list = names.join(", ");
     presets
         .iter()
         .find(|p| p.name == name)
         .cloned()
-        .ok_or_else(|| format!("unknown preset '{name}': use one of {list}"))
+        .ok_or_else(|| {
+            let names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();
+            format!("unknown preset '{name}': use one of {}", names.join(", "))
+        })
 }
 
 /// The presets of tab `tab`, in file order.
-pub fn of_tab(tab: &str) -> Vec<Preset> {
+pub fn of_tab(tab: &str) -> Vec<&'static Preset> {
     all()
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .filter(|p| p.tab == tab)
         .collect()
 }
@@ -173,7 +176,7 @@ mod tests {
     fn every_preset_is_a_valid_config_of_its_tab_and_each_tab_has_its_own() {
         let presets = all().unwrap();
         assert!(presets.len() >= 7);
-        for p in &presets {
+        for p in presets {
             let c = p.run_config().unwrap();
             assert_eq!(c.experiment.kind(), p.tab, "{}", p.name);
             c.validate().unwrap_or_else(|e| panic!("{}: {e}", p.name));
