@@ -4,27 +4,33 @@
 use super::{Request, Shell};
 use crate::experiment::presets;
 
-/// Red for errors, amber for notes (readable on the dark and the light theme).
+/// Red for errors (readable on the dark and the light theme).
 pub const ERROR: egui::Color32 = egui::Color32::from_rgb(240, 90, 80);
 
-/// The errors banner: each error with a button that dismisses it.
-pub fn errors_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+/// Each line of `lines` (prefixed, in `color`) with a button that dismisses it.
+pub fn dismissable_ui(
+    lines: &mut Vec<String>,
+    prefix: &str,
+    color: egui::Color32,
+    ui: &mut egui::Ui,
+) {
     let mut dismissed = None;
-    for (i, e) in shell.errors.iter().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
-            if ui
-                .small_button("×")
-                .on_hover_text("Dismiss this error")
-                .clicked()
-            {
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                 dismissed = Some(i);
             }
-            ui.colored_label(ERROR, format!("error: {e}"));
+            ui.colored_label(color, format!("{prefix}: {line}"));
         });
     }
     if let Some(i) = dismissed {
-        shell.errors.remove(i);
+        lines.remove(i);
     }
+}
+
+/// The errors banner: each error with a button that dismisses it.
+pub fn errors_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+    dismissable_ui(&mut shell.errors, "error", ERROR, ui);
 }
 
 /// The lesson box of tab `tab` (hidden with `hide=lesson`), after the errors banner.

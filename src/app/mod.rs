@@ -435,13 +435,16 @@ impl RlhfApp {
         });
         self.handle_requests(&ctx);
         self.handle_exports(&ctx);
-        let link = self.link();
-        if link != self.shell.last_link {
-            let preset = self.preset().to_string();
-            if let Some(hook) = self.shell.on_link.as_mut() {
-                hook(&link, &preset);
+        // The link is only worked out where something shows it (the page's address bar).
+        if self.shell.on_link.is_some() {
+            let link = self.link();
+            if link != self.shell.last_link {
+                let preset = self.preset().to_string();
+                if let Some(hook) = self.shell.on_link.as_mut() {
+                    hook(&link, &preset);
+                }
+                self.shell.last_link = link;
             }
-            self.shell.last_link = link;
         }
         if self.shell.state == RunState::Running {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));

@@ -25,18 +25,7 @@ pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
             }
         }
     }
-    let mut dismissed = None;
-    for (i, note) in shell.notes.iter().enumerate() {
-        ui.horizontal_wrapped(|ui| {
-            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                dismissed = Some(i);
-            }
-            ui.colored_label(NOTE, format!("note: {note}"));
-        });
-    }
-    if let Some(i) = dismissed {
-        shell.notes.remove(i);
-    }
+    super::lesson::dismissable_ui(&mut shell.notes, "note", NOTE, ui);
     if !mine {
         return;
     }
@@ -48,7 +37,7 @@ pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
         ui.label(d);
     }
     if let Some(e) = &h.error {
-        ui.colored_label(egui::Color32::from_rgb(240, 90, 80), format!("error: {e}"));
+        ui.colored_label(super::lesson::ERROR, format!("error: {e}"));
     }
 }
 
