@@ -220,9 +220,22 @@ fn a_pipeline_hands_the_strength_stage_mu_to_the_denoise_stage() {
         vec![("strength".into(), strength), ("denoise".into(), denoise)],
     );
     let mut events = Vec::new();
+    // The jobs a Step by job stops between: the stages' own, with the stage in front.
+    let mut jobs: Vec<Vec<usize>> = Vec::new();
     while !p.is_finished() {
+        if let Some(span) = p.span(rlhf_lab::experiment::Stride::Job)
+            && jobs.last() != Some(&span)
+        {
+            jobs.push(span);
+        }
         events.extend(pollster::block_on(p.step()).expect("step"));
     }
+    assert_eq!(p.span(rlhf_lab::experiment::Stride::Job), None);
+    assert_eq!(jobs.first().map(|s| &s[..2]), Some(&[0, 0][..]), "{jobs:?}");
+    assert!(
+        jobs.ends_with(&[vec![1, 1, 0], vec![1, 1, 1]]),
+        "the two method runs of the denoise stage last: {jobs:?}"
+    );
     let top: Vec<&Event> = events
         .iter()
         .filter(|e| !matches!(e, Event::Job { .. }))

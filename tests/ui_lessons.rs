@@ -7,6 +7,7 @@ use egui_kittest::{
     Harness,
     kittest::{NodeT, Queryable},
 };
+use rlhf_lab::app::controller::StepSize;
 use rlhf_lab::app::denoise_panel::DenoisePanel;
 use rlhf_lab::app::ppo_panel::PpoPanel;
 use rlhf_lab::app::strength_panel::StrengthPanel;
@@ -387,7 +388,7 @@ fn a_speed_limit_holds_the_run_back_and_step_takes_its_size() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     h.run_steps(3);
     let paused_at = h.state().shell.history.step;
-    h.state_mut().shell.step_size = 10;
+    h.state_mut().shell.step_size = StepSize::Steps(10);
     h.state_mut().shell.set_speed(0);
     h.get_by_label("Step").click();
     run_until(&mut h, "ten steps", |a| {
@@ -400,6 +401,52 @@ fn a_speed_limit_holds_the_run_back_and_step_takes_its_size() {
         paused_at + 10,
         "one press of Step took 10 steps, then paused"
     );
+}
+
+/// Wait until the run has taken at least `at_least` steps and then stands still; its step.
+fn settled(h: &mut Harness<'_, RlhfApp>, at_least: usize) -> usize {
+    run_until(h, "the steps of one press", |a| {
+        a.shell.history.step >= at_least
+    });
+    let mut last = usize::MAX;
+    while h.state().shell.history.step != last {
+        last = h.state().shell.history.step;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        h.run_steps(3);
+    }
+    last
+}
+
+#[test]
+fn step_by_epoch_stops_at_the_end_of_each_pass() {
+    let mut h = harness(lesson("rm"), 800.0);
+    h.run_steps(2);
+    h.get_by_value("Step = 1 step").click();
+    h.run_steps(2);
+    h.get_by_label("Step = an epoch").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().shell.step_size,
+        StepSize::By(rlhf_lab::experiment::Stride::Epoch)
+    );
+    h.get_by_label("Step").click();
+    let epoch = settled(&mut h, 2);
+    assert_eq!(h.state().shell.state, RunState::Paused);
+    let total = h.state().shell.history.total_steps;
+    assert!(
+        epoch > 1 && 2 * epoch < total,
+        "one pass of several steps: {epoch} of {total}"
+    );
+    h.get_by_label("Step").click();
+    assert_eq!(settled(&mut h, epoch + 1), 2 * epoch, "the second pass");
+    // The reward-model tab trains one model: no "member" size there, one in the strength tab.
+    h.get_by_value("Step = an epoch").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("Step = 10 steps").is_some(),
+        "the sizes are offered"
+    );
+    assert!(h.query_by_label("Step = a member or band").is_none());
 }
 
 /// Render the app (wgpu; lavapipe here) after a lesson's run and save the picture in the tests'

@@ -3,7 +3,7 @@
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
 use crate::experiment::runner::step_reported;
-use crate::experiment::{AnyRunner, Artifacts, Event, RunConfig};
+use crate::experiment::{AnyRunner, Artifacts, Event, RunConfig, Runner, Span, Stride};
 
 /// What the UI can ask of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,27 @@ pub enum Command {
     Steps(u32),
     /// Run at most this many steps per second (0: as fast as the machine goes).
     Rate(u32),
+    /// Take steps to the end of the current epoch or job, then pause.
+    Through(Stride),
+}
+
+/// What one press of Step takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepSize {
+    /// This many optimizer steps.
+    Steps(u32),
+    /// To the end of the current epoch or job (member, band, method, stage).
+    By(Stride),
+}
+
+impl StepSize {
+    /// The command for one press.
+    pub fn command(self) -> Command {
+        match self {
+            Self::Steps(n) => Command::Steps(n),
+            Self::By(stride) => Command::Through(stride),
+        }
+    }
 }
 
 /// Called after new events are ready (e.g. to request a repaint).
@@ -32,14 +53,46 @@ struct Pacer {
     interval: Option<Duration>,
     /// When the next step of a running run is due.
     next_due: Option<Instant>,
+    /// A Step by epoch or job in progress: its stride and the span it began in.
+    through: Option<(Stride, Span)>,
 }
 
 use std::time::Duration;
 use web_time::Instant;
 
 impl Pacer {
+    /// Apply a command; a Step by epoch or job is measured against `runner` (one step where
+    /// the run has no such unit now).
+    fn command(&mut self, command: Command, runner: &dyn Runner) {
+        if let Command::Through(stride) = command {
+            self.apply(Command::Pause);
+            match runner.span(stride) {
+                Some(span) => {
+                    self.through = Some((stride, span));
+                    self.next_due = None;
+                }
+                None => self.apply(Command::Step),
+            }
+            return;
+        }
+        self.apply(command);
+    }
+
+    /// After a step: a Step by epoch or job ends once the run has moved on to the next one.
+    fn stepped(&mut self, runner: &dyn Runner) {
+        if let Some((stride, span)) = &self.through
+            && runner.span(*stride).as_ref() != Some(span)
+        {
+            self.through = None;
+        }
+    }
+
     fn apply(&mut self, command: Command) {
+        if !matches!(command, Command::Rate(_)) {
+            self.through = None;
+        }
         match command {
+            Command::Through(_) => self.pending_steps += 1,
             Command::Steps(n) => {
                 self.running = false;
                 self.pending_steps += n as usize;
@@ -68,7 +121,7 @@ impl Pacer {
         if self.pending_steps > 0 {
             return Some(Duration::ZERO);
         }
-        if !self.running {
+        if !self.running && self.through.is_none() {
             return None;
         }
         Some(
@@ -77,9 +130,10 @@ impl Pacer {
         )
     }
 
-    /// Whether a step is due at `now`; counts a pending single step as taken.
+    /// Whether a step is due at `now`; counts a pending single step as taken. A running run and
+    /// a Step by epoch or job keep to the speed limit; a number of steps does not.
     fn take_step(&mut self, now: Instant) -> bool {
-        if self.running {
+        if self.running || self.through.is_some() {
             if self.wait(now).is_some_and(|w| !w.is_zero()) {
                 return false;
             }
@@ -96,7 +150,7 @@ impl Pacer {
     /// Nothing to do until the next command (the native worker blocks then).
     #[cfg(test)]
     fn idle(&self) -> bool {
-        !self.running && self.pending_steps == 0
+        !self.running && self.pending_steps == 0 && self.through.is_none()
     }
 }
 
@@ -240,7 +294,7 @@ mod imp {
                 },
             };
             if let Some(c) = command {
-                pacer.apply(c);
+                pacer.command(c, runner.as_ref());
                 continue;
             }
             if !pacer.take_step(web_time::Instant::now()) {
@@ -250,6 +304,7 @@ mod imp {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 pollster::block_on(step_reported(runner.as_mut()))
             }));
+            pacer.stepped(runner.as_ref());
             match result {
                 Ok(Ok(evs)) => {
                     for e in evs {
@@ -341,7 +396,7 @@ mod imp {
                             return;
                         }
                         while let Some(c) = s.commands.pop_front() {
-                            pacer.apply(c);
+                            pacer.command(c, runner.as_ref());
                         }
                     }
                     let now = web_time::Instant::now();
@@ -353,7 +408,9 @@ mod imp {
                         sleep_ms(wait.as_millis().clamp(1, 50) as i32).await;
                         continue;
                     }
-                    match step_reported(runner.as_mut()).await {
+                    let result = step_reported(runner.as_mut()).await;
+                    pacer.stepped(runner.as_ref());
+                    match result {
                         Ok(evs) => task.borrow_mut().events.extend(evs),
                         Err(e) => {
                             task.borrow_mut().events.push(Event::Error {
@@ -421,6 +478,70 @@ mod tests {
         assert_eq!(p.pending_steps, 3, "a batch of steps");
     }
 
+    /// Steps in epochs of 3 and jobs of 6; nothing else.
+    struct Counter(usize);
+
+    impl Runner for Counter {
+        fn step(&mut self) -> crate::experiment::runner::StepFuture<'_> {
+            self.0 += 1;
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn is_finished(&self) -> bool {
+            self.0 >= 12
+        }
+        fn progress(&self) -> crate::experiment::Progress {
+            crate::experiment::Progress {
+                done: self.0,
+                total: 12,
+            }
+        }
+        fn report_json(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+        fn span(&self, stride: Stride) -> Option<Span> {
+            let per = if stride == Stride::Epoch { 3 } else { 6 };
+            (self.0 < 12).then(|| vec![self.0 / per])
+        }
+    }
+
+    /// Press Step with `command` and count the steps taken before the pacer stops.
+    fn press(p: &mut Pacer, runner: &mut Counter, command: Command) -> usize {
+        let t = web_time::Instant::now();
+        p.command(command, runner);
+        let mut taken = 0;
+        while p.take_step(t) && !runner.is_finished() {
+            pollster::block_on(runner.step()).unwrap();
+            p.stepped(runner);
+            taken += 1;
+        }
+        taken
+    }
+
+    #[test]
+    fn a_step_by_epoch_or_job_stops_where_the_next_one_begins() {
+        let mut p = Pacer::default();
+        let mut r = Counter(0);
+        assert_eq!(press(&mut p, &mut r, Command::Step), 1);
+        assert_eq!(
+            press(&mut p, &mut r, Command::Through(Stride::Epoch)),
+            2,
+            "the rest of epoch 0 (steps 2 and 3)"
+        );
+        assert_eq!(press(&mut p, &mut r, Command::Through(Stride::Epoch)), 3);
+        assert!(p.idle());
+        assert_eq!(r.0, 6);
+        assert_eq!(press(&mut p, &mut r, Command::Through(Stride::Job)), 6);
+        // A speed limit leaves it be, a Pause ends it; a run without the unit takes one step.
+        p.command(Command::Through(Stride::Job), &r);
+        p.apply(Command::Rate(3));
+        assert!(!p.idle());
+        p.apply(Command::Pause);
+        assert!(p.idle());
+        r.0 = 12;
+        p.command(Command::Through(Stride::Epoch), &r);
+        assert_eq!((p.pending_steps, p.through.is_none()), (1, true));
+    }
+
     #[test]
     fn a_speed_limit_spaces_the_steps_of_a_running_run() {
         let t = web_time::Instant::now();
@@ -437,6 +558,10 @@ mod tests {
         // Single steps are not held back; no limit steps at once.
         p.apply(Command::Step);
         assert_eq!(p.wait(t + ms(101)), Some(Duration::ZERO));
+        // A Step to the end of the job keeps to the limit, as running does.
+        p.command(Command::Through(Stride::Job), &Counter(0));
+        assert!(p.take_step(t + ms(101)), "its first step at once");
+        assert!(!p.take_step(t + ms(150)) && p.take_step(t + ms(201)));
         p.apply(Command::Rate(0));
         p.apply(Command::Run);
         assert!(p.take_step(t + ms(102)) && p.take_step(t + ms(102)));

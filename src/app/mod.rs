@@ -316,9 +316,9 @@ impl RlhfApp {
     /// Take one step (starting a paused run if there is none).
     pub fn step_once(&mut self, ctx: &egui::Context) {
         match (&self.shell.controller, self.shell.state) {
-            (Some(run), RunState::Paused) => run.send(Command::Steps(self.shell.step_size)),
+            (Some(run), RunState::Paused) => run.send(self.shell.step_size.command()),
             (_, RunState::Running) => {}
-            _ => self.start(Command::Steps(self.shell.step_size), ctx),
+            _ => self.start(self.shell.step_size.command(), ctx),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Pieces every experiment tab shares: the compute/data banners and the run controls.
+use super::controller::StepSize;
 use super::{Request, RunState, Shell};
+use crate::experiment::Stride;
 
 /// Amber for notes (readable on the dark and the light theme).
 const NOTE: egui::Color32 = egui::Color32::from_rgb(200, 150, 30);
@@ -121,14 +123,44 @@ fn pace_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     if speed != shell.speed {
         shell.set_speed(speed);
     }
+    let job = match shell.tab {
+        "strength" => Some((
+            "a member or band",
+            "the rest of the ensemble member or band model in training (members trained together, as bag-of-words ensembles are, count as one)",
+        )),
+        "denoise" => Some((
+            "a method run",
+            "the rest of the reward model in training: an ensemble member while μ is measured, then one method with one seed",
+        )),
+        "ppo" => Some((
+            "a stage",
+            "the rest of the stage in progress: training the gold or proxy reward model, warming up the policy, or PPO",
+        )),
+        _ => None,
+    };
+    let name = |s: StepSize| match s {
+        StepSize::Steps(1) => "Step = 1 step".to_string(),
+        StepSize::Steps(n) => format!("Step = {n} steps"),
+        StepSize::By(Stride::Epoch) => "Step = an epoch".to_string(),
+        StepSize::By(Stride::Job) => format!("Step = {}", job.map_or("the run", |j| j.0)),
+    };
+    if job.is_none() && shell.step_size == StepSize::By(Stride::Job) {
+        shell.step_size = StepSize::By(Stride::Epoch);
+    }
     egui::ComboBox::new("step_size", "")
-        .selected_text(format!("Step = {}", shell.step_size))
-        .width(80.0)
+        .selected_text(name(shell.step_size))
+        .width(130.0)
         .show_ui(ui, |ui| {
             for n in [1, 10, 100] {
-                ui.selectable_value(&mut shell.step_size, n, format!("Step = {n} step(s)"));
+                ui.selectable_value(&mut shell.step_size, StepSize::Steps(n), name(StepSize::Steps(n)));
+            }
+            ui.selectable_value(&mut shell.step_size, StepSize::By(Stride::Epoch), name(StepSize::By(Stride::Epoch)))
+                .on_hover_text("to the end of the pass over the training pairs that the model in training is on");
+            if let Some((_, hint)) = job {
+                ui.selectable_value(&mut shell.step_size, StepSize::By(Stride::Job), name(StepSize::By(Stride::Job)))
+                    .on_hover_text(hint);
             }
         })
         .response
-        .on_hover_text("How many training steps one press of Step takes");
+        .on_hover_text("What one press of Step takes: a few training steps, to the end of the epoch, or to the end of the model in training; then the run pauses");
 }

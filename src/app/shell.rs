@@ -69,8 +69,8 @@ pub struct Shell {
     pub autostart: bool,
     /// Speed limit of running runs, in steps per second (0: as fast as the machine goes).
     pub speed: u32,
-    /// Steps taken by one press of Step.
-    pub step_size: u32,
+    /// What one press of Step takes.
+    pub step_size: super::controller::StepSize,
     /// Fold the lesson's paragraph on the next frame (a run started).
     pub(super) fold_lesson: bool,
     /// Whether the link keeps `autostart=1` (it came with one).
@@ -123,7 +123,7 @@ impl Shell {
             on_start: None,
             autostart: false,
             speed: 0,
-            step_size: 1,
+            step_size: super::controller::StepSize::Steps(1),
             fold_lesson: false,
             link_autostart: false,
             presets: Default::default(),

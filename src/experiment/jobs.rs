@@ -9,6 +9,7 @@ use super::error::ExperimentError;
 use super::events::{Event, Phase};
 use super::prepare::PreparedData;
 use super::rm::{RmRunner, RmTrainConfig, TrainPlan};
+use super::runner::{Span, Stride};
 use crate::compute::Compute;
 
 /// One run of the queue.
@@ -92,6 +93,20 @@ impl JobQueue {
             done += runner.steps_done();
         }
         (done, total)
+    }
+
+    /// The job the next step belongs to, and with [`Stride::Epoch`] its epoch: `[job, epoch]`.
+    pub fn span(&self, stride: Stride) -> Option<Span> {
+        let (job, inner) = match &self.current {
+            Some((job, runner)) => (*job, runner.span_of(stride)?),
+            None if self.next < self.jobs.len() => {
+                (self.next, vec![0; usize::from(stride == Stride::Epoch)])
+            }
+            None => return None,
+        };
+        let mut span = vec![job];
+        span.extend(inner);
+        Some(span)
     }
 
     /// Take one step of the current job (starting the next one first when none runs). Returns

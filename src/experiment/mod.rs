@@ -24,5 +24,5 @@ pub use error::ExperimentError;
 pub use events::{Event, KindEvent, Phase};
 pub use kinds::{ExperimentConfig, ParsedConfig, RunConfig};
 pub use rm::{RmEvent, RmReport, RmRunner, RmTrainConfig};
-pub use runner::{AnyRunner, Artifacts, Progress, Runner};
+pub use runner::{AnyRunner, Artifacts, Progress, Runner, Span, Stride};
 pub use strength::{StrengthConfig, StrengthEvent, StrengthRunner};

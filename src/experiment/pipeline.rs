@@ -117,6 +117,14 @@ impl Runner for Pipeline {
         self.finished
     }
 
+    /// `[stage, …]` with the current stage's own span (none: the stage has no such unit).
+    fn span(&self, stride: super::runner::Stride) -> Option<super::runner::Span> {
+        let (index, _, runner) = self.current.as_ref()?;
+        let mut span = vec![*index];
+        span.extend(runner.span(stride)?);
+        Some(span)
+    }
+
     /// Per-mille of the stages: finished stages count whole, the current one by its fraction.
     fn progress(&self) -> Progress {
         let done_stages = self.stages - self.pending.len() - usize::from(self.current.is_some());

@@ -60,6 +60,22 @@ impl Artifacts {
     }
 }
 
+/// A Step coarser than one optimizer step (the app's Step button).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stride {
+    /// To the end of the current pass over the training pairs.
+    Epoch,
+    /// To the end of the current run of a multi-run experiment: an ensemble member (or all the
+    /// members trained together), a band, a method, a stage.
+    Job,
+}
+
+/// Where a run is in units of a [`Stride`]: a path naming the current epoch or job (stage, job,
+/// epoch; outer runners put their own part in front). A Step of that stride runs until the path
+/// changes or the run ends; steps that train nothing leave it as it was.
+pub type Span = Vec<usize>;
+
 /// A running experiment of any kind: what [`super::kinds::ExperimentConfig::build`] returns.
 pub type AnyRunner = Box<dyn Runner>;
 
@@ -76,6 +92,10 @@ pub trait Runner {
     /// What this run leaves for the runs after it (once finished).
     fn artifacts(&self) -> Artifacts {
         Artifacts::default()
+    }
+    /// The epoch or job the next step belongs to (none: the run has no such unit now).
+    fn span(&self, _stride: Stride) -> Option<Span> {
+        None
     }
 }
 

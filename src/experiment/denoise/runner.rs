@@ -360,6 +360,18 @@ impl crate::experiment::runner::Runner for DenoiseRunner {
         self.finished
     }
 
+    /// `[0, …]` the ensemble's span, then `[1, method run, epoch]`.
+    fn span(&self, stride: crate::experiment::Stride) -> Option<crate::experiment::Span> {
+        let (phase, inner) = match &self.stage {
+            Stage::Done => return None,
+            Stage::Strength(runner) => (0, runner.span_of(stride)),
+            Stage::Methods(queue) => (1, queue.span(stride)),
+        };
+        let mut span = vec![phase];
+        span.extend(inner.unwrap_or_default());
+        Some(span)
+    }
+
     /// Steps of the current phase (the ensemble, then the method runs).
     fn progress(&self) -> crate::experiment::runner::Progress {
         let (done, total) = match &self.stage {

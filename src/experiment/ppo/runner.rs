@@ -25,7 +25,7 @@ use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::{Job, JobQueue};
 use crate::experiment::prepare::{PreparedData, Upload, prepare};
 use crate::experiment::rm::{RmTrainConfig, TrainPlan};
-use crate::experiment::runner::{Progress, Runner, StepFuture, report_value};
+use crate::experiment::runner::{Progress, Runner, Span, StepFuture, Stride, report_value};
 use crate::model::Arch;
 use crate::model::policy::ValueLm;
 use crate::model::saved::SavedRewardModel;
@@ -876,6 +876,25 @@ impl Runner for PpoRunner {
 
     fn report_json(&self) -> serde_json::Value {
         report_value(&self.report())
+    }
+
+    /// `[0, stage, job, epoch]` while reward models train (gold, then proxy), then `[1]` for
+    /// the policy's supervised warm-up and `[2]` for PPO (one job each, without epochs).
+    fn span(&self, stride: Stride) -> Option<Span> {
+        if self.finished {
+            return None;
+        }
+        if self.proxy.is_none() {
+            let mut span = vec![0, self.stages_done];
+            span.extend(self.queue.span(stride).unwrap_or_default());
+            return Some(span);
+        }
+        if stride == Stride::Epoch {
+            return None;
+        }
+        let warming_up = matches!(&self.agent,
+            Agent::Lm(lm) if lm.sft_done() < self.run.experiment.sft_steps);
+        Some(vec![if warming_up { 1 } else { 2 }])
     }
 }
 

@@ -55,6 +55,11 @@ impl RmTrainConfig {
         self.optimizer.lr = 0.01;
     }
 
+    /// Optimizer steps of one pass over `train_pairs` pairs (the last batch may be short).
+    pub fn steps_per_epoch(&self, train_pairs: usize) -> usize {
+        train_pairs.div_ceil(self.batch_size.max(1)).max(1)
+    }
+
     /// Optimizer steps for a training set of `train_pairs` pairs.
     pub fn total_steps(&self, train_pairs: usize) -> usize {
         if self.steps > 0 {

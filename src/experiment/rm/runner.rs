@@ -275,6 +275,20 @@ impl RmRunner {
         }
     }
 
+    /// The epoch or job the next step belongs to (see [`crate::experiment::Runner::span`]).
+    pub fn span_of(
+        &self,
+        stride: crate::experiment::runner::Stride,
+    ) -> Option<crate::experiment::Span> {
+        use crate::experiment::runner::Stride;
+        Some(match stride {
+            Stride::Job => Vec::new(),
+            Stride::Epoch => {
+                vec![self.step / self.run.experiment.steps_per_epoch(self.plan.train.len())]
+            }
+        })
+    }
+
     /// Optimizer steps taken.
     pub fn steps_done(&self) -> usize {
         self.step
@@ -590,5 +604,10 @@ impl crate::experiment::runner::Runner for RmRunner {
             reward_model: self.handed_out.clone(),
             ..Default::default()
         }
+    }
+
+    /// One job; its epochs by the steps taken so far.
+    fn span(&self, stride: crate::experiment::runner::Stride) -> Option<crate::experiment::Span> {
+        self.span_of(stride)
     }
 }

@@ -112,6 +112,25 @@ pub struct StrengthRunner {
     finished: bool,
 }
 
+impl StrengthRunner {
+    /// See [`crate::experiment::Runner::span`]: `[stage, job or group, epoch]`.
+    pub fn span_of(&self, stride: crate::experiment::Stride) -> Option<crate::experiment::Span> {
+        let stage = match self.stage {
+            Stage::Ensemble => 0,
+            Stage::Bands => 1,
+            Stage::Done => return None,
+        };
+        let inner = match &self.stacked {
+            Some(stacked) => stacked.span(stride),
+            None => self.queue.span(stride),
+        };
+        // Between stages (the next one not planned yet) the step that plans it trains nothing.
+        let mut span = vec![stage];
+        span.extend(inner.unwrap_or_default());
+        Some(span)
+    }
+}
+
 fn member_seed(base: u64, member: usize, fold: usize) -> u64 {
     base.wrapping_add(1 + 1_000 * member as u64 + fold as u64)
 }
@@ -724,6 +743,11 @@ impl crate::experiment::runner::Runner for StrengthRunner {
         crate::experiment::runner::report_value(&self.report())
     }
 
+    /// `[stage, job or group, epoch]`: the ensemble is stage 0, the band models stage 1.
+    fn span(&self, stride: crate::experiment::Stride) -> Option<crate::experiment::Span> {
+        self.span_of(stride)
+    }
+
     /// μ of every pair by input index, once the ensemble has it.
     fn artifacts(&self) -> crate::experiment::runner::Artifacts {
         crate::experiment::runner::Artifacts {
@@ -810,6 +834,70 @@ mod tests {
             events.extend(pollster::block_on(r.step()).unwrap());
         }
         events
+    }
+
+    /// Run to the end, grouping the steps by the span each began in: `(span, steps)`.
+    fn spans(mut r: StrengthRunner, stride: crate::experiment::Stride) -> Vec<(Vec<usize>, usize)> {
+        use crate::experiment::Runner;
+        let mut out: Vec<(Vec<usize>, usize)> = Vec::new();
+        while !r.is_finished() {
+            let span = r.span(stride).expect("a span until the run ends");
+            match out.last_mut() {
+                Some((s, n)) if *s == span => *n += 1,
+                _ => out.push((span, 1)),
+            }
+            pollster::block_on(r.step()).unwrap();
+        }
+        assert_eq!(r.span(stride), None, "none once finished");
+        out
+    }
+
+    #[test]
+    fn a_span_is_a_member_band_or_epoch_in_both_ways_of_training() {
+        use crate::experiment::Stride;
+        for stacked in [false, true] {
+            let mut c = config(200, 0, true);
+            c.experiment.stacked = stacked;
+            c.experiment.rm.epochs = 2.0;
+            let r = runner(c.clone()).unwrap();
+            let member = &r.jobs()[0];
+            let steps = member
+                .config
+                .experiment
+                .total_steps(member.plan.train.len());
+            let per_epoch = member
+                .config
+                .experiment
+                .steps_per_epoch(member.plan.train.len());
+            assert_eq!(
+                (steps, per_epoch),
+                (10, 5),
+                "160 pairs, batches of 32, 2 epochs"
+            );
+            let jobs = spans(r, Stride::Job);
+            let members: Vec<_> = jobs.iter().filter(|(s, _)| s[0] == 0).collect();
+            let bands = jobs.iter().filter(|(s, _)| s[0] == 1).count();
+            if stacked {
+                assert_eq!(members, [&(vec![0, 0], steps)], "one stack of 3 members");
+            } else {
+                assert_eq!(
+                    members,
+                    [
+                        &(vec![0, 0], steps),
+                        &(vec![0, 1], steps),
+                        &(vec![0, 2], steps)
+                    ],
+                    "member by member"
+                );
+            }
+            assert!(bands >= 1, "then the band models: {jobs:?}");
+            let epochs = spans(runner(c).unwrap(), Stride::Epoch);
+            let first: Vec<_> = epochs.iter().take(2).collect();
+            assert_eq!(
+                first,
+                [&(vec![0, 0, 0], per_epoch), &(vec![0, 0, 1], per_epoch)]
+            );
+        }
     }
 
     #[test]

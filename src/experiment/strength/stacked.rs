@@ -8,6 +8,8 @@
 use std::sync::Arc;
 
 use burn::module::Module;
+
+use crate::experiment::runner::{Span, Stride};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Tensor;
 use web_time::Instant;
@@ -272,6 +274,26 @@ impl StackedJobs {
     /// True once every group has trained and scored.
     pub fn is_finished(&self) -> bool {
         self.current.is_none() && self.next >= self.groups.len()
+    }
+
+    /// The group the next step belongs to, and with [`Stride::Epoch`] its epoch (counted by the
+    /// group's first run: cross-fitted folds may differ by a pair): `[group, epoch]`.
+    pub fn span(&self, stride: Stride) -> Option<Span> {
+        let (group, step) = match &self.current {
+            Some(t) => (t.group, t.step),
+            None if self.next < self.groups.len() => (self.next, 0),
+            None => return None,
+        };
+        let mut span = vec![group];
+        if stride == Stride::Epoch {
+            let first = &self.jobs[*self.groups[group].jobs.first()?];
+            let per = first
+                .config
+                .experiment
+                .steps_per_epoch(first.plan.train.len());
+            span.push(step / per);
+        }
+        Some(span)
     }
 
     /// Optimizer steps done and planned (one stacked step trains every run of a group).
