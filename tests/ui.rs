@@ -7,7 +7,7 @@ use egui_kittest::{
 };
 use rlhf_lab::app::denoise_panel::DenoisePanel;
 use rlhf_lab::app::rm_panel::RmPanel;
-use rlhf_lab::app::strength_panel::StrengthPanel;
+use rlhf_lab::app::strength_panel::{Section, StrengthPanel};
 use rlhf_lab::app::{RlhfApp, RunState};
 use rlhf_lab::compute::Compute;
 use rlhf_lab::experiment::ExperimentConfig;
@@ -225,15 +225,24 @@ fn strength_tab_trains_an_ensemble_and_draws_its_views() {
         report.frac_mu_negative, negative,
         "the panel shows the runner's μ"
     );
-    for label in [
-        "Lowest-μ training pairs",
-        "A fresh reward model trained on each",
+    // The tab followed the run to its band models; each part shows when picked.
+    assert_eq!(strength(harness.state()).section, Section::Bands);
+    for (part, label) in [
+        (
+            "band models (Fig 4)",
+            "A fresh reward model trained on each",
+        ),
+        ("mislabelled pairs", "Lowest-μ training pairs"),
+        ("μ and σ (Figs 1–2)", "20 groups sorted by μ"),
     ] {
+        harness.get_by_label(part).click();
+        settle(&mut harness);
         assert!(
             harness.query_all_by_label_contains(label).next().is_some(),
             "{label} is drawn"
         );
     }
+    assert!(strength(harness.state()).picked);
     // The denoising tab does not inherit the finished strength run: it can start its own.
     harness.get_by_label("Denoising").click();
     settle(&mut harness);

@@ -248,8 +248,12 @@ fn finished_strength() -> Harness<'static, RlhfApp> {
         p.config.rm.epochs = 1.0;
         p.config.band_epochs = 1.0;
     }
-    let mut h = harness(app, 700.0);
+    // Short enough that the μ part of the tab needs scrolling.
+    let mut h = harness(app, 520.0);
     train_to_end(&mut h, "the strength run");
+    // The tab followed the run to its band models; back to μ.
+    h.get_by_label("μ and σ (Figs 1–2)").click();
+    h.run_steps(2);
     h
 }
 
@@ -319,6 +323,9 @@ fn a_bars_hover_text_is_a_tooltip_above_the_chart() {
     // Drawn as a tooltip (its own layer, not clipped to the 170 px chart): a text node that a
     // plot's painted label would never be.
     assert!(tip.rect().width() > 100.0, "{:?}", tip.rect());
+    // Whole: inside the window.
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 520.0));
+    assert!(window.contains_rect(tip.rect()), "{:?}", tip.rect());
 }
 
 #[test]
@@ -447,6 +454,125 @@ fn step_by_epoch_stops_at_the_end_of_each_pass() {
         "the sizes are offered"
     );
     assert!(h.query_by_label("Step = a member or band").is_none());
+}
+
+/// Widgets of the central panel (right of the 290 px settings column) that end below the
+/// window's bottom edge: what a viewer would have to scroll to.
+fn below_the_fold(h: &Harness<'_, RlhfApp>) -> Vec<String> {
+    h.query_all_by(|_| true)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let r = node.bounding_box()?;
+            let text = node.label().or(node.value());
+            (r.x0 > 300.0 && r.y1 > 800.5 && r.area() > 0.0)
+                .then(|| format!("{text:?} at y {:.0}–{:.0}", r.y0, r.y1))
+        })
+        .collect()
+}
+
+/// The bottom edge of the chart `id`'s frame, as last drawn.
+fn chart_bottom(h: &Harness<'_, RlhfApp>, id: &str) -> f32 {
+    egui_plot::PlotMemory::load(&h.ctx, egui::Id::unique(id))
+        .map(|m| m.transform().frame().bottom())
+        .unwrap_or_else(|| panic!("the chart {id} was not drawn"))
+}
+
+#[test]
+fn each_part_of_the_strength_and_denoise_tabs_fits_a_1280_by_800_screen() {
+    let mut h = harness(lesson("bands"), 800.0);
+    train_to_end(&mut h, "the bands lesson");
+    for (part, charts) in [
+        (
+            "μ and σ (Figs 1–2)",
+            &[
+                "ps_mu_hist",
+                "ps_sigma_hist",
+                "ps_groups_mu",
+                "ps_groups_sigma",
+            ][..],
+        ),
+        ("band models (Fig 4)", &["ps_bands", "ps_band_curves"]),
+        ("mislabelled pairs", &["ps_pr"]),
+    ] {
+        h.get_by_label(part).click();
+        h.run_steps(3);
+        for id in charts {
+            let bottom = chart_bottom(&h, id);
+            assert!(bottom <= 800.0, "{part}: {id} ends at {bottom}");
+        }
+        let below = below_the_fold(&h);
+        assert!(below.is_empty(), "{part}: below the fold: {below:?}");
+    }
+    let mut h = harness(lesson("denoise"), 800.0);
+    train_to_end(&mut h, "the denoise lesson");
+    for id in ["dn_methods", "dn_curves"] {
+        let bottom = chart_bottom(&h, id);
+        assert!(bottom <= 800.0, "denoise: {id} ends at {bottom}");
+    }
+    let below = below_the_fold(&h);
+    assert!(below.is_empty(), "denoise: below the fold: {below:?}");
+}
+
+#[test]
+fn earlier_runs_stay_on_the_strength_and_denoise_charts_named_and_toggleable() {
+    let mut h = harness(lesson("strength"), 800.0);
+    train_to_end(&mut h, "the first strength run");
+    let first_auroc = h.state().panel::<StrengthPanel>().unwrap().view.auroc;
+    h.state_mut().shell.run.seed = 7;
+    train_to_end(&mut h, "the second strength run");
+    let panel = h.state().panel::<StrengthPanel>().unwrap();
+    assert_eq!(panel.earlier.runs.len(), 1);
+    let run = &panel.earlier.runs[0];
+    assert!(run.label.starts_with("run 1: 400 pairs"), "{}", run.label);
+    assert!(run.label.ends_with("seed 0"), "{}", run.label);
+    assert_eq!(run.data.auroc, first_auroc, "the first run's own curve");
+    assert_eq!(
+        panel.earlier.current,
+        "run 2: 400 pairs, flip 0.1, M 6, seed 7"
+    );
+    let label = run.label.clone();
+    assert!(
+        h.query_all_by_label(&label).count() >= 2,
+        "its checkbox and its legend entry on the μ chart"
+    );
+    h.get_by_label("mislabelled pairs").click();
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains(&format!("{label} (AUROC"))
+            .next()
+            .is_some(),
+        "and on the PR chart, with its AUROC"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &label)
+        .click();
+    h.run_steps(2);
+    assert!(!h.state().panel::<StrengthPanel>().unwrap().earlier.runs[0].shown);
+    assert!(
+        h.query_all_by_label_contains("(AUROC").next().is_none(),
+        "untoggled, it leaves the chart"
+    );
+
+    let mut h = harness(lesson("denoise"), 800.0);
+    train_to_end(&mut h, "the first denoise run");
+    train_to_end(&mut h, "the second denoise run");
+    let panel = h.state().panel::<DenoisePanel>().unwrap();
+    assert_eq!(panel.earlier.runs.len(), 1);
+    let methods: Vec<_> = panel.earlier.runs[0]
+        .data
+        .iter()
+        .map(|(m, _)| m.name())
+        .collect();
+    assert_eq!(methods, ["baseline", "flip", "smooth", "margin"]);
+    let label = panel.earlier.runs[0].label.clone();
+    assert_eq!(
+        h.query_all_by_label(&label).count(),
+        3,
+        "checkbox, legend and the comparison table's row"
+    );
+    assert!(
+        h.query_by_label(&panel.earlier.current.clone()).is_some(),
+        "this run's row"
+    );
 }
 
 /// Render the app (wgpu; lavapipe here) after a lesson's run and save the picture in the tests'

@@ -2,20 +2,10 @@
 //! reward histograms, the held-out feature scatter.
 use egui_plot::{Bar, BarChart, HLine, Line, PlotPoints};
 
+use super::compare::Compare;
 use super::export;
 use super::history::{FeatureView, RunHistory, histogram_pair};
 use super::plot_style::{self, palette};
-
-/// An earlier run's validation curve, kept for comparison.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EarlierRun {
-    /// Its name in the legend ("run 2: SimCSE (β 1), seed 0").
-    pub label: String,
-    /// `(step, validation accuracy)`.
-    pub curve: Vec<[f64; 2]>,
-    /// Whether it is drawn.
-    pub shown: bool,
-}
 
 /// Training loss per step (smoothed by `smoothing`, 0 = raw).
 pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32, smoothing: f64) {
@@ -59,7 +49,7 @@ pub fn loss_chart_ui(h: &RunHistory, ui: &mut egui::Ui, height: f32, smoothing: 
 /// curves.
 pub fn accuracy_chart_ui(
     h: &RunHistory,
-    earlier: &mut [EarlierRun],
+    earlier: &mut Compare<Vec<[f64; 2]>>,
     ui: &mut egui::Ui,
     height: f32,
     smoothing: f64,
@@ -71,8 +61,9 @@ pub fn accuracy_chart_ui(
         ];
         series.extend(
             earlier
+                .runs
                 .iter()
-                .map(|r| (r.label.as_str(), r.curve.as_slice())),
+                .map(|r| (r.label.as_str(), r.data.as_slice())),
         );
         export::series_csv("step", "accuracy", &series)
     };
@@ -83,7 +74,7 @@ pub fn accuracy_chart_ui(
         &["rm_accuracy"],
         &csv,
     );
-    if h.train_accuracy.is_empty() && earlier.is_empty() {
+    if h.train_accuracy.is_empty() && earlier.runs.is_empty() {
         plot_style::placeholder_ui(
             ui,
             height,
@@ -96,22 +87,12 @@ pub fn accuracy_chart_ui(
         ("train batch accuracy", palette::GREY),
         ("chance: 0.5", palette::REFERENCE),
     ];
-    let shown: Vec<usize> = (0..earlier.len()).filter(|&i| earlier[i].shown).collect();
-    let colors: Vec<egui::Color32> = (0..earlier.len())
-        .map(|i| palette::sequential(i, earlier.len().max(2)).gamma_multiply(0.8))
-        .collect();
-    for &i in &shown {
-        entries.push((earlier[i].label.as_str(), colors[i]));
+    earlier.toggles_ui(ui);
+    let shown = earlier.shown();
+    for (run, color) in &shown {
+        entries.push((run.label.as_str(), *color));
     }
     plot_style::legend_ui(ui, &entries);
-    if !earlier.is_empty() {
-        ui.horizontal_wrapped(|ui| {
-            ui.label("earlier runs:");
-            for run in earlier.iter_mut() {
-                ui.checkbox(&mut run.shown, run.label.as_str());
-            }
-        });
-    }
     plot_style::plot("rm_accuracy", height, "training step", "accuracy")
         .include_y(0.45)
         .include_y(1.0)
@@ -125,14 +106,11 @@ pub fn accuracy_chart_ui(
                 .color(palette::GREY)
                 .width(1.0),
             );
-            for &i in &shown {
+            for (run, color) in &shown {
                 p.line(
-                    Line::new(
-                        earlier[i].label.clone(),
-                        PlotPoints::from(earlier[i].curve.clone()),
-                    )
-                    .color(colors[i])
-                    .width(1.5),
+                    Line::new(run.label.clone(), PlotPoints::from(run.data.clone()))
+                        .color(*color)
+                        .width(1.5),
                 );
             }
             p.line(

@@ -1,6 +1,7 @@
 //! The egui app: a shell (the shared data, seed and backend, the run and its controls) and one
 //! [`Panel`] per tab, each in its own file; consumes events only.
 pub mod charts;
+pub mod compare;
 pub mod controller;
 pub mod data_view;
 pub mod denoise_panel;

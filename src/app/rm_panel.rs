@@ -1,5 +1,6 @@
 //! The reward-model tab: one reward model trained with live loss, accuracy, reward and feature
 //! charts; save the trained model or score data with a saved one.
+use super::compare::Compare;
 use super::history::FeatureView;
 use super::model_io::{ModelIo, model_io_ui};
 use super::{Panel, Shell, charts, panel_common, plot_style, settings};
@@ -15,15 +16,10 @@ pub struct RmPanel {
     /// Saving the trained model and scoring with a loaded one.
     pub model_io: ModelIo,
     /// Validation curves of earlier runs (the last few), for comparison.
-    pub earlier: Vec<charts::EarlierRun>,
-    /// Runs started so far (names runs in the comparison).
-    pub runs: usize,
+    pub earlier: Compare<Vec<[f64; 2]>>,
     /// Smoothing of the noisy per-batch curves (0 = off).
     pub smoothing: f64,
 }
-
-/// Earlier runs kept for comparison.
-const EARLIER_RUNS: usize = 5;
 
 /// How a run is named in the feature comparison.
 fn contrastive_label(c: &crate::rm::contrastive::ContrastiveConfig) -> String {
@@ -273,21 +269,15 @@ impl Panel for RmPanel {
         if let Some(f) = shell.history.features.take() {
             self.previous_features = Some(f);
         }
-        if !shell.history.validation_accuracy.is_empty() {
-            self.earlier.push(charts::EarlierRun {
-                label: shell.history.label.clone(),
-                curve: shell.history.validation_accuracy.clone(),
-                shown: true,
-            });
-            let extra = self.earlier.len().saturating_sub(EARLIER_RUNS);
-            self.earlier.drain(..extra);
-        }
-        self.runs += 1;
-        format!(
-            "run {}: {}, seed {}",
-            self.runs,
-            contrastive_label(&self.config.contrastive),
-            shell.run.seed
+        let curve = &shell.history.validation_accuracy;
+        let last = (!curve.is_empty()).then(|| curve.clone());
+        self.earlier.start(
+            last,
+            &format!(
+                "{}, seed {}",
+                contrastive_label(&self.config.contrastive),
+                shell.run.seed
+            ),
         )
     }
 

@@ -2,6 +2,7 @@
 //! the ensemble trains. Hovering a bar lists the pairs behind it.
 use egui_plot::{Bar, BarChart, HLine, Line, PlotPoints, Points, VLine};
 
+use super::compare::Compare;
 use super::plot_style::{self, BarTip, palette};
 use super::strength_view::StrengthView;
 use super::{Panel, Request, Shell, panel_common, settings};
@@ -25,11 +26,10 @@ pub fn short(text: &str, max: usize) -> String {
     }
 }
 
-/// Histogram of μ or σ over training pairs; each bar's hover text lists up to 3 of its pairs.
-fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32) {
-    let values = if sigma { &view.sigma } else { &view.mu };
-    let train: Vec<usize> = view
-        .train
+/// Bins of μ or σ over the training pairs: `(lowest value, bin width, positions per bin)`;
+/// none without finite values.
+fn binned(values: &[f32], train: &[usize], bins: usize) -> Option<(f64, f64, Vec<Vec<usize>>)> {
+    let train: Vec<usize> = train
         .iter()
         .copied()
         .filter(|&p| values.get(p).is_some_and(|x| x.is_finite()))
@@ -40,16 +40,66 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
             let x = f64::from(values[p]);
             (lo.min(x), hi.max(x))
         });
-    let bins = 30;
+    if !lo.is_finite() {
+        return None;
+    }
+    let width = ((hi - lo) / bins as f64).max(1e-6);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); bins];
+    for &p in &train {
+        let b = (((f64::from(values[p]) - lo) / width) as usize).min(bins - 1);
+        members[b].push(p);
+    }
+    Some((lo, width, members))
+}
+
+/// Bins of the μ histogram.
+const BINS: usize = 30;
+
+/// What a finished run drew, kept to compare later runs with: its μ histogram as an outline
+/// `(bin centre, pairs)` and its precision–recall curve with its AUROC.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Drawn {
+    /// `(bin centre, pairs)` of the μ histogram.
+    pub mu: Vec<[f64; 2]>,
+    /// `(recall, precision)` when the truth is known.
+    pub pr: Vec<[f64; 2]>,
+    /// AUROC of −μ against the truth.
+    pub auroc: Option<f32>,
+}
+
+impl Drawn {
+    /// What `view` drew (none before it had μ).
+    pub fn of(view: &StrengthView) -> Option<Self> {
+        let (lo, width, members) = binned(&view.mu, &view.train, BINS)?;
+        Some(Self {
+            mu: members
+                .iter()
+                .enumerate()
+                .map(|(b, ps)| [lo + (b as f64 + 0.5) * width, ps.len() as f64])
+                .collect(),
+            pr: view
+                .pr
+                .iter()
+                .map(|&(r, p)| [f64::from(r), f64::from(p)])
+                .collect(),
+            auroc: view.auroc,
+        })
+    }
+}
+
+/// Histogram of μ or σ over training pairs (with earlier runs' μ as outlines); each bar's
+/// hover text lists up to 3 of its pairs.
+fn histogram_ui(
+    view: &StrengthView,
+    earlier: &Compare<Drawn>,
+    ui: &mut egui::Ui,
+    sigma: bool,
+    height: f32,
+) {
+    let values = if sigma { &view.sigma } else { &view.mu };
     let mut bars = Vec::new();
     let mut tips = Vec::new();
-    if lo.is_finite() {
-        let width = ((hi - lo) / bins as f64).max(1e-6);
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); bins];
-        for &p in &train {
-            let b = (((f64::from(values[p]) - lo) / width) as usize).min(bins - 1);
-            members[b].push(p);
-        }
+    if let Some((lo, width, members)) = binned(values, &view.train, BINS) {
         let name = if sigma { "σ" } else { "μ" };
         for (b, ps) in members.iter().enumerate() {
             let a = lo + b as f64 * width;
@@ -73,6 +123,7 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
             });
         }
     }
+    let outlines = if sigma { Vec::new() } else { earlier.shown() };
     let color = if sigma { SIGMA } else { MU };
     let label = if sigma {
         "σ (disagreement)"
@@ -113,7 +164,9 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
             &["ps_mu_hist"],
             &csv,
         );
-        plot_style::legend_ui(ui, &[(label, color), ("μ = 0", BAD)]);
+        let mut entries = vec![(label, color), ("μ = 0", BAD)];
+        entries.extend(outlines.iter().map(|(r, c)| (r.label.as_str(), *c)));
+        plot_style::legend_ui(ui, &entries);
     }
     let response = plot_style::plot(
         if sigma { "ps_sigma_hist" } else { "ps_mu_hist" },
@@ -129,6 +182,13 @@ fn histogram_ui(view: &StrengthView, ui: &mut egui::Ui, sigma: bool, height: f32
         );
         if !sigma {
             p.vline(VLine::new("μ = 0", 0.0).color(BAD).width(2.0));
+        }
+        for (run, c) in &outlines {
+            p.line(
+                Line::new(run.label.clone(), PlotPoints::from(run.data.mu.clone()))
+                    .color(*c)
+                    .width(1.5),
+            );
         }
         p.pointer_coordinate()
     });
@@ -293,7 +353,7 @@ fn bands_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
     });
 }
 
-fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
+fn pr_ui(view: &StrengthView, earlier: &Compare<Drawn>, ui: &mut egui::Ui, height: f32) {
     let Some(truth) = &view.mislabeled else {
         ui.label("No ground truth for this data: the precision–recall view needs the synthetic world, --truth-field or injected flips.");
         return;
@@ -323,19 +383,37 @@ fn pr_ui(view: &StrengthView, ui: &mut egui::Ui, height: f32) {
         .iter()
         .map(|&(r, p)| [f64::from(r), f64::from(p)])
         .collect();
-    plot_style::legend_ui(
-        ui,
-        &[
-            ("lowest μ taken as mislabeled", BAD),
-            ("random", palette::GREY),
-        ],
-    );
+    let outlines: Vec<(String, egui::Color32, &[[f64; 2]])> = earlier
+        .shown()
+        .into_iter()
+        .filter(|(r, _)| !r.data.pr.is_empty())
+        .map(|(r, c)| {
+            let auroc = r
+                .data
+                .auroc
+                .map_or(String::new(), |a| format!(" (AUROC {a:.3})"));
+            (format!("{}{auroc}", r.label), c, r.data.pr.as_slice())
+        })
+        .collect();
+    let mut entries = vec![
+        ("lowest μ taken as mislabeled", BAD),
+        ("random", palette::GREY),
+    ];
+    entries.extend(outlines.iter().map(|(l, c, _)| (l.as_str(), *c)));
+    plot_style::legend_ui(ui, &entries);
     plot_style::plot("ps_pr", height, "recall", "precision")
         .include_x(0.0)
         .include_x(1.0)
         .include_y(0.0)
         .include_y(1.0)
         .show(ui, |p| {
+            for (label, c, pr) in &outlines {
+                p.line(
+                    Line::new(label.clone(), PlotPoints::from(pr.to_vec()))
+                        .color(*c)
+                        .width(1.5),
+                );
+            }
             p.line(Line::new("lowest μ taken as mislabeled", PlotPoints::from(pts)).color(BAD));
             p.hline(HLine::new("random", rate).color(palette::GREY));
         });
@@ -427,6 +505,45 @@ fn handoff_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui) {
     }
 }
 
+/// The parts of the tab, one at a time, so that each fits a 1280×800 screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Section {
+    /// μ and σ per pair, and in 20 groups (Figs 1–2).
+    #[default]
+    Strength,
+    /// The band-alone models (Fig 4).
+    Bands,
+    /// The search for mislabelled pairs: the PR curve and the tables.
+    Mislabelled,
+}
+
+impl Section {
+    const ALL: [Section; 3] = [Section::Strength, Section::Bands, Section::Mislabelled];
+
+    /// Its name on its button.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Strength => "μ and σ (Figs 1–2)",
+            Self::Bands => "band models (Fig 4)",
+            Self::Mislabelled => "mislabelled pairs",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Strength => {
+                "The preference strength μ and the disagreement σ of every training pair, and of 20 groups sorted by μ"
+            }
+            Self::Bands => {
+                "A fresh model trained on each tenth of the pairs sorted by μ, alone (on when 'retrain a model on each band alone' is ticked)"
+            }
+            Self::Mislabelled => {
+                "Do the lowest-μ pairs find the mislabelled ones? The precision–recall curve, and the lowest-μ and highest-σ pairs"
+            }
+        }
+    }
+}
+
 /// The preference-strength tab.
 #[derive(Default)]
 pub struct StrengthPanel {
@@ -434,10 +551,18 @@ pub struct StrengthPanel {
     pub config: StrengthConfig,
     /// What its run has shown so far.
     pub view: StrengthView,
+    /// The part of the tab shown.
+    pub section: Section,
+    /// The part was picked by hand during this run (else it follows the run: the band models
+    /// when they train).
+    pub picked: bool,
+    /// Earlier runs' μ and PR curves, for comparison.
+    pub earlier: Compare<Drawn>,
 }
 
 /// The central panel of the preference-strength tab.
-fn strength_panel_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
+fn strength_panel_ui(panel: &mut StrengthPanel, shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
+    let view = &panel.view;
     ui.heading("Preference strength: an ensemble votes on every pair");
     let (done, models) = view.members;
     let status = match &view.report {
@@ -461,32 +586,69 @@ fn strength_panel_ui(view: &StrengthView, shell: &mut Shell, ui: &mut egui::Ui, 
     panel_common::banners_ui(shell, ui, mine);
     panel_common::controls_ui(shell, ui, mine, fraction, &status);
     handoff_ui(view, shell, ui);
+    ui.horizontal(|ui| {
+        ui.label("show:");
+        for s in Section::ALL {
+            if ui
+                .selectable_label(panel.section == s, s.title())
+                .on_hover_text(s.hint())
+                .clicked()
+            {
+                panel.section = s;
+                panel.picked = true;
+            }
+        }
+    });
+    panel.earlier.toggles_ui(ui);
     ui.separator();
-    let h = ((ui.available_height() - 140.0) / 2.0).clamp(110.0, 220.0);
+    let view = &panel.view;
+    let earlier = &panel.earlier;
+    let h = ((ui.available_height() - 110.0) / 2.0).clamp(110.0, 240.0);
     if view.mu.is_empty() {
         plot_style::placeholder_ui(
             ui,
             h,
-            "μ and σ of every training pair will appear here once the ensemble's members have scored the pairs: press Train. Below them: the pairs in 20 groups by μ, the band-alone models and the search for mislabelled pairs.",
+            "μ and σ of every training pair will appear here once the ensemble's members have scored the pairs: press Train. Then: the pairs in 20 groups by μ, the band-alone models and the search for mislabelled pairs.",
         );
         return;
     }
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.columns(2, |cols| {
-            histogram_ui(view, &mut cols[0], false, h);
-            histogram_ui(view, &mut cols[1], true, h);
-        });
-        groups_ui(view, ui, h);
-        if !view.bands.is_empty() || !view.band_curves.is_empty() {
-            bands_ui(view, ui, h);
+    egui::ScrollArea::vertical().show(ui, |ui| match panel.section {
+        Section::Strength => {
+            ui.columns(2, |cols| {
+                histogram_ui(view, earlier, &mut cols[0], false, h);
+                histogram_ui(view, earlier, &mut cols[1], true, h);
+            });
+            groups_ui(view, ui, h);
         }
-        pr_ui(view, ui, h);
-        egui::CollapsingHeader::new("Lowest-μ training pairs (likely mislabeled)")
-            .default_open(true)
-            .show(ui, |ui| table_ui(view, ui, false));
-        egui::CollapsingHeader::new("Highest-σ training pairs (the ensemble disagrees)")
-            .show(ui, |ui| table_ui(view, ui, true));
+        Section::Bands if view.bands.is_empty() && view.band_curves.is_empty() => {
+            plot_style::placeholder_ui(
+                ui,
+                h,
+                "The band models will appear here once the ensemble has finished, if 'retrain a model on each band alone' is ticked in the settings (the bands lesson does).",
+            );
+        }
+        Section::Bands => bands_ui(view, ui, h),
+        Section::Mislabelled => {
+            ui.columns(2, |cols| {
+                pr_ui(view, earlier, &mut cols[0], h);
+                egui::CollapsingHeader::new("Lowest-μ training pairs (likely mislabeled)")
+                    .default_open(true)
+                    .show(&mut cols[1], |ui| table_ui(view, ui, false));
+            });
+            egui::CollapsingHeader::new("Highest-σ training pairs (the ensemble disagrees)")
+                .show(ui, |ui| table_ui(view, ui, true));
+        }
     });
+}
+
+/// Settings and results in a few words, for the name of a run.
+fn run_words(config: &StrengthConfig, shell: &Shell) -> String {
+    use crate::experiment::DataSource;
+    let data = match &shell.run.data.source {
+        DataSource::Synthetic(w) => format!("{} pairs, flip {}", w.pairs, w.flip_rate),
+        other => other.label(),
+    };
+    format!("{data}, M {}, seed {}", config.models, shell.run.seed)
 }
 
 impl Panel for StrengthPanel {
@@ -518,14 +680,26 @@ impl Panel for StrengthPanel {
 
     fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {
         let mine = shell.runs(self.name());
-        strength_panel_ui(&self.view, shell, ui, mine);
+        strength_panel_ui(self, shell, ui, mine);
     }
 
     fn clear(&mut self) {
         self.view = StrengthView::default();
+        self.picked = false;
+    }
+
+    fn starting(&mut self, shell: &mut Shell) -> String {
+        let last = Drawn::of(&self.view);
+        self.clear();
+        self.section = Section::Strength;
+        self.earlier.start(last, &run_words(&self.config, shell))
     }
 
     fn apply(&mut self, event: &Event) {
         self.view.apply(event);
+        // Follow the run to its band models unless a part was picked by hand.
+        if !self.picked && !self.view.band_curves.is_empty() {
+            self.section = Section::Bands;
+        }
     }
 }
