@@ -248,8 +248,12 @@ fn finished_strength() -> Harness<'static, RlhfApp> {
         p.config.rm.epochs = 1.0;
         p.config.band_epochs = 1.0;
     }
-    // Short enough that the μ part of the tab needs scrolling.
-    let mut h = harness(app, 520.0);
+    // Short enough that the μ part of the tab needs scrolling; frames 1/30 s apart on egui's
+    // clock (kittest's default, 1/4 s, spaces two clicks too far for a double-click).
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 520.0))
+        .with_step_dt(1.0 / 30.0)
+        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app);
     train_to_end(&mut h, "the strength run");
     // The tab followed the run to its band models; back to μ.
     h.get_by_label("μ and σ (Figs 1–2)").click();
@@ -270,8 +274,7 @@ fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
     h.run_steps(2);
     assert!(auto_bounds(&h, "ps_mu_hist"));
     // Ctrl + wheel zooms the chart under the pointer (Ctrl is also the command key off macOS,
-    // as winit reports it). (A double-click resets it: egui_plot's own, switched on in
-    // plot_style::plot; kittest's synthetic clicks do not make a double-click here.)
+    // as winit reports it).
     let ctrl = egui::Modifiers {
         ctrl: true,
         command: true,
@@ -283,6 +286,22 @@ fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
     h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
     h.run_steps(1);
     assert!(!auto_bounds(&h, "ps_mu_hist"), "Ctrl + wheel zoomed");
+    // A double-click resets the view: two clicks, an event a frame (1/30 s here), well after
+    // the last click.
+    h.run_steps(30);
+    for pressed in [true, false, true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.run_steps(2);
+    assert!(
+        auto_bounds(&h, "ps_mu_hist"),
+        "a double-click reset the view"
+    );
     // The plain wheel over the chart scrolls the page; the chart does not pan.
     let title = |h: &Harness<'_, RlhfApp>| {
         h.get_by_label_contains("20 groups sorted by μ")
@@ -313,7 +332,8 @@ fn a_bars_hover_text_is_a_tooltip_above_the_chart() {
     // The middle of the histogram: μ's bars cover the whole x range.
     let at = egui::pos2(chart.center().x, chart.max.y + 100.0);
     h.hover_at(at);
-    h.run_steps(4);
+    // Past egui's tooltip delay (frames are 1/30 s apart here).
+    h.run_steps(30);
     let tip = h.get_by_label_contains("pairs\n• #");
     assert!(
         h.query_all_by_label_contains("μ from ").next().is_some()
@@ -640,11 +660,35 @@ fn a_charts_data_the_report_and_the_config_can_be_saved() {
     );
 }
 
+/// The characters inside string literals of the Rust files under `dirs` (text the app may
+/// draw; comments left out).
+fn literal_characters(dirs: &[&str]) -> Vec<char> {
+    let mut out = Vec::new();
+    let mut files: Vec<std::path::PathBuf> = dirs.iter().map(std::path::PathBuf::from).collect();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            // Every other run between quotes is inside a literal.
+            out.extend(line.split('"').skip(1).step_by(2).flat_map(str::chars));
+        }
+    }
+    out
+}
+
 #[test]
 fn the_fonts_hold_every_character_the_app_and_its_lessons_write() {
     // Every character beyond ASCII in the app's texts and the lessons (a missing one panics
     // when drawn).
-    let mut text: Vec<char> = "±·×αβδελμστ–—•…−√≈≥§".chars().collect();
+    let mut text = literal_characters(&["src/app", "src/experiment", "src/rm"]);
     for p in presets::all().unwrap() {
         text.extend(
             p.about

@@ -38,7 +38,7 @@ fn presets_ui(c: &mut PpoConfig, chosen: &mut Option<PpoPreset>, ui: &mut egui::
     let presets = match PpoPreset::all() {
         Ok(p) => p,
         Err(e) => {
-            ui.colored_label(egui::Color32::from_rgb(213, 94, 0), e);
+            ui.colored_label(super::lesson::ERROR, e);
             return;
         }
     };
@@ -83,49 +83,71 @@ fn settings(c: &mut PpoConfig, ui: &mut egui::Ui) {
             settings::slider(&mut c.sft_steps, 10..=2000)
                 .logarithmic(true)
                 .text("SFT steps"),
-        );
+        )
+        .on_hover_text("Supervised steps that fit the policy to the chosen responses before PPO starts: the reference policy that KL is measured against");
         ui.add(
             settings::slider(&mut c.lm_lr, 1e-5..=1e-2)
                 .logarithmic(true)
                 .text("transformer learning rate"),
-        );
+        )
+        .on_hover_text("Step size of the transformer policy's optimizer, in SFT and in PPO");
     }
     ui.add(
         settings::slider(&mut c.steps, 10..=2000)
             .logarithmic(true)
             .text("steps"),
-    );
+    )
+    .on_hover_text("PPO iterations: each samples a batch of responses, scores them with the proxy reward model and updates the policy");
     ui.add(
         settings::slider(&mut c.rollouts, 16..=1024)
             .logarithmic(true)
             .text("responses / step"),
-    );
+    )
+    .on_hover_text("Responses sampled per PPO iteration (the rollout batch): more give steadier updates, each step costs more");
     if c.policy == PolicyKind::Factorised {
         ui.add(
             settings::slider(&mut c.lr, 1e-3..=1.0)
                 .logarithmic(true)
                 .text("learning rate"),
-        );
+        )
+        .on_hover_text("Step size of the factorised policy's updates");
     }
     ui.strong("PPO-max switches");
-    ui.add(settings::slider(&mut c.kl_coef, 0.0..=2.0).text("KL penalty β"));
+    ui.add(settings::slider(&mut c.kl_coef, 0.0..=2.0).text("KL penalty β"))
+        .on_hover_text("Subtracts β × KL(policy, reference) from each reward: the leash that keeps the policy near its starting point, where the proxy reward model is still right");
     ui.horizontal(|ui| {
-        ui.label("reward:");
-        ui.radio_value(&mut c.reward_norm, RewardNorm::None, "raw");
-        ui.radio_value(&mut c.reward_norm, RewardNorm::Scale, "scaled");
-        ui.radio_value(&mut c.reward_norm, RewardNorm::Normalise, "normalised");
+        ui.label("reward:")
+            .on_hover_text("What the proxy's scores become before PPO uses them");
+        ui.radio_value(&mut c.reward_norm, RewardNorm::None, "raw")
+            .on_hover_text("The proxy's scores as they are");
+        ui.radio_value(&mut c.reward_norm, RewardNorm::Scale, "scaled")
+            .on_hover_text("Divided by their running standard deviation");
+        ui.radio_value(&mut c.reward_norm, RewardNorm::Normalise, "normalised")
+            .on_hover_text(
+                "Running mean subtracted and divided by the running standard deviation (PPO-max)",
+            );
     });
-    ui.add(settings::slider(&mut c.reward_clip, 0.0..=5.0).text("reward clip δ (0 = off)"));
-    ui.add(settings::slider(&mut c.policy_clip, 0.0..=0.5).text("PPO clip ε (0 = off)"));
-    ui.checkbox(&mut c.critic, "critic (GAE); off: REINFORCE");
+    ui.add(settings::slider(&mut c.reward_clip, 0.0..=5.0).text("reward clip δ (0 = off)"))
+        .on_hover_text("Rewards cut to [−δ, δ] after normalising: one outlier score cannot dominate an update (PPO-max)");
+    ui.add(settings::slider(&mut c.policy_clip, 0.0..=0.5).text("PPO clip ε (0 = off)"))
+        .on_hover_text("The policy ratio is clipped to [1 − ε, 1 + ε]: no single update moves the policy far (0 = plain policy gradient)");
+    ui.checkbox(&mut c.critic, "critic (GAE); off: REINFORCE")
+        .on_hover_text("A value model estimates each token's expected reward, and advantages come from generalised advantage estimation; off, each response's reward minus a baseline");
     ui.add_enabled(
         c.critic,
         settings::slider(&mut c.value_clip, 0.0..=1.0).text("value clip (0 = off)"),
-    );
-    ui.checkbox(&mut c.advantage_norm, "whiten advantages");
-    ui.add(settings::slider(&mut c.grad_clip, 0.0..=5.0).text("gradient clip (0 = off)"));
-    ui.add(settings::slider(&mut c.entropy_coef, 0.0..=0.1).text("entropy bonus"));
-    ui.add(settings::slider(&mut c.bon_trials, 0..=64).text("best-of-n trials (0 = off)"));
+    )
+    .on_hover_text("The critic's new values stay within this distance of its old ones per update");
+    ui.checkbox(&mut c.advantage_norm, "whiten advantages")
+        .on_hover_text(
+            "Advantages shifted to mean 0 and scaled to standard deviation 1 in each batch",
+        );
+    ui.add(settings::slider(&mut c.grad_clip, 0.0..=5.0).text("gradient clip (0 = off)"))
+        .on_hover_text("The gradient's norm is cut to this before each update");
+    ui.add(settings::slider(&mut c.entropy_coef, 0.0..=0.1).text("entropy bonus"))
+        .on_hover_text("Rewards the policy for keeping its choices spread out: a slower collapse onto a few responses");
+    ui.add(settings::slider(&mut c.bon_trials, 0..=64).text("best-of-n trials (0 = off)"))
+        .on_hover_text("Also measure best-of-n sampling (keep the best of n responses by the proxy) for comparison with PPO at the same KL");
 }
 
 fn flags(view: &PpoView, p: &mut egui_plot::PlotUi<'_>) {
