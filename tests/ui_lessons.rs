@@ -618,6 +618,93 @@ fn screenshot(h: &mut Harness<'_, RlhfApp>, name: &str) {
     }
 }
 
+/// Compare a render of the app with its stored snapshot, `tests/snapshots/NAME.png`: at most
+/// 100 pixels (0.01 %) may differ by more than 24 in a channel (a word changed moves several
+/// hundred). With
+/// `RLHF_LAB_UPDATE_SNAPSHOTS=1` the render is stored instead. A mismatch leaves the render and
+/// a map of the differing pixels in the tests' target folder.
+fn snapshot(h: &mut Harness<'_, RlhfApp>, name: &str) {
+    let image = h
+        .render()
+        .unwrap_or_else(|e| panic!("{name}: the app could not be rendered: {e}"));
+    let path = std::path::Path::new("tests/snapshots").join(format!("{name}.png"));
+    if std::env::var_os("RLHF_LAB_UPDATE_SNAPSHOTS").is_some() {
+        image.save(&path).unwrap();
+        return;
+    }
+    let stored = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; make it with RLHF_LAB_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    let mut reader = png::Decoder::new(std::io::Cursor::new(stored))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(
+        (info.width, info.height, info.color_type),
+        (image.width(), image.height(), png::ColorType::Rgba),
+        "{name}: the snapshot's size"
+    );
+    let mut diff = image.clone();
+    let mut differing = 0;
+    for (i, p) in diff.pixels_mut().enumerate() {
+        let old = &pixels[i * 4..i * 4 + 4];
+        let far = p.0.iter().zip(old).any(|(a, b)| a.abs_diff(*b) > 24);
+        differing += usize::from(far);
+        p.0 = if far {
+            [255, 0, 255, 255]
+        } else {
+            [p.0[0] / 4, p.0[1] / 4, p.0[2] / 4, 255]
+        };
+    }
+    let share = differing as f64 / f64::from(image.width() * image.height());
+    if differing > 100 {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        image.save(dir.join(format!("{name}.new.png"))).unwrap();
+        diff.save(dir.join(format!("{name}.diff.png"))).unwrap();
+        panic!(
+            "{name}: {differing} pixels ({:.3} %) differ from {}; the render and the difference are in {}",
+            share * 100.0,
+            path.display(),
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn snapshots_of_a_first_visit_a_tooltip_over_a_chart_and_a_finished_comparison() {
+    // A first visit: the lesson box open, placeholders where the charts will be.
+    let mut h = harness(lesson("rm"), 800.0);
+    h.run_steps(3);
+    snapshot(&mut h, "first-visit-rm");
+    // A bar's tooltip over the μ histogram, drawn whole above the charts.
+    let mut app = lesson("bands");
+    if let Some(p) = app.panel_mut::<StrengthPanel>() {
+        p.config.models = 3;
+        p.config.rm.epochs = 1.0;
+        p.config.band_epochs = 1.0;
+    }
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 30.0)
+        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app);
+    train_to_end(&mut h, "the strength run");
+    h.get_by_label("μ and σ (Figs 1–2)").click();
+    h.run_steps(2);
+    let chart = h.get_by_label_contains("μ: the preference strength").rect();
+    h.hover_at(egui::pos2(chart.center().x, chart.max.y + 100.0));
+    h.run_steps(30);
+    assert!(h.query_all_by_label_contains("pairs\n• #").next().is_some());
+    snapshot(&mut h, "strength-tooltip");
+    // The denoising comparison, done.
+    let mut h = harness(lesson("denoise"), 800.0);
+    train_to_end(&mut h, "the denoise lesson");
+    snapshot(&mut h, "denoise-done");
+}
+
 #[test]
 fn screenshots_of_three_lessons_after_their_runs() {
     for name in ["rm", "bands", "soft-labels"] {
