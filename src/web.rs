@@ -38,6 +38,14 @@ fn mark(text: &str, step: usize) {
     }
 }
 
+/// Name the file the page last handed out as a download, with its size, on the marker's
+/// `data-saved` (`NAME BYTES`), so tests and tools can see an export happen.
+pub(crate) fn mark_saved(name: &str, bytes: usize) {
+    if let Some(el) = status_element() {
+        let _ = el.set_attribute("data-saved", &format!("{name} {bytes}"));
+    }
+}
+
 /// Set the marker's `data-state` (`idle`, `running`, `done` or `error`) and, for an error, its
 /// message in `data-error` (removed otherwise), so tests and tools read the page's state.
 fn mark_state(state: &str, error: Option<&str>) {

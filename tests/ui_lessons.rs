@@ -705,6 +705,58 @@ fn snapshots_of_a_first_visit_a_tooltip_over_a_chart_and_a_finished_comparison()
     snapshot(&mut h, "denoise-done");
 }
 
+/// The size of a PNG file's image.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let reader = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()))
+        .read_info()
+        .expect("a PNG file");
+    (reader.info().width, reader.info().height)
+}
+
+#[test]
+fn the_window_and_a_chart_save_as_png_by_button_and_by_shortcut() {
+    let mut app = lesson("rm");
+    let saved: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    let sink = saved.clone();
+    app.shell.on_save = Some(Box::new(move |name, bytes| {
+        sink.lock()
+            .unwrap()
+            .push((name.to_string(), bytes.to_vec()));
+    }));
+    let mut h = harness(app, 800.0);
+    train_to_end(&mut h, "the rm lesson");
+    let take = |h: &mut Harness<'_, RlhfApp>| {
+        for _ in 0..20 {
+            h.run_steps(1);
+            if let Some(file) = saved.lock().unwrap().pop() {
+                return file;
+            }
+        }
+        panic!("nothing was saved");
+    };
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::S,
+    );
+    let (name, bytes) = take(&mut h);
+    assert_eq!(name, "rlhf-lab-rm.png");
+    assert_eq!(png_size(&bytes), (1280, 800), "the whole window");
+    h.get_by_label("PNG of this tab").click();
+    assert_eq!(take(&mut h).0, "rlhf-lab-rm.png");
+    // A chart's own button: the chart cut out, with its title and axes.
+    h.get_all_by_label("PNG")
+        .next()
+        .expect("a PNG button")
+        .click();
+    let (name, bytes) = take(&mut h);
+    assert_eq!(name, "training-loss.png");
+    let (w, height) = png_size(&bytes);
+    assert!(
+        (300..1000).contains(&w) && (100..600).contains(&height),
+        "a chart's size: {w}×{height}"
+    );
+}
+
 #[test]
 fn screenshots_of_three_lessons_after_their_runs() {
     for name in ["rm", "bands", "soft-labels"] {

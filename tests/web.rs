@@ -288,6 +288,31 @@ impl<'a> Session<'a> {
         (field(0).unwrap_or_default(), field(1))
     }
 
+    /// Press Ctrl+Shift+S in the app (the canvas focused, the key events dispatched to it), and
+    /// wait up to 30 s for the page to name the file it handed out (`data-saved`).
+    fn save_png_by_shortcut(&self) -> String {
+        let press = "const c = document.querySelector('canvas'); c.focus(); \
+                     for (const type of ['keydown', 'keyup']) { \
+                     c.dispatchEvent(new KeyboardEvent(type, {key: 'S', code: 'KeyS', \
+                     ctrlKey: true, shiftKey: true, bubbles: true, cancelable: true})); }";
+        self.execute(press);
+        let start = Instant::now();
+        loop {
+            let v = self.execute(
+                "const e = document.getElementById('rlhf-status'); \
+                 return e ? e.getAttribute('data-saved') : null;",
+            );
+            if let Some(saved) = v.as_str() {
+                return saved.to_string();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no file was saved 30 s after Ctrl+Shift+S"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// `(data-preset, location.hash)` once `ready` holds for them (within the deadline).
     fn link_when(&self, ready: impl Fn(&str, &str) -> bool) -> (String, String) {
         let start = Instant::now();
@@ -565,6 +590,13 @@ fn short_links_and_lessons_in_headless_chromium() {
         started.elapsed().as_secs_f64(),
         shot.display()
     );
+    // The whole window as a PNG, by its shortcut: a screen grab, cut, encoded and downloaded.
+    let saved = session.save_png_by_shortcut();
+    let (name, bytes) = saved.split_once(' ').expect("NAME BYTES");
+    assert_eq!(name, "rlhf-lab-rm.png", "{saved}");
+    let bytes: usize = bytes.parse().expect("a size");
+    assert!(bytes > 10_000, "a picture of the page: {saved}");
+    eprintln!("Ctrl+Shift+S in the browser downloaded {saved}");
 }
 
 /// The default strength run (M = 10 bag-of-words members on 8,000 pairs, then band retraining).

@@ -4,6 +4,12 @@
 use super::{Request, Shell};
 use crate::experiment::presets;
 
+/// Saves the whole window as a PNG, as the "PNG of this tab" button does.
+pub const PNG_SHORTCUT: egui::KeyboardShortcut = egui::KeyboardShortcut::new(
+    egui::Modifiers::COMMAND.plus(egui::Modifiers::SHIFT),
+    egui::Key::S,
+);
+
 /// Red for errors (readable on the dark and the light theme).
 pub const ERROR: egui::Color32 = egui::Color32::from_rgb(240, 90, 80);
 
@@ -110,10 +116,12 @@ fn link_buttons_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     {
         shell.request(Request::OpenConfig);
     }
+    let shortcut = ui.ctx().input_mut(|i| i.consume_shortcut(&PNG_SHORTCUT));
     if ui
         .button("PNG of this tab")
-        .on_hover_text("Save the whole window as a picture")
+        .on_hover_text("Save the whole window as a picture (Ctrl+Shift+S)")
         .clicked()
+        || shortcut
     {
         super::export::request(
             ui.ctx(),
