@@ -53,6 +53,9 @@ fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&Rlhf
 /// Files the app saved: (name, text).
 type Saved = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 
+/// Files the app saved: (name, bytes).
+type SavedBytes = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// Send the files `app` saves to a list instead of the file dialog.
 fn keep_saved_files(app: &mut RlhfApp) -> Saved {
     let saved = Saved::default();
@@ -716,7 +719,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 #[test]
 fn the_window_and_a_chart_save_as_png_by_button_and_by_shortcut() {
     let mut app = lesson("rm");
-    let saved: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    let saved = SavedBytes::default();
     let sink = saved.clone();
     app.shell.on_save = Some(Box::new(move |name, bytes| {
         sink.lock()
