@@ -762,8 +762,15 @@ fn the_window_and_a_chart_save_as_png_by_button_and_by_shortcut() {
 
 #[test]
 fn screenshots_of_three_lessons_after_their_runs() {
+    // For the README (RLHF_LAB_SCREENSHOTS set) the lessons run at the sizes they ship with.
+    let shipped = std::env::var_os("RLHF_LAB_SCREENSHOTS").is_some();
     for name in ["rm", "bands", "soft-labels"] {
-        let mut h = harness(lesson(name), 800.0);
+        let app = if shipped {
+            RlhfApp::with_preset(name, Some(Compute::cpu())).expect("the lesson loads")
+        } else {
+            lesson(name)
+        };
+        let mut h = harness(app, 800.0);
         train_to_end(&mut h, name);
         screenshot(&mut h, name);
     }
@@ -824,6 +831,18 @@ fn literal_characters(dirs: &[&str]) -> Vec<char> {
         }
     }
     out
+}
+
+#[test]
+fn the_readme_says_what_each_lesson_shows_in_the_lessons_own_words() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for p in presets::all().unwrap() {
+        assert!(
+            readme.contains(&format!("*{}.* {}", p.title, p.look_for)),
+            "README.md: the {} lesson's paragraph differs from assets/presets/lessons.json",
+            p.name
+        );
+    }
 }
 
 #[test]

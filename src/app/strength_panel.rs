@@ -604,6 +604,8 @@ fn strength_panel_ui(panel: &mut StrengthPanel, shell: &mut Shell, ui: &mut egui
     let view = &panel.view;
     let earlier = &panel.earlier;
     let h = ((ui.available_height() - 110.0) / 2.0).clamp(110.0, 240.0);
+    // The parts with one row of charts draw them taller.
+    let tall = (ui.available_height() - 90.0).clamp(110.0, 420.0);
     if view.mu.is_empty() {
         plot_style::placeholder_ui(
             ui,
@@ -627,10 +629,10 @@ fn strength_panel_ui(panel: &mut StrengthPanel, shell: &mut Shell, ui: &mut egui
                 "The band models will appear here once the ensemble has finished, if 'retrain a model on each band alone' is ticked in the settings (the bands lesson does).",
             );
         }
-        Section::Bands => bands_ui(view, ui, h),
+        Section::Bands => bands_ui(view, ui, tall),
         Section::Mislabelled => {
             ui.columns(2, |cols| {
-                pr_ui(view, earlier, &mut cols[0], h);
+                pr_ui(view, earlier, &mut cols[0], tall - 60.0);
                 egui::CollapsingHeader::new("Lowest-μ training pairs (likely mislabeled)")
                     .default_open(true)
                     .show(&mut cols[1], |ui| table_ui(view, ui, false));
