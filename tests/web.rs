@@ -604,12 +604,13 @@ fn short_links_and_lessons_in_headless_chromium() {
 const STRENGTH_DEFAULT: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":8000,"flip_rate":0.0}},"experiment":{"kind":"strength","models":10,"band_retrain":true,"snapshots":0}}"#;
 
 /// Browser figures, one JSON line per case (not in CI: run by `scripts/web-bench.sh` after a
-/// release web build): the rm lesson (the page's default) on WebGPU (SwiftShader here), every
-/// lesson on the wasm CPU path, and the default strength run (8,000 pairs, M = 10) on the CPU
-/// path.
+/// release web build): every lesson on the wasm CPU path and on WebGPU (SwiftShader here), and
+/// the default strength run (8,000 pairs, M = 10) on the CPU path. A run stopped unfinished
+/// gets `projected_wall_s`: its planned steps at the pace measured.
 /// `first_step_s` is the time from navigating to the page until its status marker shows the
 /// first training step (the first point of a live chart); steps/s are measured from then on.
-/// A case stops at `RLHF_LAB_WEB_BENCH_SECONDS` (default 120) if it has not finished.
+/// A case stops at `RLHF_LAB_WEB_BENCH_SECONDS` (default 120) if it has not finished;
+/// `RLHF_LAB_WEB_BENCH_CASES=strength,lesson rm` runs only the cases named so.
 #[test]
 #[ignore = "browser benchmark: scripts/web-bench.sh"]
 fn web_bench() {
@@ -628,15 +629,24 @@ fn web_bench() {
     let lesson = |name: &str, backend: &str| {
         format!("http://127.0.0.1:{port}/index.html#preset={name}&backend={backend}&autostart=1")
     };
-    let mut cases = vec![("lesson rm".to_string(), "gpu", lesson("rm", "gpu"))];
+    let mut cases = Vec::new();
     for p in rlhf_lab::experiment::presets::all().expect("the lessons") {
         cases.push((format!("lesson {}", p.name), "cpu", lesson(&p.name, "cpu")));
+        cases.push((
+            format!("webgpu lesson {}", p.name),
+            "gpu",
+            lesson(&p.name, "gpu"),
+        ));
     }
     cases.push((
         "default strength run".to_string(),
         "cpu",
         url(port, "cpu", STRENGTH_DEFAULT),
     ));
+    // RLHF_LAB_WEB_BENCH_CASES: a comma list; only the cases whose names hold one of them run.
+    if let Ok(only) = std::env::var("RLHF_LAB_WEB_BENCH_CASES") {
+        cases.retain(|(case, _, _)| only.split(',').any(|o| case.contains(o.trim())));
+    }
     for (case, backend, address) in cases {
         // A new page each time (a link differing only after '#' would not reload it).
         session.goto("about:blank");
@@ -673,6 +683,16 @@ fn web_bench() {
             Some((t1, _)) => (f64::NAN, Some(t1)),
             None => (f64::NAN, None),
         };
+        // Where the run stopped unfinished, its wall time at this pace: the steps planned
+        // ("progress DONE/TOTAL" on the marker) at the steps/s measured after the first step.
+        let planned: Option<f64> = text
+            .strip_prefix("progress ")
+            .and_then(|p| p.split_once('/'))
+            .and_then(|(_, total)| total.trim().parse().ok());
+        let projected_s = match (finished, planned, first_step_s) {
+            (false, Some(total), Some(t1)) if steps_per_s > 0.0 => Some(t1 + total / steps_per_s),
+            _ => None,
+        };
         println!(
             "{}",
             serde_json::json!({
@@ -684,6 +704,7 @@ fn web_bench() {
                 "steps_per_s": steps_per_s,
                 "finished": finished,
                 "wall_s": t0.elapsed().as_secs_f64(),
+                "projected_wall_s": projected_s,
                 "status": text,
             })
         );

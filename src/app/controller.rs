@@ -359,8 +359,10 @@ mod imp {
 
     use crate::compute::sleep_ms;
 
-    /// Longest stretch of steps before the page gets its turn (a frame at 30 fps).
+    /// Shortest stretch of steps before the page gets its turn (a frame at 30 fps).
     const SLICE: std::time::Duration = std::time::Duration::from_millis(30);
+    /// Longest stretch (the page still draws 10 frames a second).
+    const MAX_SLICE: std::time::Duration = std::time::Duration::from_millis(100);
 
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
@@ -389,6 +391,7 @@ mod imp {
                 };
                 let mut pacer = Pacer::default();
                 let mut slice = web_time::Instant::now();
+                let mut slice_len = SLICE;
                 loop {
                     {
                         let mut s = task.borrow_mut();
@@ -425,10 +428,14 @@ mod imp {
                     }
                     // Running freely, steps share a slice of the page's time: a step of a few
                     // milliseconds would otherwise wait for a timer and a frame each.
-                    if pacer.running && slice.elapsed() < SLICE {
+                    if pacer.running && slice.elapsed() < slice_len {
                         continue;
                     }
+                    let away = web_time::Instant::now();
                     sleep_ms(0).await;
+                    // The steps get at least two thirds of the page's time: a slow frame (a
+                    // software-rendered canvas) lengthens the next stretch of steps.
+                    slice_len = (away.elapsed() * 2).clamp(SLICE, MAX_SLICE);
                     slice = web_time::Instant::now();
                 }
             });
