@@ -86,6 +86,16 @@ impl<T> Compare<T> {
     }
 }
 
+/// The data of `shell`'s runs in a few words, for run names ("2500 pairs, flip 0.1", or the
+/// file).
+pub fn data_words(shell: &super::Shell) -> String {
+    use crate::experiment::DataSource;
+    match &shell.run.data.source {
+        DataSource::Synthetic(w) => format!("{} pairs, flip {}", w.pairs, w.flip_rate),
+        other => other.label(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! answers, and in the synthetic world their gold rewards and whether the label agrees — with a
 //! button for other pairs. Loaded when opened, and again when the data settings change.
 use super::Shell;
-use super::strength_panel::short;
+use super::strength_charts::short;
 use crate::data::PreferencePair;
 use crate::experiment::prepare::load_pairs;
 

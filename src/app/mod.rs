@@ -4,6 +4,7 @@ pub mod charts;
 pub mod compare;
 pub mod controller;
 pub mod data_view;
+pub mod denoise_charts;
 pub mod denoise_panel;
 pub mod denoise_view;
 pub mod export;
@@ -22,6 +23,7 @@ pub mod ppo_view;
 pub mod rm_panel;
 pub mod settings;
 pub mod shell;
+pub mod strength_charts;
 pub mod strength_panel;
 pub mod strength_view;
 
