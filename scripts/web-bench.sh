@@ -4,7 +4,7 @@
 # path): time from navigation to the first training step, steps/s, and the default strength
 # run's wall time. One JSON line per case. Needs trunk, chromium and chromedriver
 # (scripts/install-deps.sh). Usage: scripts/web-bench.sh [--no-build] [SECONDS per case]
-# (RLHF_LAB_WEB_BENCH_CASES=default,lesson rm: only the cases whose names hold one of these)
+# (RLHF_LAB_WEB_BENCH_CASES=lesson,default: only the cases whose names begin so; webgpu for WebGPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -610,7 +610,8 @@ const STRENGTH_DEFAULT: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":
 /// `first_step_s` is the time from navigating to the page until its status marker shows the
 /// first training step (the first point of a live chart); steps/s are measured from then on.
 /// A case stops at `RLHF_LAB_WEB_BENCH_SECONDS` (default 120) if it has not finished;
-/// `RLHF_LAB_WEB_BENCH_CASES=strength,lesson rm` runs only the cases named so.
+/// `RLHF_LAB_WEB_BENCH_CASES=lesson,default` runs only the cases whose names begin so (`lesson
+/// NAME` on the CPU path, `webgpu lesson NAME`, `default strength run`).
 #[test]
 #[ignore = "browser benchmark: scripts/web-bench.sh"]
 fn web_bench() {
@@ -643,9 +644,9 @@ fn web_bench() {
         "cpu",
         url(port, "cpu", STRENGTH_DEFAULT),
     ));
-    // RLHF_LAB_WEB_BENCH_CASES: a comma list; only the cases whose names hold one of them run.
+    // RLHF_LAB_WEB_BENCH_CASES: a comma list; only the cases whose names begin with one run.
     if let Ok(only) = std::env::var("RLHF_LAB_WEB_BENCH_CASES") {
-        cases.retain(|(case, _, _)| only.split(',').any(|o| case.contains(o.trim())));
+        cases.retain(|(case, _, _)| only.split(',').any(|o| case.starts_with(o.trim())));
     }
     for (case, backend, address) in cases {
         // A new page each time (a link differing only after '#' would not reload it).

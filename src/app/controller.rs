@@ -363,6 +363,8 @@ mod imp {
     const SLICE: std::time::Duration = std::time::Duration::from_millis(30);
     /// Longest stretch (the page still draws 10 frames a second).
     const MAX_SLICE: std::time::Duration = std::time::Duration::from_millis(100);
+    /// How long a run keeps the shortest stretches (its first charts appear at once).
+    const WARM_UP: std::time::Duration = std::time::Duration::from_secs(3);
 
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
@@ -392,6 +394,7 @@ mod imp {
                 let mut pacer = Pacer::default();
                 let mut slice = web_time::Instant::now();
                 let mut slice_len = SLICE;
+                let begun = web_time::Instant::now();
                 loop {
                     {
                         let mut s = task.borrow_mut();
@@ -433,9 +436,12 @@ mod imp {
                     }
                     let away = web_time::Instant::now();
                     sleep_ms(0).await;
-                    // The steps get at least two thirds of the page's time: a slow frame (a
+                    // After the first seconds (when the first charts should appear at once),
+                    // the steps get at least two thirds of the page's time: a slow frame (a
                     // software-rendered canvas) lengthens the next stretch of steps.
-                    slice_len = (away.elapsed() * 2).clamp(SLICE, MAX_SLICE);
+                    if begun.elapsed() > WARM_UP {
+                        slice_len = (away.elapsed() * 2).clamp(SLICE, MAX_SLICE);
+                    }
                     slice = web_time::Instant::now();
                 }
             });
