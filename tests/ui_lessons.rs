@@ -243,18 +243,19 @@ fn wheel(h: &Harness<'_, RlhfApp>, dy: f32, modifiers: egui::Modifiers) {
     });
 }
 
-/// The strength lesson with its band models, run to the end, in a short window.
-fn finished_strength() -> Harness<'static, RlhfApp> {
+/// The strength lesson with its band models, run to the end in a window `height` high, showing
+/// its μ part.
+fn finished_strength(height: f32) -> Harness<'static, RlhfApp> {
     let mut app = lesson("bands");
     if let Some(p) = app.panel_mut::<StrengthPanel>() {
         p.config.models = 3;
         p.config.rm.epochs = 1.0;
         p.config.band_epochs = 1.0;
     }
-    // Short enough that the μ part of the tab needs scrolling; frames 1/30 s apart on egui's
-    // clock (kittest's default, 1/4 s, spaces two clicks too far for a double-click).
+    // Frames 1/30 s apart on egui's clock (kittest's default, 1/4 s, spaces two clicks too far
+    // for a double-click).
     let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 520.0))
+        .with_size(egui::vec2(1280.0, height))
         .with_step_dt(1.0 / 30.0)
         .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app);
     train_to_end(&mut h, "the strength run");
@@ -266,7 +267,8 @@ fn finished_strength() -> Harness<'static, RlhfApp> {
 
 #[test]
 fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
-    let mut h = finished_strength();
+    // Short enough that the μ part of the tab needs scrolling.
+    let mut h = finished_strength(520.0);
     // The middle of the μ histogram, below its title and legend.
     let over_chart = |h: &Harness<'_, RlhfApp>| {
         let title = h.get_by_label_contains("μ: the preference strength").rect();
@@ -328,22 +330,26 @@ fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
     assert_eq!(bounds(&h), view, "the chart did not pan");
 }
 
+/// Hover the middle of the μ histogram (its bars cover the whole x range) past egui's tooltip
+/// delay (frames are 1/30 s apart here).
+fn hover_a_mu_bar(h: &mut Harness<'_, RlhfApp>) {
+    let chart = h.get_by_label_contains("μ: the preference strength").rect();
+    h.hover_at(egui::pos2(chart.center().x, chart.max.y + 100.0));
+    h.run_steps(30);
+}
+
 #[test]
 fn a_bars_hover_text_is_a_tooltip_above_the_chart() {
-    let mut h = finished_strength();
-    let chart = h.get_by_label_contains("μ: the preference strength").rect();
-    // The middle of the histogram: μ's bars cover the whole x range.
-    let at = egui::pos2(chart.center().x, chart.max.y + 100.0);
-    h.hover_at(at);
-    // Past egui's tooltip delay (frames are 1/30 s apart here).
-    h.run_steps(30);
+    // Short: the tooltip must still fit.
+    let mut h = finished_strength(520.0);
+    hover_a_mu_bar(&mut h);
     let tip = h.get_by_label_contains("pairs\n• #");
     assert!(
         h.query_all_by_label_contains("μ from ").next().is_some()
             && h.query_all_by_label_contains("chosen \"").next().is_some(),
         "the bar's range and its pairs"
     );
-    // Drawn as a tooltip (its own layer, not clipped to the 170 px chart): a text node that a
+    // Drawn as a tooltip (its own layer, not clipped to the chart): a text node that a
     // plot's painted label would never be.
     assert!(tip.rect().width() > 100.0, "{:?}", tip.rect());
     // Whole: inside the window.
@@ -684,22 +690,8 @@ fn snapshots_of_a_first_visit_a_tooltip_over_a_chart_and_a_finished_comparison()
     h.run_steps(3);
     snapshot(&mut h, "first-visit-rm");
     // A bar's tooltip over the μ histogram, drawn whole above the charts.
-    let mut app = lesson("bands");
-    if let Some(p) = app.panel_mut::<StrengthPanel>() {
-        p.config.models = 3;
-        p.config.rm.epochs = 1.0;
-        p.config.band_epochs = 1.0;
-    }
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_step_dt(1.0 / 30.0)
-        .build_ui_state(|ui, app: &mut RlhfApp| app.ui(ui), app);
-    train_to_end(&mut h, "the strength run");
-    h.get_by_label("μ and σ (Figs 1–2)").click();
-    h.run_steps(2);
-    let chart = h.get_by_label_contains("μ: the preference strength").rect();
-    h.hover_at(egui::pos2(chart.center().x, chart.max.y + 100.0));
-    h.run_steps(30);
+    let mut h = finished_strength(800.0);
+    hover_a_mu_bar(&mut h);
     assert!(h.query_all_by_label_contains("pairs\n• #").next().is_some());
     snapshot(&mut h, "strength-tooltip");
     // The denoising comparison, done.
