@@ -750,6 +750,15 @@ fn the_window_and_a_chart_save_as_png_by_button_and_by_shortcut() {
         (300..1000).contains(&w) && (100..600).contains(&height),
         "a chart's size: {w}×{height}"
     );
+    // The shortcut works with the lesson box (and its button) hidden too.
+    h.state_mut().set_hidden(&["lesson".to_string()]).unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label("PNG of this tab").is_none());
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::S,
+    );
+    assert_eq!(take(&mut h).0, "rlhf-lab-rm.png");
 }
 
 #[test]

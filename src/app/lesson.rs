@@ -10,6 +10,17 @@ pub const PNG_SHORTCUT: egui::KeyboardShortcut = egui::KeyboardShortcut::new(
     egui::Key::S,
 );
 
+/// Ask for a PNG of the whole window, named after the tab shown.
+pub fn request_tab_png(ctx: &egui::Context, shell: &Shell) {
+    super::export::request(
+        ctx,
+        super::export::Export::Png {
+            name: format!("rlhf-lab-{}.png", shell.tab),
+            rect: None,
+        },
+    );
+}
+
 /// Red for errors (readable on the dark and the light theme).
 pub const ERROR: egui::Color32 = egui::Color32::from_rgb(240, 90, 80);
 
@@ -116,20 +127,12 @@ fn link_buttons_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     {
         shell.request(Request::OpenConfig);
     }
-    let shortcut = ui.ctx().input_mut(|i| i.consume_shortcut(&PNG_SHORTCUT));
     if ui
         .button("PNG of this tab")
         .on_hover_text("Save the whole window as a picture (Ctrl+Shift+S)")
         .clicked()
-        || shortcut
     {
-        super::export::request(
-            ui.ctx(),
-            super::export::Export::Png {
-                name: format!("rlhf-lab-{}.png", shell.tab),
-                rect: None,
-            },
-        );
+        request_tab_png(ui.ctx(), shell);
     }
     let report = shell.report.clone();
     if ui

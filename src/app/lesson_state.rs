@@ -72,6 +72,10 @@ impl RlhfApp {
     /// Save what charts and buttons asked to export: files at once, pictures once the screen
     /// is grabbed.
     pub(super) fn handle_exports(&mut self, ctx: &egui::Context) {
+        // The shortcut works wherever the button is, or is hidden for a lesson.
+        if ctx.input_mut(|i| i.consume_shortcut(&super::lesson::PNG_SHORTCUT)) {
+            super::lesson::request_tab_png(ctx, &self.shell);
+        }
         for e in export::take(ctx) {
             match e {
                 export::Export::File { name, bytes } => self.shell.save(&name, bytes),
