@@ -50,11 +50,8 @@ fn run_until(harness: &mut Harness<'_, RlhfApp>, what: &str, done: impl Fn(&Rlhf
     panic!("timed out waiting for {what}");
 }
 
-/// Files the app saved: (name, text).
-type Saved = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
-
 /// Files the app saved: (name, bytes).
-type SavedBytes = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+type Saved = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
 
 /// Send the files `app` saves to a list instead of the file dialog.
 fn keep_saved_files(app: &mut RlhfApp) -> Saved {
@@ -62,10 +59,7 @@ fn keep_saved_files(app: &mut RlhfApp) -> Saved {
     let sink = saved.clone();
     app.shell.on_save = Some(Box::new(move |name, bytes| {
         if let Ok(mut s) = sink.lock() {
-            s.push((
-                name.to_string(),
-                String::from_utf8_lossy(bytes).into_owned(),
-            ));
+            s.push((name.to_string(), bytes.to_vec()));
         }
     }));
     saved
@@ -199,7 +193,7 @@ fn the_ppo_tabs_charts_save_their_data_too() {
     let files = saved.lock().unwrap().clone();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].0, "proxy-and-gold-reward-per-ppo-step.csv");
-    let csv = &files[0].1;
+    let csv = String::from_utf8_lossy(&files[0].1);
     assert!(csv.starts_with("series,step,reward\nproxy,0,"), "{csv}");
     // A row per step for proxy and for gold.
     assert_eq!(csv.lines().count(), 1 + 2 * 5, "{csv}");
@@ -711,13 +705,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 #[test]
 fn the_window_and_a_chart_save_as_png_by_button_and_by_shortcut() {
     let mut app = lesson("rm");
-    let saved = SavedBytes::default();
-    let sink = saved.clone();
-    app.shell.on_save = Some(Box::new(move |name, bytes| {
-        sink.lock()
-            .unwrap()
-            .push((name.to_string(), bytes.to_vec()));
-    }));
+    let saved = keep_saved_files(&mut app);
     let mut h = harness(app, 800.0);
     train_to_end(&mut h, "the rm lesson");
     let take = |h: &mut Harness<'_, RlhfApp>| {
@@ -794,7 +782,7 @@ fn a_charts_data_the_report_and_the_config_can_be_saved() {
     let files = saved.lock().unwrap().clone();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["training-loss.csv", "rm-report.json", "rm.json"]);
-    let text = |i: usize| files[i].1.clone();
+    let text = |i: usize| String::from_utf8_lossy(&files[i].1).into_owned();
     let csv = text(0);
     let steps = h.state().shell.history.loss.len();
     assert!(csv.starts_with("series,step,loss\ntrain loss,1,"), "{csv}");
