@@ -1,8 +1,10 @@
 //! Neural networks: the transformer trunk and its heads, the reward model (transformer or bag of
 //! words), seeded initialisation, and saving/loading.
+pub mod block;
 pub mod bow;
 pub mod bow_stack;
 pub mod counts;
+pub mod fused;
 pub mod heads;
 pub mod init;
 pub mod policy;

@@ -6,8 +6,7 @@ use burn::{
     module::Module,
     nn::{
         Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig,
-        attention::generate_autoregressive_mask,
-        transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
+        transformer::{TransformerEncoder, TransformerEncoderConfig},
     },
     tensor::{Bool, Device, Int, Tensor, TensorData},
 };
@@ -92,10 +91,7 @@ impl TransformerTrunk {
             .repeat_dim(0, rows);
         let x = self.token_embedding.forward(ids) + self.position_embedding.forward(positions);
         let x = self.embedding_dropout.forward(x);
-        let mask = generate_autoregressive_mask(rows, seq, device);
-        let x = self
-            .encoder
-            .forward(TransformerEncoderInput::new(x).mask_attn(mask));
+        let x = super::block::causal_encoder(&self.encoder, x);
         let hidden = self.final_norm.forward(x);
         TrunkOutput {
             hidden,

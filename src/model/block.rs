@@ -1,0 +1,71 @@
+//! The forward pass of burn's pre-LN transformer encoder with causal attention, step for step as
+//! `burn::nn::transformer::TransformerEncoder::forward` with an autoregressive mask, but through
+//! the fused GELU and causal softmax of [`super::fused`]. The modules (and so saved weights) are
+//! burn's own.
+use burn::{
+    nn::{
+        activation::Activation,
+        attention::MultiHeadAttention,
+        transformer::{PositionWiseFeedForward, TransformerEncoder, TransformerEncoderLayer},
+    },
+    tensor::Tensor,
+};
+
+use super::fused;
+
+/// All layers of `encoder` on `x` `[batch, seq, d_model]`, causal.
+pub fn causal_encoder(encoder: &TransformerEncoder, x: Tensor<3>) -> Tensor<3> {
+    encoder
+        .layers
+        .iter()
+        .fold(x, |x, layer| causal_layer(layer, x))
+}
+
+fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>) -> Tensor<3> {
+    let normed = if layer.norm_first {
+        layer.norm_2.forward(x.clone())
+    } else {
+        x.clone()
+    };
+    let mut x = x + layer.dropout.forward(causal_attention(&layer.mha, normed));
+    let normed = if layer.norm_first {
+        layer.norm_1.forward(x.clone())
+    } else {
+        x = layer.norm_1.forward(x);
+        x.clone()
+    };
+    let mut x = x + layer.dropout.forward(feed_forward(&layer.pwff, normed));
+    if !layer.norm_first {
+        x = layer.norm_2.forward(x);
+    }
+    x
+}
+
+fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
+    match &ff.activation {
+        Activation::Gelu(gelu) if !gelu.approximate => {
+            let hidden = fused::gelu(ff.linear_inner.forward(x));
+            ff.linear_outer.forward(ff.dropout.forward(hidden))
+        }
+        _ => ff.forward(x),
+    }
+}
+
+fn causal_attention(mha: &MultiHeadAttention, x: Tensor<3>) -> Tensor<3> {
+    let [batch, seq, d_model] = x.dims();
+    let heads = |linear: &burn::nn::Linear| {
+        linear
+            .forward(x.clone())
+            .reshape([batch, seq, mha.n_heads, mha.d_k])
+            .swap_dims(1, 2)
+    };
+    let (query, key, value) = (heads(&mha.query), heads(&mha.key), heads(&mha.value));
+    let scores = query.matmul(key.transpose());
+    let weights = fused::causal_softmax(scores, 1.0 / (mha.d_k as f32).sqrt());
+    let weights = mha.dropout.forward(weights);
+    let context = weights
+        .matmul(value)
+        .swap_dims(1, 2)
+        .reshape([batch, seq, d_model]);
+    mha.output.forward(context)
+}

@@ -1,0 +1,74 @@
+//! The fused ops as autodiff nodes on burn-flex, each with its hand-written backward.
+use burn::backend::{
+    Flex,
+    autodiff::{
+        Autodiff,
+        checkpoint::{base::Checkpointer, strategy::NoCheckpointing},
+        grads::Gradients,
+        ops::{Backward, Ops, OpsKind, unary},
+    },
+    flex::FlexTensor,
+    tensor::FloatTensor,
+};
+
+/// A float tensor of burn-flex under autodiff.
+type Ad = FloatTensor<Autodiff<Flex>>;
+
+#[derive(Debug)]
+struct Gelu;
+
+impl Backward<Flex, 1> for Gelu {
+    /// The input.
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let x = ops.state;
+        unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
+            super::flex::gelu_backward(&x, &grad)
+        });
+    }
+}
+
+/// GELU on an autodiff tensor of burn-flex.
+pub fn gelu(x: Ad) -> Ad {
+    let y = super::flex::gelu(x.primitive());
+    match Gelu
+        .prepare::<NoCheckpointing>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(x.into_primitive(), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}
+
+#[derive(Debug)]
+struct CausalSoftmax {
+    scale: f32,
+}
+
+impl Backward<Flex, 1> for CausalSoftmax {
+    /// The output (the weights).
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let y = ops.state;
+        unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
+            super::flex::causal_softmax_backward(&y, &grad, self.scale)
+        });
+    }
+}
+
+/// The causal softmax on an autodiff tensor of burn-flex.
+pub fn causal_softmax(scores: Ad, scale: f32) -> Ad {
+    let y = super::flex::causal_softmax(scores.primitive(), scale);
+    let op = CausalSoftmax { scale };
+    match op
+        .prepare::<NoCheckpointing>([scores.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(y.clone(), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}

@@ -1,0 +1,14 @@
+//! Fused CPU ops for the transformer: GELU and the attention's causal softmax, each one pass
+//! over memory forward and one backward, in place of burn-flex's several passes (and its scalar
+//! `erff`/`expf`, which dominated the RM-bench profile after the matrix products).
+//!
+//! Each op takes an ordinary tensor and checks where it lives: on burn-flex (with or without
+//! autodiff) and in f32 it runs the kernels of [`kernels`]; anywhere else (wgpu, other float
+//! types) it runs the same maths as burn's own ops, so results agree across devices within
+//! rounding (tested in `tests/fused_ops.rs`).
+mod autodiff;
+mod flex;
+pub mod kernels;
+mod ops;
+
+pub use ops::{causal_softmax, causal_softmax_reference, gelu};

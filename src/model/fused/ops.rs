@@ -1,0 +1,49 @@
+//! The fused ops on any tensor: the kernels on burn-flex in f32, burn's own ops elsewhere.
+use burn::{
+    backend::{Autodiff, Flex},
+    tensor::{DType, Tensor, activation},
+};
+
+use super::{autodiff, flex};
+
+/// GELU (exact erf form, as `burn::nn::Gelu`).
+pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if let Ok(t) = x.clone().try_into_primitive::<Autodiff<Flex>>()
+        && t.primitive().dtype() == DType::F32
+    {
+        return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::gelu(t));
+    }
+    if let Ok(t) = x.clone().try_into_primitive::<Flex>()
+        && t.dtype() == DType::F32
+    {
+        return Tensor::from_primitive::<Flex>(flex::gelu(&t));
+    }
+    activation::gelu(x)
+}
+
+/// Attention weights from raw scores `[batch, heads, seq, seq]`: `softmax(scale · scores)` along
+/// the last axis, where query position `i` sees key positions `0..=i` only (the others get
+/// weight 0). The same as burn's multi-head attention with an autoregressive mask.
+pub fn causal_softmax(scores: Tensor<4>, scale: f32) -> Tensor<4> {
+    if let Ok(t) = scores.clone().try_into_primitive::<Autodiff<Flex>>()
+        && t.primitive().dtype() == DType::F32
+    {
+        return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::causal_softmax(t, scale));
+    }
+    if let Ok(t) = scores.clone().try_into_primitive::<Flex>()
+        && t.dtype() == DType::F32
+    {
+        return Tensor::from_primitive::<Flex>(flex::causal_softmax(&t, scale));
+    }
+    causal_softmax_reference(scores, scale)
+}
+
+/// [`causal_softmax`] from burn's ops: scale, fill the future with −10⁴ (burn's attention does
+/// the same), softmax.
+pub fn causal_softmax_reference(scores: Tensor<4>, scale: f32) -> Tensor<4> {
+    let [batch, _, seq, _] = scores.dims();
+    let mask = burn::nn::attention::generate_autoregressive_mask(batch, seq, &scores.device())
+        .unsqueeze_dim::<4>(1);
+    let scores = scores.mul_scalar(scale).mask_fill(mask, -1.0e4);
+    activation::softmax(scores, 3)
+}
