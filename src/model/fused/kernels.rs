@@ -88,20 +88,59 @@ fn gelu_backward_body<const FMA: bool>(x: &[f32], grad: &[f32], out: &mut [f32])
     }
 }
 
+/// Lanes of a reduction kept apart so the compiler can use vector registers (a single running
+/// total is a chain of dependent adds).
+const LANES: usize = 8;
+
+/// `fold` over `v` in [`LANES`] interleaved partial results, then folded together.
+#[inline(always)]
+fn lanes(
+    v: &[f32],
+    init: f32,
+    step: impl Fn(f32, f32) -> f32,
+    join: impl Fn(f32, f32) -> f32,
+) -> f32 {
+    let mut acc = [init; LANES];
+    let mut chunks = v.chunks_exact(LANES);
+    for c in &mut chunks {
+        for i in 0..LANES {
+            acc[i] = step(acc[i], c[i]);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(init, |a, &x| step(a, x));
+    acc.iter().fold(tail, |a, &x| join(a, x))
+}
+
+/// `Σ a ⊙ b` in [`LANES`] partial sums.
+#[inline(always)]
+fn dot_lanes<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0; LANES];
+    let (mut ca, mut cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for i in 0..LANES {
+            acc[i] = madd::<FMA>(x[i], y[i], acc[i]);
+        }
+    }
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    acc.iter().sum::<f32>() + tail
+}
+
 /// One row of the causal softmax: `y = softmax(scale · s)` over the row's first `valid` entries;
 /// the rest are 0.
 #[inline(always)]
 fn softmax_row_body<const FMA: bool>(s: &[f32], scale: f32, valid: usize, y: &mut [f32]) {
     let (head, tail) = y.split_at_mut(valid);
     let s = &s[..valid];
-    let max = s.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) * scale;
-    let mut sum = 0.0;
+    let max = lanes(s, f32::NEG_INFINITY, |m, v| m.max(v), |m, v| m.max(v)) * scale;
     for (o, &v) in head.iter_mut().zip(s) {
-        let e = exp::<FMA>(madd::<FMA>(v, scale, -max));
-        *o = e;
-        sum += e;
+        *o = exp::<FMA>(madd::<FMA>(v, scale, -max));
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / lanes(head, 0.0, |a, v| a + v, |a, v| a + v);
     head.iter_mut().for_each(|o| *o *= inv);
     tail.fill(0.0);
 }
@@ -117,7 +156,7 @@ fn softmax_row_backward_body<const FMA: bool>(
 ) {
     let (head, tail) = dx.split_at_mut(valid);
     let (y, dy) = (&y[..valid], &dy[..valid]);
-    let dot: f32 = y.iter().zip(dy).map(|(a, b)| a * b).sum();
+    let dot = dot_lanes::<FMA>(y, dy);
     for ((o, &a), &b) in head.iter_mut().zip(y).zip(dy) {
         *o = scale * a * (b - dot);
     }
