@@ -1,8 +1,9 @@
-//! The fused CPU ops (GELU, causal softmax) and the encoder forward built on them agree with
+//! The fused CPU ops (linear layer, GELU, causal softmax) and the encoder forward built on them agree with
 //! burn's own ops and burn's `TransformerEncoder` under an autoregressive mask: values and
 //! gradients, on burn-flex with and without autodiff.
 use burn::{
     nn::{
+        LinearConfig,
         attention::generate_autoregressive_mask,
         transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
     },
@@ -86,6 +87,49 @@ fn gelu_and_causal_softmax_match_burns_ops_in_value_and_gradient() {
             grad_of(&|s| fused::causal_softmax_reference(s, scale)),
             1e-5,
             "causal softmax gradient",
+        );
+    }
+}
+
+#[test]
+fn the_fused_linear_layer_matches_burns_in_value_and_every_gradient() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let layer = init::seeded(9, &device, |d| LinearConfig::new(24, 40).init(d));
+        let x = random([3, 7, 24], 2.0, &device, 10);
+        close(
+            fused::linear(&layer, x.clone()),
+            layer.forward(x.clone()),
+            1e-6,
+            "linear",
+        );
+        if !device.is_autodiff() {
+            continue;
+        }
+        let x = x.detach().require_grad();
+        let weights = random([3, 7, 40], 1.0, &device, 11);
+        let ours = (fused::linear(&layer, x.clone()) * weights.clone())
+            .sum()
+            .backward();
+        let burns = (layer.forward(x.clone()) * weights).sum().backward();
+        close(
+            x.grad(&ours).expect("x"),
+            x.grad(&burns).expect("x"),
+            1e-5,
+            "input gradient",
+        );
+        let w = layer.weight.val();
+        close(
+            w.grad(&ours).expect("w"),
+            w.grad(&burns).expect("w"),
+            1e-5,
+            "weight gradient",
+        );
+        let b = layer.bias.as_ref().expect("a bias").val();
+        close(
+            b.grad(&ours).expect("b"),
+            b.grad(&burns).expect("b"),
+            1e-5,
+            "bias gradient",
         );
     }
 }

@@ -44,8 +44,8 @@ fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>) -> Tensor<3> {
 fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
     match &ff.activation {
         Activation::Gelu(gelu) if !gelu.approximate => {
-            let hidden = fused::gelu(ff.linear_inner.forward(x));
-            ff.linear_outer.forward(ff.dropout.forward(hidden))
+            let hidden = fused::gelu(fused::linear(&ff.linear_inner, x));
+            fused::linear(&ff.linear_outer, ff.dropout.forward(hidden))
         }
         _ => ff.forward(x),
     }
@@ -54,8 +54,7 @@ fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
 fn causal_attention(mha: &MultiHeadAttention, x: Tensor<3>) -> Tensor<3> {
     let [batch, seq, d_model] = x.dims();
     let heads = |linear: &burn::nn::Linear| {
-        linear
-            .forward(x.clone())
+        fused::linear(linear, x.clone())
             .reshape([batch, seq, mha.n_heads, mha.d_k])
             .swap_dims(1, 2)
     };
@@ -67,5 +66,5 @@ fn causal_attention(mha: &MultiHeadAttention, x: Tensor<3>) -> Tensor<3> {
         .matmul(value)
         .swap_dims(1, 2)
         .reshape([batch, seq, d_model]);
-    mha.output.forward(context)
+    fused::linear(&mha.output, context)
 }

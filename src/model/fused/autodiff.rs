@@ -1,6 +1,6 @@
 //! The fused ops as autodiff nodes on burn-flex, each with its hand-written backward.
 use burn::backend::{
-    Flex,
+    Flex, TensorMetadata,
     autodiff::{
         Autodiff,
         checkpoint::{base::Checkpointer, strategy::NoCheckpointing},
@@ -69,6 +69,43 @@ pub fn causal_softmax(scores: Ad, scale: f32) -> Ad {
         .stateful()
     {
         OpsKind::Tracked(prep) => prep.finish(y.clone(), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}
+
+#[derive(Debug)]
+struct Linear;
+
+impl Backward<Flex, 3> for Linear {
+    /// The input and the weight.
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (x, w) = ops.state;
+        let d_out = w.shape()[1];
+        let dy = grads.consume::<Flex>(&ops.node);
+        let [for_x, for_w, for_b] = ops.parents;
+        if let Some(node) = for_w {
+            grads.register::<Flex>(node.id, super::flex::linear_grad_weight(&x, &dy, d_out));
+        }
+        if let Some(node) = for_b {
+            grads.register::<Flex>(node.id, super::flex::linear_grad_bias(&dy, d_out));
+        }
+        if let Some(node) = for_x {
+            grads.register::<Flex>(node.id, super::flex::linear_grad_input(&dy, &w));
+        }
+    }
+}
+
+/// `x·W + b` on autodiff tensors of burn-flex.
+pub fn linear(x: Ad, w: Ad, b: Ad) -> Ad {
+    let y = super::flex::linear(x.primitive(), w.primitive(), b.primitive());
+    match Linear
+        .prepare::<NoCheckpointing>([x.node(), w.node(), b.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((x.into_primitive(), w.into_primitive()), y),
         OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }

@@ -2,7 +2,7 @@
 //! over chunks in parallel.
 use burn::{
     backend::{TensorMetadata, flex::FlexTensor},
-    tensor::DType,
+    tensor::{Shape, TensorData},
 };
 
 /// Elements per parallel chunk: large enough to amortise a task, small enough to share work
@@ -27,24 +27,24 @@ fn map_chunks<const N: usize>(
     fill: impl Fn([&[f32]; N], &mut [f32]) + Sync,
 ) -> FlexTensor {
     let inputs = inputs.map(contiguous);
-    let mut out = FlexTensor::empty(inputs[0].shape(), DType::F32);
+    let shape = inputs[0].shape();
     let slices: [&[f32]; N] = std::array::from_fn(|i| inputs[i].storage::<f32>());
-    let dst: &mut [f32] = out.storage_mut::<f32>();
-    let n = dst.len();
+    let n = shape.num_elements();
+    let mut values = vec![0f32; n];
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
         if n > chunk {
-            dst.par_chunks_mut(chunk).enumerate().for_each(|(i, o)| {
+            values.par_chunks_mut(chunk).enumerate().for_each(|(i, o)| {
                 let span = i * chunk..i * chunk + o.len();
                 fill(slices.map(|s| &s[span.clone()]), o);
             });
-            return out;
+            return from_vec(values, shape);
         }
     }
     let _ = chunk;
-    fill(slices.map(|s| &s[..n]), dst);
-    out
+    fill(slices.map(|s| &s[..n]), &mut values);
+    from_vec(values, shape)
 }
 
 /// Elements per chunk for the softmax: whole `seq × seq` matrices, so a chunk's row `r` is query
@@ -96,4 +96,61 @@ pub fn causal_softmax_backward(y: &FlexTensor, dy: &FlexTensor, scale: f32) -> F
     map_chunks([y, dy], softmax_chunk(seq), |[y, dy], o| {
         super::kernels::causal_softmax_backward(y, dy, seq, scale, o)
     })
+}
+
+/// An f32 tensor of `shape` holding `values` (no copy).
+fn from_vec(values: Vec<f32>, shape: Shape) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// `[d_in, d_out]` of a weight matrix.
+fn weight_dims(w: &FlexTensor) -> (usize, usize) {
+    let shape = w.shape();
+    (shape[0], shape[1])
+}
+
+/// `x·W + b` over the last axis of `x`.
+pub fn linear(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
+    let (x, w, b) = (contiguous(x), contiguous(w), contiguous(b));
+    let (d_in, d_out) = weight_dims(&w);
+    let y = super::linear::forward(
+        x.storage::<f32>(),
+        w.storage::<f32>(),
+        Some(b.storage::<f32>()),
+        d_in,
+        d_out,
+    );
+    let mut shape = x.shape();
+    let last = shape.num_dims() - 1;
+    shape[last] = d_out;
+    from_vec(y, shape)
+}
+
+/// The gradient of [`linear`] for `x` (the shape of `dy` with `d_in` last).
+pub fn linear_grad_input(dy: &FlexTensor, w: &FlexTensor) -> FlexTensor {
+    let (dy, w) = (contiguous(dy), contiguous(w));
+    let (d_in, d_out) = weight_dims(&w);
+    let dx = super::linear::grad_input(dy.storage::<f32>(), w.storage::<f32>(), d_in, d_out);
+    let mut shape = dy.shape();
+    let last = shape.num_dims() - 1;
+    shape[last] = d_in;
+    from_vec(dx, shape)
+}
+
+/// The gradient of [`linear`] for `W`.
+pub fn linear_grad_weight(x: &FlexTensor, dy: &FlexTensor, d_out: usize) -> FlexTensor {
+    let (x, dy) = (contiguous(x), contiguous(dy));
+    let shape = x.shape();
+    let d_in = shape[shape.num_dims() - 1];
+    let dw = super::linear::grad_weight(x.storage::<f32>(), dy.storage::<f32>(), d_in, d_out);
+    from_vec(dw, Shape::new([d_in, d_out]))
+}
+
+/// The gradient of [`linear`] for `b`.
+pub fn linear_grad_bias(dy: &FlexTensor, d_out: usize) -> FlexTensor {
+    let dy = contiguous(dy);
+    from_vec(
+        super::linear::grad_bias(dy.storage::<f32>(), d_out),
+        Shape::new([d_out]),
+    )
 }

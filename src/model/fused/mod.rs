@@ -1,4 +1,4 @@
-//! Fused CPU ops for the transformer: GELU and the attention's causal softmax, each one pass
+//! Fused CPU ops for the transformer: linear layers, GELU and the attention's causal softmax, each one pass
 //! over memory forward and one backward, in place of burn-flex's several passes (and its scalar
 //! `erff`/`expf`, which dominated the RM-bench profile after the matrix products).
 //!
@@ -9,6 +9,7 @@
 mod autodiff;
 mod flex;
 pub mod kernels;
+mod linear;
 mod ops;
 
-pub use ops::{causal_softmax, causal_softmax_reference, gelu};
+pub use ops::{causal_softmax, causal_softmax_reference, gelu, linear};

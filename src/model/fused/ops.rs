@@ -47,3 +47,34 @@ pub fn causal_softmax_reference(scores: Tensor<4>, scale: f32) -> Tensor<4> {
     let scores = scores.mul_scalar(scale).mask_fill(mask, -1.0e4);
     activation::softmax(scores, 3)
 }
+
+/// A linear layer (`burn::nn::Linear`) on `x`: `x·W + b` over the last axis.
+pub fn linear<const D: usize>(layer: &burn::nn::Linear, x: Tensor<D>) -> Tensor<D> {
+    let weight = layer.weight.val();
+    let Some(bias) = layer.bias.as_ref().map(|b| b.val()) else {
+        return layer.forward(x);
+    };
+    let parts = (
+        x.clone().try_into_primitive::<Autodiff<Flex>>(),
+        weight.clone().try_into_primitive::<Autodiff<Flex>>(),
+        bias.clone().try_into_primitive::<Autodiff<Flex>>(),
+    );
+    if let (Ok(x), Ok(w), Ok(b)) = parts
+        && [&x, &w, &b]
+            .iter()
+            .all(|t| t.primitive().dtype() == DType::F32)
+    {
+        return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::linear(x, w, b));
+    }
+    let parts = (
+        x.clone().try_into_primitive::<Flex>(),
+        weight.try_into_primitive::<Flex>(),
+        bias.try_into_primitive::<Flex>(),
+    );
+    if let (Ok(x), Ok(w), Ok(b)) = parts
+        && [&x, &w, &b].iter().all(|t| t.dtype() == DType::F32)
+    {
+        return Tensor::from_primitive::<Flex>(flex::linear(&x, &w, &b));
+    }
+    layer.forward(x)
+}
