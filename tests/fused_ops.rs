@@ -1,9 +1,9 @@
-//! The fused CPU ops (linear layer, GELU, causal softmax) and the encoder forward built on them agree with
+//! The fused CPU ops (linear layer, layer norm, GELU, causal softmax) and the encoder forward built on them agree with
 //! burn's own ops and burn's `TransformerEncoder` under an autoregressive mask: values and
 //! gradients, on burn-flex with and without autodiff.
 use burn::{
     nn::{
-        LinearConfig,
+        LayerNormConfig, LinearConfig,
         attention::generate_autoregressive_mask,
         transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
     },
@@ -134,6 +134,56 @@ fn the_fused_linear_layer_matches_burns_in_value_and_every_gradient() {
     }
 }
 
+#[test]
+fn the_fused_layer_norm_matches_burns_in_value_and_every_gradient() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let eps = 1e-3;
+        let norm = init::seeded(12, &device, |d| {
+            let mut n = LayerNormConfig::new(40).with_epsilon(eps).init(d);
+            // Non-trivial scale and shift, so their gradients and uses are checked.
+            n.gamma = n.gamma.map(|g| g.mul_scalar(1.5).add_scalar(0.25));
+            n.beta = n.beta.map(|b| b.map(|b| b.add_scalar(0.5)));
+            n
+        });
+        let x = random([3, 7, 40], 3.0, &device, 13);
+        close(
+            fused::layer_norm(&norm, x.clone(), eps),
+            norm.forward(x.clone()),
+            1e-5,
+            "layer norm",
+        );
+        if !device.is_autodiff() {
+            continue;
+        }
+        let x = x.detach().require_grad();
+        let weights = random([3, 7, 40], 1.0, &device, 14);
+        let ours = (fused::layer_norm(&norm, x.clone(), eps) * weights.clone())
+            .sum()
+            .backward();
+        let burns = (norm.forward(x.clone()) * weights).sum().backward();
+        close(
+            x.grad(&ours).expect("x"),
+            x.grad(&burns).expect("x"),
+            1e-4,
+            "input gradient",
+        );
+        let g = norm.gamma.val();
+        close(
+            g.grad(&ours).expect("gamma"),
+            g.grad(&burns).expect("gamma"),
+            1e-5,
+            "gamma gradient",
+        );
+        let b = norm.beta.as_ref().expect("a beta").val();
+        close(
+            b.grad(&ours).expect("beta"),
+            b.grad(&burns).expect("beta"),
+            1e-5,
+            "beta gradient",
+        );
+    }
+}
+
 fn encoder(norm_first: bool, device: &Device) -> TransformerEncoder {
     init::seeded(7, device, |d| {
         TransformerEncoderConfig::new(32, 64, 4, 2)
@@ -150,7 +200,7 @@ fn the_causal_encoder_matches_burns_encoder_with_an_autoregressive_mask() {
         let enc = encoder(norm_first, &device);
         let x = random([3, 11, 32], 1.0, &device, 5).require_grad();
         let weights = random([3, 11, 32], 1.0, &device, 6);
-        let ours = block::causal_encoder(&enc, x.clone());
+        let ours = block::causal_encoder(&enc, x.clone(), 1e-5);
         let mask = generate_autoregressive_mask(3, 11, &device);
         let burns = enc.forward(TransformerEncoderInput::new(x.clone()).mask_attn(mask));
         close(ours.clone(), burns.clone(), 1e-5, "encoder output");

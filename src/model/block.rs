@@ -13,30 +13,32 @@ use burn::{
 
 use super::fused;
 
-/// All layers of `encoder` on `x` `[batch, seq, d_model]`, causal.
-pub fn causal_encoder(encoder: &TransformerEncoder, x: Tensor<3>) -> Tensor<3> {
+/// All layers of `encoder` on `x` `[batch, seq, d_model]`, causal. `eps` is the encoder's
+/// `layer_norm_eps` (its layer norms keep it private).
+pub fn causal_encoder(encoder: &TransformerEncoder, x: Tensor<3>, eps: f64) -> Tensor<3> {
     encoder
         .layers
         .iter()
-        .fold(x, |x, layer| causal_layer(layer, x))
+        .fold(x, |x, layer| causal_layer(layer, x, eps))
 }
 
-fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>) -> Tensor<3> {
+fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>, eps: f64) -> Tensor<3> {
+    let norm = |n, x| fused::layer_norm(n, x, eps);
     let normed = if layer.norm_first {
-        layer.norm_2.forward(x.clone())
+        norm(&layer.norm_2, x.clone())
     } else {
         x.clone()
     };
     let mut x = x + layer.dropout.forward(causal_attention(&layer.mha, normed));
     let normed = if layer.norm_first {
-        layer.norm_1.forward(x.clone())
+        norm(&layer.norm_1, x.clone())
     } else {
-        x = layer.norm_1.forward(x);
+        x = norm(&layer.norm_1, x);
         x.clone()
     };
     let mut x = x + layer.dropout.forward(feed_forward(&layer.pwff, normed));
     if !layer.norm_first {
-        x = layer.norm_2.forward(x);
+        x = norm(&layer.norm_2, x);
     }
     x
 }

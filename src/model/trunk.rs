@@ -13,6 +13,10 @@ use burn::{
 
 use crate::data::encode::PaddedBatch;
 
+/// Epsilon of every layer norm in the trunk (burn's default, set explicitly because the fused
+/// forward in [`super::block`] needs it and burn's layer norms keep theirs private).
+pub const LAYER_NORM_EPS: f64 = 1e-5;
+
 /// Shape of a trunk. The vocabulary size comes from the tokenizer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrunkShape {
@@ -66,8 +70,11 @@ impl TransformerTrunk {
             )
             .with_dropout(shape.dropout)
             .with_norm_first(true)
+            .with_layer_norm_eps(LAYER_NORM_EPS)
             .init(device),
-            final_norm: LayerNormConfig::new(shape.d_model).init(device),
+            final_norm: LayerNormConfig::new(shape.d_model)
+                .with_epsilon(LAYER_NORM_EPS)
+                .init(device),
         }
     }
 
@@ -91,8 +98,8 @@ impl TransformerTrunk {
             .repeat_dim(0, rows);
         let x = self.token_embedding.forward(ids) + self.position_embedding.forward(positions);
         let x = self.embedding_dropout.forward(x);
-        let x = super::block::causal_encoder(&self.encoder, x);
-        let hidden = self.final_norm.forward(x);
+        let x = super::block::causal_encoder(&self.encoder, x, LAYER_NORM_EPS);
+        let hidden = super::fused::layer_norm(&self.final_norm, x, LAYER_NORM_EPS);
         TrunkOutput {
             hidden,
             real: real_mask(batch, device),

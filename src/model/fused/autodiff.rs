@@ -109,3 +109,36 @@ pub fn linear(x: Ad, w: Ad, b: Ad) -> Ad {
         OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }
+
+#[derive(Debug)]
+struct LayerNorm;
+
+impl Backward<Flex, 3> for LayerNorm {
+    /// `x̂` and `1/σ` per row, and `γ`.
+    type State = (super::flex::NormSaved, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (saved, gamma) = ops.state;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let [dx, dgamma, dbeta] = super::flex::layer_norm_grads(&dy, &saved, &gamma);
+        for (parent, grad) in ops.parents.into_iter().zip([dx, dgamma, dbeta]) {
+            if let Some(node) = parent {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// Layer norm on autodiff tensors of burn-flex.
+pub fn layer_norm(x: Ad, gamma: Ad, beta: Ad, eps: f32) -> Ad {
+    let (y, saved) =
+        super::flex::layer_norm(x.primitive(), gamma.primitive(), beta.primitive(), eps);
+    match LayerNorm
+        .prepare::<NoCheckpointing>([x.node(), gamma.node(), beta.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((saved, gamma.into_primitive()), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}

@@ -154,3 +154,101 @@ pub fn linear_grad_bias(dy: &FlexTensor, d_out: usize) -> FlexTensor {
         Shape::new([d_out]),
     )
 }
+
+/// Rows per parallel task of the layer norm.
+fn norm_rows(d: usize) -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        CHUNK.div_ceil(d.max(1)).max(1)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = d;
+        usize::MAX
+    }
+}
+
+/// `f` on each block of whole rows (in order), in parallel where threads exist.
+fn by_rows<T: Send>(
+    rows: usize,
+    block: usize,
+    f: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    let blocks: Vec<std::ops::Range<usize>> = (0..rows)
+        .step_by(block.max(1))
+        .map(|r| r..(r + block).min(rows))
+        .collect();
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        blocks.into_par_iter().map(&f).collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        blocks.into_iter().map(f).collect()
+    }
+}
+
+/// What the layer norm's backward needs: `x̂` and `1/σ` per row.
+#[derive(Clone, Debug)]
+pub struct NormSaved {
+    xhat: FlexTensor,
+    rstd: Vec<f32>,
+}
+
+/// Layer norm over the last axis of `x` (`γ`, `β` of its width).
+pub fn layer_norm(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    eps: f32,
+) -> (FlexTensor, NormSaved) {
+    let (x, gamma, beta) = (contiguous(x), contiguous(gamma), contiguous(beta));
+    let (g, b) = (gamma.storage::<f32>(), beta.storage::<f32>());
+    let d = g.len().max(1);
+    let xs = x.storage::<f32>();
+    let parts = by_rows(xs.len() / d, norm_rows(d), |r| {
+        super::norm::forward(&xs[r.start * d..r.end * d], g, b, eps)
+    });
+    let (mut y, mut xhat, mut rstd) = (Vec::new(), Vec::new(), Vec::new());
+    for (py, px, pr) in parts {
+        y.extend(py);
+        xhat.extend(px);
+        rstd.extend(pr);
+    }
+    let shape = x.shape();
+    (
+        from_vec(y, shape.clone()),
+        NormSaved {
+            xhat: from_vec(xhat, shape),
+            rstd,
+        },
+    )
+}
+
+/// The layer norm's gradients for `x`, `γ` and `β`.
+pub fn layer_norm_grads(dy: &FlexTensor, saved: &NormSaved, gamma: &FlexTensor) -> [FlexTensor; 3] {
+    let (dy, gamma) = (contiguous(dy), contiguous(gamma));
+    let g = gamma.storage::<f32>();
+    let d = g.len().max(1);
+    let (dys, hat) = (dy.storage::<f32>(), saved.xhat.storage::<f32>());
+    let parts = by_rows(dys.len() / d, norm_rows(d), |r| {
+        let span = r.start * d..r.end * d;
+        let dx = super::norm::grad_input(&dys[span.clone()], &hat[span.clone()], &saved.rstd[r], g);
+        (
+            dx,
+            super::norm::grad_params(&dys[span.clone()], &hat[span], d),
+        )
+    });
+    let (mut dx, mut dgamma, mut dbeta) = (Vec::new(), vec![0.0; d], vec![0.0; d]);
+    for (px, (pg, pb)) in parts {
+        dx.extend(px);
+        dgamma.iter_mut().zip(pg).for_each(|(a, v)| *a += v);
+        dbeta.iter_mut().zip(pb).for_each(|(a, v)| *a += v);
+    }
+    [
+        from_vec(dx, dy.shape()),
+        from_vec(dgamma, Shape::new([d])),
+        from_vec(dbeta, Shape::new([d])),
+    ]
+}

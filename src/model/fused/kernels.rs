@@ -27,7 +27,7 @@ const ERF_A: [f32; 5] = [
 
 /// Multiply-add, fused where the caller's compile target has FMA.
 #[inline(always)]
-fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+pub(super) fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
@@ -94,7 +94,7 @@ const LANES: usize = 8;
 
 /// `fold` over `v` in [`LANES`] interleaved partial results, then folded together.
 #[inline(always)]
-fn lanes(
+pub(super) fn lanes(
     v: &[f32],
     init: f32,
     step: impl Fn(f32, f32) -> f32,
@@ -113,7 +113,7 @@ fn lanes(
 
 /// `Σ a ⊙ b` in [`LANES`] partial sums.
 #[inline(always)]
-fn dot_lanes<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot_lanes<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0; LANES];
     let (mut ca, mut cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     for (x, y) in (&mut ca).zip(&mut cb) {

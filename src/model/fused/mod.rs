@@ -1,15 +1,18 @@
-//! Fused CPU ops for the transformer: linear layers, GELU and the attention's causal softmax, each one pass
-//! over memory forward and one backward, in place of burn-flex's several passes (and its scalar
-//! `erff`/`expf`, which dominated the RM-bench profile after the matrix products).
+//! Fused CPU ops for the transformer: linear layers, layer norms, GELU and the attention's causal
+//! softmax, each one pass over memory forward and one backward, in place of burn-flex's several
+//! passes (and its scalar `erff`/`expf`, which dominated the RM-bench profile after the matrix
+//! products).
 //!
 //! Each op takes an ordinary tensor and checks where it lives: on burn-flex (with or without
 //! autodiff) and in f32 it runs the kernels of [`kernels`]; anywhere else (wgpu, other float
 //! types) it runs the same maths as burn's own ops, so results agree across devices within
 //! rounding (tested in `tests/fused_ops.rs`).
+#[macro_use]
+pub mod kernels;
 mod autodiff;
 mod flex;
-pub mod kernels;
 mod linear;
+mod norm;
 mod ops;
 
-pub use ops::{causal_softmax, causal_softmax_reference, gelu, linear};
+pub use ops::{causal_softmax, causal_softmax_reference, gelu, layer_norm, linear};

@@ -78,3 +78,26 @@ pub fn linear<const D: usize>(layer: &burn::nn::Linear, x: Tensor<D>) -> Tensor<
     }
     layer.forward(x)
 }
+
+/// A layer norm (`burn::nn::LayerNorm` built with epsilon `eps`, which burn keeps private) on
+/// `x` over its last axis. Fused only under autodiff on burn-flex.
+pub fn layer_norm<const D: usize>(norm: &burn::nn::LayerNorm, x: Tensor<D>, eps: f64) -> Tensor<D> {
+    let gamma = norm.gamma.val();
+    let Some(beta) = norm.beta.as_ref().map(|b| b.val()) else {
+        return norm.forward(x);
+    };
+    let parts = (
+        x.clone().try_into_primitive::<Autodiff<Flex>>(),
+        gamma.clone().try_into_primitive::<Autodiff<Flex>>(),
+        beta.clone().try_into_primitive::<Autodiff<Flex>>(),
+    );
+    if let (Ok(x), Ok(g), Ok(b)) = parts
+        && [&x, &g, &b]
+            .iter()
+            .all(|t| t.primitive().dtype() == DType::F32)
+    {
+        return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::layer_norm(x, g, b, eps as f32));
+    }
+    // Without autodiff burn-flex's own layer norm is one SIMD pass already (and keeps no x̂).
+    norm.forward(x)
+}
