@@ -1,13 +1,13 @@
-//! The fused CPU ops (linear layer, layer norm, GELU, causal softmax) and the encoder forward built on them agree with
+//! The fused CPU ops (linear layer, layer norm, GELU, causal softmax and attention) and the encoder forward built on them agree with
 //! burn's own ops and burn's `TransformerEncoder` under an autoregressive mask: values and
 //! gradients, on burn-flex with and without autodiff.
 use burn::{
     nn::{
-        LayerNormConfig, LinearConfig,
+        DropoutConfig, LayerNormConfig, LinearConfig,
         attention::generate_autoregressive_mask,
         transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
     },
-    tensor::{Device, Distribution, Tensor, activation},
+    tensor::{Device, Distribution, Gradients, Tensor, activation},
 };
 use rlhf_lab::model::{block, fused, init};
 
@@ -34,6 +34,29 @@ fn random<const D: usize>(shape: [usize; D], range: f64, device: &Device, seed: 
     Tensor::random(shape, Distribution::Uniform(-range, range), device)
 }
 
+/// Gradients of `Σ w ⊙ op(x)` through our op and through burn's, after checking they agree for `x`.
+fn gradients(
+    ours: &dyn Fn(Tensor<3>) -> Tensor<3>,
+    burns: &dyn Fn(Tensor<3>) -> Tensor<3>,
+    x: Tensor<3>,
+    device: &Device,
+    tol: f32,
+) -> [Gradients; 2] {
+    let x = x.detach().require_grad();
+    let outputs = [ours, burns].map(|op| op(x.clone()));
+    let weights = random(outputs[0].dims(), 1.0, device, 99);
+    let g = outputs.map(|y| (y * weights.clone()).sum().backward());
+    let grad = |g| x.grad(g).expect("x has a gradient");
+    close(grad(&g[0]), grad(&g[1]), tol, "input gradient");
+    g
+}
+
+/// A parameter's gradient is the same in both.
+fn same_grad<const R: usize>(p: Tensor<R>, g: &[Gradients; 2], what: &str) {
+    let grad = |g| p.grad(g).expect("the parameter has a gradient");
+    close(grad(&g[0]), grad(&g[1]), 1e-5, what);
+}
+
 #[test]
 fn gelu_and_causal_softmax_match_burns_ops_in_value_and_gradient() {
     for device in [Device::flex(), Device::flex().autodiff()] {
@@ -44,6 +67,18 @@ fn gelu_and_causal_softmax_match_burns_ops_in_value_and_gradient() {
             2e-6,
             "gelu",
         );
+        // Views whose elements are not in order from the start of their buffer.
+        for view in [
+            x.clone().swap_dims(1, 2),
+            x.clone().slice([1..2, 1..3, 7..250]),
+        ] {
+            close(
+                fused::gelu(view.clone()),
+                activation::gelu(view),
+                2e-6,
+                "gelu of a view",
+            );
+        }
         let s = random([2, 3, 9, 9], 4.0, &device, 2);
         let scale = 0.35;
         let fused_w = fused::causal_softmax(s.clone(), scale);
@@ -102,33 +137,27 @@ fn the_fused_linear_layer_matches_burns_in_value_and_every_gradient() {
             1e-6,
             "linear",
         );
+        let view = x.clone().slice([1..3, 2..5, 0..24]);
+        close(
+            fused::linear(&layer, view.clone()),
+            layer.forward(view),
+            1e-6,
+            "linear of a view",
+        );
         if !device.is_autodiff() {
             continue;
         }
-        let x = x.detach().require_grad();
-        let weights = random([3, 7, 40], 1.0, &device, 11);
-        let ours = (fused::linear(&layer, x.clone()) * weights.clone())
-            .sum()
-            .backward();
-        let burns = (layer.forward(x.clone()) * weights).sum().backward();
-        close(
-            x.grad(&ours).expect("x"),
-            x.grad(&burns).expect("x"),
+        let g = gradients(
+            &|x| fused::linear(&layer, x),
+            &|x| layer.forward(x),
+            x,
+            &device,
             1e-5,
-            "input gradient",
         );
-        let w = layer.weight.val();
-        close(
-            w.grad(&ours).expect("w"),
-            w.grad(&burns).expect("w"),
-            1e-5,
-            "weight gradient",
-        );
-        let b = layer.bias.as_ref().expect("a bias").val();
-        close(
-            b.grad(&ours).expect("b"),
-            b.grad(&burns).expect("b"),
-            1e-5,
+        same_grad(layer.weight.val(), &g, "weight gradient");
+        same_grad(
+            layer.bias.as_ref().expect("a bias").val(),
+            &g,
             "bias gradient",
         );
     }
@@ -155,32 +184,71 @@ fn the_fused_layer_norm_matches_burns_in_value_and_every_gradient() {
         if !device.is_autodiff() {
             continue;
         }
-        let x = x.detach().require_grad();
-        let weights = random([3, 7, 40], 1.0, &device, 14);
-        let ours = (fused::layer_norm(&norm, x.clone(), eps) * weights.clone())
-            .sum()
-            .backward();
-        let burns = (norm.forward(x.clone()) * weights).sum().backward();
-        close(
-            x.grad(&ours).expect("x"),
-            x.grad(&burns).expect("x"),
+        let g = gradients(
+            &|x| fused::layer_norm(&norm, x, eps),
+            &|x| norm.forward(x),
+            x,
+            &device,
             1e-4,
-            "input gradient",
         );
-        let g = norm.gamma.val();
-        close(
-            g.grad(&ours).expect("gamma"),
-            g.grad(&burns).expect("gamma"),
-            1e-5,
-            "gamma gradient",
-        );
-        let b = norm.beta.as_ref().expect("a beta").val();
-        close(
-            b.grad(&ours).expect("beta"),
-            b.grad(&burns).expect("beta"),
-            1e-5,
+        same_grad(norm.gamma.val(), &g, "gamma gradient");
+        same_grad(
+            norm.beta.as_ref().expect("a beta").val(),
+            &g,
             "beta gradient",
         );
+    }
+}
+
+/// Causal self-attention from burn's ops: heads split, scores, the reference softmax, values.
+fn attention_reference(
+    q: Tensor<3>,
+    k: Tensor<3>,
+    v: Tensor<3>,
+    heads: usize,
+    scale: f32,
+) -> Tensor<3> {
+    let [batch, seq, width] = q.dims();
+    let split = |t: Tensor<3>| {
+        t.reshape([batch, seq, heads, width / heads])
+            .swap_dims(1, 2)
+    };
+    let scores = split(q).matmul(split(k).transpose());
+    fused::causal_softmax_reference(scores, scale)
+        .matmul(split(v))
+        .swap_dims(1, 2)
+        .reshape([batch, seq, width])
+}
+
+#[test]
+fn fused_causal_attention_matches_burns_ops_in_value_and_every_gradient() {
+    let no_dropout = DropoutConfig::new(0.0).init();
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let [q, k, v] = [21, 22, 23].map(|seed| random([3, 10, 24], 1.5, &device, seed));
+        let (heads, scale) = (4, 0.4);
+        close(
+            fused::causal_attention(q.clone(), k.clone(), v.clone(), heads, scale, &no_dropout),
+            attention_reference(q.clone(), k.clone(), v.clone(), heads, scale),
+            1e-5,
+            "attention",
+        );
+        if !device.is_autodiff() {
+            continue;
+        }
+        let [q, k, v] = [q, k, v].map(|t| t.detach().require_grad());
+        let weights = random([3, 10, 24], 1.0, &device, 24);
+        let g = [true, false].map(|ours| {
+            let out = if ours {
+                fused::causal_attention(q.clone(), k.clone(), v.clone(), heads, scale, &no_dropout)
+            } else {
+                attention_reference(q.clone(), k.clone(), v.clone(), heads, scale)
+            };
+            (out * weights.clone()).sum().backward()
+        });
+        for (name, t) in [("q", &q), ("k", &k), ("v", &v)] {
+            let grad = |g| t.grad(g).expect("a gradient");
+            close(grad(&g[0]), grad(&g[1]), 1e-5, name);
+        }
     }
 }
 

@@ -54,19 +54,14 @@ fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
 }
 
 fn causal_attention(mha: &MultiHeadAttention, x: Tensor<3>) -> Tensor<3> {
-    let [batch, seq, d_model] = x.dims();
-    let heads = |linear: &burn::nn::Linear| {
-        fused::linear(linear, x.clone())
-            .reshape([batch, seq, mha.n_heads, mha.d_k])
-            .swap_dims(1, 2)
-    };
-    let (query, key, value) = (heads(&mha.query), heads(&mha.key), heads(&mha.value));
-    let scores = query.matmul(key.transpose());
-    let weights = fused::causal_softmax(scores, 1.0 / (mha.d_k as f32).sqrt());
-    let weights = mha.dropout.forward(weights);
-    let context = weights
-        .matmul(value)
-        .swap_dims(1, 2)
-        .reshape([batch, seq, d_model]);
+    let project = |linear: &burn::nn::Linear| fused::linear(linear, x.clone());
+    let context = fused::causal_attention(
+        project(&mha.query),
+        project(&mha.key),
+        project(&mha.value),
+        mha.n_heads,
+        1.0 / (mha.d_k as f32).sqrt(),
+        &mha.dropout,
+    );
     fused::linear(&mha.output, context)
 }

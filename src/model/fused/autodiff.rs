@@ -142,3 +142,48 @@ pub fn layer_norm(x: Ad, gamma: Ad, beta: Ad, eps: f32) -> Ad {
         OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }
+
+#[derive(Debug)]
+struct CausalAttention {
+    heads: usize,
+    scale: f32,
+}
+
+impl Backward<Flex, 3> for CausalAttention {
+    /// `q`, `k`, `v` (contiguous) and the weights.
+    type State = ([FlexTensor; 3], FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let ([q, k, v], weights) = ops.state;
+        let d_context = grads.consume::<Flex>(&ops.node);
+        let g = super::flex::causal_attention_grads(
+            [&q, &k, &v],
+            &weights,
+            &d_context,
+            self.heads,
+            self.scale,
+        );
+        for (parent, grad) in ops.parents.into_iter().zip(g) {
+            if let Some(node) = parent {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// Causal self-attention on autodiff tensors of burn-flex.
+pub fn causal_attention(q: Ad, k: Ad, v: Ad, heads: usize, scale: f32) -> Ad {
+    let (context, weights) =
+        super::flex::causal_attention(q.primitive(), k.primitive(), v.primitive(), heads, scale);
+    match (CausalAttention { heads, scale })
+        .prepare::<NoCheckpointing>([q.node(), k.node(), v.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let inputs = [q, k, v].map(|t| super::flex::contiguous(&t.into_primitive()));
+            prep.finish((inputs, weights), context)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(context),
+    }
+}

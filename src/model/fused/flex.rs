@@ -10,8 +10,9 @@ use burn::{
 #[cfg(not(target_arch = "wasm32"))]
 const CHUNK: usize = 1 << 14;
 
-/// An f32 view of a contiguous copy of `t`.
-fn contiguous(t: &FlexTensor) -> FlexTensor {
+/// `t` itself when its elements lie in order from the start of its buffer, else a contiguous
+/// copy.
+pub fn contiguous(t: &FlexTensor) -> FlexTensor {
     if t.is_contiguous() && t.layout().start_offset() == 0 {
         t.clone()
     } else {
@@ -19,7 +20,12 @@ fn contiguous(t: &FlexTensor) -> FlexTensor {
     }
 }
 
-/// A fresh f32 tensor of `like`'s shape, filled by `fill(input chunks…, output chunk)` over
+/// The f32 elements of a tensor from [`contiguous`] (its buffer may run past them).
+fn values(t: &FlexTensor) -> &[f32] {
+    &t.storage::<f32>()[..t.shape().num_elements()]
+}
+
+/// A fresh f32 tensor of the first input's shape, filled by `fill(input chunks…, output chunk)` over
 /// chunks of `chunk` elements, in parallel where threads exist.
 fn map_chunks<const N: usize>(
     inputs: [&FlexTensor; N],
@@ -28,23 +34,23 @@ fn map_chunks<const N: usize>(
 ) -> FlexTensor {
     let inputs = inputs.map(contiguous);
     let shape = inputs[0].shape();
-    let slices: [&[f32]; N] = std::array::from_fn(|i| inputs[i].storage::<f32>());
+    let slices: [&[f32]; N] = std::array::from_fn(|i| values(&inputs[i]));
     let n = shape.num_elements();
-    let mut values = vec![0f32; n];
+    let mut out = vec![0f32; n];
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
         if n > chunk {
-            values.par_chunks_mut(chunk).enumerate().for_each(|(i, o)| {
+            out.par_chunks_mut(chunk).enumerate().for_each(|(i, o)| {
                 let span = i * chunk..i * chunk + o.len();
                 fill(slices.map(|s| &s[span.clone()]), o);
             });
-            return from_vec(values, shape);
+            return from_vec(out, shape);
         }
     }
     let _ = chunk;
-    fill(slices.map(|s| &s[..n]), &mut values);
-    from_vec(values, shape)
+    fill(slices, &mut out);
+    from_vec(out, shape)
 }
 
 /// Elements per chunk for the softmax: whole `seq × seq` matrices, so a chunk's row `r` is query
@@ -113,13 +119,7 @@ fn weight_dims(w: &FlexTensor) -> (usize, usize) {
 pub fn linear(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
     let (x, w, b) = (contiguous(x), contiguous(w), contiguous(b));
     let (d_in, d_out) = weight_dims(&w);
-    let y = super::linear::forward(
-        x.storage::<f32>(),
-        w.storage::<f32>(),
-        Some(b.storage::<f32>()),
-        d_in,
-        d_out,
-    );
+    let y = super::linear::forward(values(&x), values(&w), Some(values(&b)), d_in, d_out);
     let mut shape = x.shape();
     let last = shape.num_dims() - 1;
     shape[last] = d_out;
@@ -130,7 +130,7 @@ pub fn linear(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
 pub fn linear_grad_input(dy: &FlexTensor, w: &FlexTensor) -> FlexTensor {
     let (dy, w) = (contiguous(dy), contiguous(w));
     let (d_in, d_out) = weight_dims(&w);
-    let dx = super::linear::grad_input(dy.storage::<f32>(), w.storage::<f32>(), d_in, d_out);
+    let dx = super::linear::grad_input(values(&dy), values(&w), d_in, d_out);
     let mut shape = dy.shape();
     let last = shape.num_dims() - 1;
     shape[last] = d_in;
@@ -142,7 +142,7 @@ pub fn linear_grad_weight(x: &FlexTensor, dy: &FlexTensor, d_out: usize) -> Flex
     let (x, dy) = (contiguous(x), contiguous(dy));
     let shape = x.shape();
     let d_in = shape[shape.num_dims() - 1];
-    let dw = super::linear::grad_weight(x.storage::<f32>(), dy.storage::<f32>(), d_in, d_out);
+    let dw = super::linear::grad_weight(values(&x), values(&dy), d_in, d_out);
     from_vec(dw, Shape::new([d_in, d_out]))
 }
 
@@ -150,7 +150,7 @@ pub fn linear_grad_weight(x: &FlexTensor, dy: &FlexTensor, d_out: usize) -> Flex
 pub fn linear_grad_bias(dy: &FlexTensor, d_out: usize) -> FlexTensor {
     let dy = contiguous(dy);
     from_vec(
-        super::linear::grad_bias(dy.storage::<f32>(), d_out),
+        super::linear::grad_bias(values(&dy), d_out),
         Shape::new([d_out]),
     )
 }
@@ -204,9 +204,9 @@ pub fn layer_norm(
     eps: f32,
 ) -> (FlexTensor, NormSaved) {
     let (x, gamma, beta) = (contiguous(x), contiguous(gamma), contiguous(beta));
-    let (g, b) = (gamma.storage::<f32>(), beta.storage::<f32>());
+    let (g, b) = (values(&gamma), values(&beta));
     let d = g.len().max(1);
-    let xs = x.storage::<f32>();
+    let xs = values(&x);
     let parts = by_rows(xs.len() / d, norm_rows(d), |r| {
         super::norm::forward(&xs[r.start * d..r.end * d], g, b, eps)
     });
@@ -229,9 +229,9 @@ pub fn layer_norm(
 /// The layer norm's gradients for `x`, `γ` and `β`.
 pub fn layer_norm_grads(dy: &FlexTensor, saved: &NormSaved, gamma: &FlexTensor) -> [FlexTensor; 3] {
     let (dy, gamma) = (contiguous(dy), contiguous(gamma));
-    let g = gamma.storage::<f32>();
+    let g = values(&gamma);
     let d = g.len().max(1);
-    let (dys, hat) = (dy.storage::<f32>(), saved.xhat.storage::<f32>());
+    let (dys, hat) = (values(&dy), values(&saved.xhat));
     let parts = by_rows(dys.len() / d, norm_rows(d), |r| {
         let span = r.start * d..r.end * d;
         let dx = super::norm::grad_input(&dys[span.clone()], &hat[span.clone()], &saved.rstd[r], g);
@@ -251,4 +251,54 @@ pub fn layer_norm_grads(dy: &FlexTensor, saved: &NormSaved, gamma: &FlexTensor) 
         from_vec(dgamma, Shape::new([d])),
         from_vec(dbeta, Shape::new([d])),
     ]
+}
+
+/// The attention's sizes from `q` `[batch, seq, width]` and the head count.
+fn attention_shape(q: &FlexTensor, heads: usize) -> super::attention::Shape {
+    let shape = q.shape();
+    super::attention::Shape {
+        batch: shape[0],
+        seq: shape[1],
+        heads,
+        width: shape[2],
+    }
+}
+
+/// Causal self-attention from the projections: the context `[batch, seq, width]` and the
+/// weights `[batch, heads, seq, seq]` (kept for the backward).
+pub fn causal_attention(
+    q: &FlexTensor,
+    k: &FlexTensor,
+    v: &FlexTensor,
+    heads: usize,
+    scale: f32,
+) -> (FlexTensor, FlexTensor) {
+    let (q, k, v) = (contiguous(q), contiguous(k), contiguous(v));
+    let s = attention_shape(&q, heads);
+    let (context, weights) =
+        super::attention::forward(values(&q), values(&k), values(&v), s, scale);
+    (
+        from_vec(context, q.shape()),
+        from_vec(weights, Shape::new([s.batch, heads, s.seq, s.seq])),
+    )
+}
+
+/// Gradients of [`causal_attention`] for `q`, `k` and `v`.
+pub fn causal_attention_grads(
+    [q, k, v]: [&FlexTensor; 3],
+    weights: &FlexTensor,
+    d_context: &FlexTensor,
+    heads: usize,
+    scale: f32,
+) -> [FlexTensor; 3] {
+    let d_context = contiguous(d_context);
+    let s = attention_shape(q, heads);
+    super::attention::backward(
+        (values(q), values(k), values(v)),
+        values(weights),
+        values(&d_context),
+        s,
+        scale,
+    )
+    .map(|g| from_vec(g, q.shape()))
 }

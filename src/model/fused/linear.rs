@@ -15,17 +15,19 @@ fn parallelism(rows: usize) -> gemm::Parallelism {
     gemm::Parallelism::None
 }
 
-/// `dst (m × n, row-major) = [dst +] a · b`, where `a` is `m × k` and `b` is `k × n`, each given
-/// by its element strides (row, column).
+/// `dst = [dst +] a · b`, where `a` is `m × k` and `b` is `k × n`, each given by its element
+/// strides (row, column), and `dst` is `m × n` with rows `dst_rs` apart. One thread when
+/// `threads` is false (the caller runs several at once).
 #[allow(clippy::too_many_arguments)]
-fn product(
+pub(super) fn product_strided(
     (m, k, n): (usize, usize, usize),
-    dst: &mut [f32],
+    (dst, dst_rs): (&mut [f32], usize),
     accumulate: bool,
     a: &[f32],
     (a_rs, a_cs): (usize, usize),
     b: &[f32],
     (b_rs, b_cs): (usize, usize),
+    threads: bool,
 ) {
     let last = |rows: usize, rs: usize, cols: usize, cs: usize| {
         if rows == 0 || cols == 0 {
@@ -35,14 +37,27 @@ fn product(
         }
     };
     assert!(
-        dst.len() >= m * n
+        dst.len() >= last(m, dst_rs, n, 1)
             && a.len() >= last(m, a_rs, k, a_cs)
             && b.len() >= last(k, b_rs, n, b_cs),
-        "linear: buffer shorter than its shape"
+        "matrix product: a buffer is shorter than its shape"
     );
     if m == 0 || n == 0 {
         return;
     }
+    if k == 0 {
+        if !accumulate {
+            for row in 0..m {
+                dst[row * dst_rs..row * dst_rs + n].fill(0.0);
+            }
+        }
+        return;
+    }
+    let parallelism = if threads {
+        parallelism(m)
+    } else {
+        gemm::Parallelism::None
+    };
     // SAFETY: every element the strides reach lies inside its slice (asserted above), and `dst`
     // does not overlap `a` or `b` (a `&mut` and two `&` slices).
     unsafe {
@@ -52,7 +67,7 @@ fn product(
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            dst_rs as isize,
             accumulate,
             a.as_ptr(),
             a_cs as isize,
@@ -65,9 +80,31 @@ fn product(
             false,
             false,
             false,
-            parallelism(m),
+            parallelism,
         );
     }
+}
+
+/// [`product_strided`] into a contiguous `dst`, on all threads.
+fn product(
+    (m, k, n): (usize, usize, usize),
+    dst: &mut [f32],
+    accumulate: bool,
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    b_strides: (usize, usize),
+) {
+    product_strided(
+        (m, k, n),
+        (dst, n),
+        accumulate,
+        a,
+        a_strides,
+        b,
+        b_strides,
+        true,
+    );
 }
 
 /// `y = x·W + b`.

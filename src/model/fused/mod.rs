@@ -1,5 +1,5 @@
-//! Fused CPU ops for the transformer: linear layers, layer norms, GELU and the attention's causal
-//! softmax, each one pass over memory forward and one backward, in place of burn-flex's several
+//! Fused CPU ops for the transformer: linear layers, layer norms, GELU, causal self-attention and
+//! its softmax, each one pass over memory forward and one backward, in place of burn-flex's several
 //! passes (and its scalar `erff`/`expf`, which dominated the RM-bench profile after the matrix
 //! products).
 //!
@@ -9,10 +9,13 @@
 //! rounding (tested in `tests/fused_ops.rs`).
 #[macro_use]
 pub mod kernels;
+mod attention;
 mod autodiff;
 mod flex;
 mod linear;
 mod norm;
 mod ops;
 
-pub use ops::{causal_softmax, causal_softmax_reference, gelu, layer_norm, linear};
+pub use ops::{
+    causal_attention, causal_softmax, causal_softmax_reference, gelu, layer_norm, linear,
+};

@@ -1,21 +1,29 @@
 //! The fused ops on any tensor: the kernels on burn-flex in f32, burn's own ops elsewhere.
 use burn::{
-    backend::{Autodiff, Flex},
+    backend::{Autodiff, Flex, flex::FlexTensor, tensor::FloatTensor},
     tensor::{DType, Tensor, activation},
 };
 
 use super::{autodiff, flex};
 
+/// `t` as an f32 autodiff tensor of burn-flex, if that is what it is.
+fn on_autodiff_flex<const R: usize>(t: &Tensor<R>) -> Option<FloatTensor<Autodiff<Flex>>> {
+    let t = t.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
+    (t.primitive().dtype() == DType::F32).then_some(t)
+}
+
+/// `t` as an f32 tensor of burn-flex without autodiff, if that is what it is.
+fn on_flex<const R: usize>(t: &Tensor<R>) -> Option<FlexTensor> {
+    let t = t.clone().try_into_primitive::<Flex>().ok()?;
+    (t.dtype() == DType::F32).then_some(t)
+}
+
 /// GELU (exact erf form, as `burn::nn::Gelu`).
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    if let Ok(t) = x.clone().try_into_primitive::<Autodiff<Flex>>()
-        && t.primitive().dtype() == DType::F32
-    {
+    if let Some(t) = on_autodiff_flex(&x) {
         return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::gelu(t));
     }
-    if let Ok(t) = x.clone().try_into_primitive::<Flex>()
-        && t.dtype() == DType::F32
-    {
+    if let Some(t) = on_flex(&x) {
         return Tensor::from_primitive::<Flex>(flex::gelu(&t));
     }
     activation::gelu(x)
@@ -25,14 +33,15 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// the last axis, where query position `i` sees key positions `0..=i` only (the others get
 /// weight 0). The same as burn's multi-head attention with an autoregressive mask.
 pub fn causal_softmax(scores: Tensor<4>, scale: f32) -> Tensor<4> {
-    if let Ok(t) = scores.clone().try_into_primitive::<Autodiff<Flex>>()
-        && t.primitive().dtype() == DType::F32
-    {
+    let [_, _, queries, keys] = scores.dims();
+    assert_eq!(
+        queries, keys,
+        "causal_softmax: self-attention scores are square"
+    );
+    if let Some(t) = on_autodiff_flex(&scores) {
         return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::causal_softmax(t, scale));
     }
-    if let Ok(t) = scores.clone().try_into_primitive::<Flex>()
-        && t.dtype() == DType::F32
-    {
+    if let Some(t) = on_flex(&scores) {
         return Tensor::from_primitive::<Flex>(flex::causal_softmax(&t, scale));
     }
     causal_softmax_reference(scores, scale)
@@ -54,26 +63,14 @@ pub fn linear<const D: usize>(layer: &burn::nn::Linear, x: Tensor<D>) -> Tensor<
     let Some(bias) = layer.bias.as_ref().map(|b| b.val()) else {
         return layer.forward(x);
     };
-    let parts = (
-        x.clone().try_into_primitive::<Autodiff<Flex>>(),
-        weight.clone().try_into_primitive::<Autodiff<Flex>>(),
-        bias.clone().try_into_primitive::<Autodiff<Flex>>(),
-    );
-    if let (Ok(x), Ok(w), Ok(b)) = parts
-        && [&x, &w, &b]
-            .iter()
-            .all(|t| t.primitive().dtype() == DType::F32)
-    {
+    if let (Some(x), Some(w), Some(b)) = (
+        on_autodiff_flex(&x),
+        on_autodiff_flex(&weight),
+        on_autodiff_flex(&bias),
+    ) {
         return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::linear(x, w, b));
     }
-    let parts = (
-        x.clone().try_into_primitive::<Flex>(),
-        weight.try_into_primitive::<Flex>(),
-        bias.try_into_primitive::<Flex>(),
-    );
-    if let (Ok(x), Ok(w), Ok(b)) = parts
-        && [&x, &w, &b].iter().all(|t| t.dtype() == DType::F32)
-    {
+    if let (Some(x), Some(w), Some(b)) = (on_flex(&x), on_flex(&weight), on_flex(&bias)) {
         return Tensor::from_primitive::<Flex>(flex::linear(&x, &w, &b));
     }
     layer.forward(x)
@@ -86,18 +83,53 @@ pub fn layer_norm<const D: usize>(norm: &burn::nn::LayerNorm, x: Tensor<D>, eps:
     let Some(beta) = norm.beta.as_ref().map(|b| b.val()) else {
         return norm.forward(x);
     };
-    let parts = (
-        x.clone().try_into_primitive::<Autodiff<Flex>>(),
-        gamma.clone().try_into_primitive::<Autodiff<Flex>>(),
-        beta.clone().try_into_primitive::<Autodiff<Flex>>(),
-    );
-    if let (Ok(x), Ok(g), Ok(b)) = parts
-        && [&x, &g, &b]
-            .iter()
-            .all(|t| t.primitive().dtype() == DType::F32)
-    {
+    if let (Some(x), Some(g), Some(b)) = (
+        on_autodiff_flex(&x),
+        on_autodiff_flex(&gamma),
+        on_autodiff_flex(&beta),
+    ) {
         return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::layer_norm(x, g, b, eps as f32));
     }
     // Without autodiff burn-flex's own layer norm is one SIMD pass already (and keeps no x̂).
     norm.forward(x)
+}
+
+/// Causal multi-head self-attention from the query, key and value projections
+/// `[batch, seq, width]`: each head's `softmax(scale · Q Kᵀ)` (query `i` sees keys `0..=i`) times
+/// its `V`, the heads side by side again. Attention dropout (`dropout`, on the weights) needs the
+/// weights as a tensor, so while it is active under autodiff this runs burn's products around
+/// [`causal_softmax`]; otherwise, on burn-flex in f32, one fused op.
+pub fn causal_attention(
+    q: Tensor<3>,
+    k: Tensor<3>,
+    v: Tensor<3>,
+    heads: usize,
+    scale: f32,
+    dropout: &burn::nn::Dropout,
+) -> Tensor<3> {
+    let dropping = dropout.prob > 0.0 && q.device().is_autodiff();
+    if !dropping {
+        if let (Some(q), Some(k), Some(v)) = (
+            on_autodiff_flex(&q),
+            on_autodiff_flex(&k),
+            on_autodiff_flex(&v),
+        ) {
+            let context = autodiff::causal_attention(q, k, v, heads, scale);
+            return Tensor::from_primitive::<Autodiff<Flex>>(context);
+        }
+        if let (Some(q), Some(k), Some(v)) = (on_flex(&q), on_flex(&k), on_flex(&v)) {
+            let (context, _) = flex::causal_attention(&q, &k, &v, heads, scale);
+            return Tensor::from_primitive::<Flex>(context);
+        }
+    }
+    let [batch, seq, width] = q.dims();
+    let split = |t: Tensor<3>| {
+        t.reshape([batch, seq, heads, width / heads])
+            .swap_dims(1, 2)
+    };
+    let weights = dropout.forward(causal_softmax(split(q).matmul(split(k).transpose()), scale));
+    weights
+        .matmul(split(v))
+        .swap_dims(1, 2)
+        .reshape([batch, seq, width])
 }
