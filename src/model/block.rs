@@ -1,7 +1,7 @@
 //! The forward pass of burn's pre-LN transformer encoder with causal attention, step for step as
 //! `burn::nn::transformer::TransformerEncoder::forward` with an autoregressive mask, but through
-//! the fused GELU and causal softmax of [`super::fused`]. The modules (and so saved weights) are
-//! burn's own.
+//! the fused linear layers, layer norms, GELU and causal attention of [`super::fused`]. The
+//! modules (and so saved weights) are burn's own.
 use burn::{
     nn::{
         activation::Activation,
