@@ -223,8 +223,14 @@ fn attention_reference(
 #[test]
 fn fused_causal_attention_matches_burns_ops_in_value_and_every_gradient() {
     let no_dropout = DropoutConfig::new(0.0).init();
-    for device in [Device::flex(), Device::flex().autodiff()] {
-        let [q, k, v] = [21, 22, 23].map(|seed| random([3, 10, 24], 1.5, &device, seed));
+    // 10 positions: one block of queries; 70: blocks of 32, 32 and 6.
+    for (device, seq) in [
+        (Device::flex(), 10),
+        (Device::flex(), 70),
+        (Device::flex().autodiff(), 10),
+        (Device::flex().autodiff(), 70),
+    ] {
+        let [q, k, v] = [21, 22, 23].map(|seed| random([3, seq, 24], 1.5, &device, seed));
         let (heads, scale) = (4, 0.4);
         close(
             fused::causal_attention(q.clone(), k.clone(), v.clone(), heads, scale, &no_dropout),
@@ -236,7 +242,7 @@ fn fused_causal_attention_matches_burns_ops_in_value_and_every_gradient() {
             continue;
         }
         let [q, k, v] = [q, k, v].map(|t| t.detach().require_grad());
-        let weights = random([3, 10, 24], 1.0, &device, 24);
+        let weights = random([3, seq, 24], 1.0, &device, 24);
         let g = [true, false].map(|ours| {
             let out = if ours {
                 fused::causal_attention(q.clone(), k.clone(), v.clone(), heads, scale, &no_dropout)

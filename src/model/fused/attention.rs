@@ -61,6 +61,17 @@ fn per_row<const N: usize>(
     chunks.into_iter().enumerate().for_each(run);
 }
 
+/// Query rows in blocks of this many: a block's products stop at its last row's diagonal, so
+/// about half of each `seq × seq` product (the part the causal mask zeroes) is skipped.
+const BLOCK: usize = 32;
+
+/// The row blocks of a `seq × seq` matrix.
+fn blocks(seq: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..seq)
+        .step_by(BLOCK)
+        .map(move |r| r..(r + BLOCK).min(seq))
+}
+
 /// `(context [batch, seq, width], weights [batch, heads, seq, seq])`.
 pub fn forward(q: &[f32], k: &[f32], v: &[f32], s: Shape, scale: f32) -> (Vec<f32>, Vec<f32>) {
     let (d, w, seq) = (s.d(), s.width, s.seq);
@@ -76,28 +87,36 @@ pub fn forward(q: &[f32], k: &[f32], v: &[f32], s: Shape, scale: f32) -> (Vec<f3
             let at = b * s.row();
             for h in 0..s.heads {
                 let (qh, kh, vh) = (&q[at + h * d..], &k[at + h * d..], &v[at + h * d..]);
-                product_strided(
-                    (seq, d, seq),
-                    (&mut scores, seq),
-                    false,
-                    qh,
-                    (w, 1),
-                    kh,
-                    (1, w),
-                    false,
-                );
+                // Queries in `rows` see keys `0..rows.end`: the rest of the matrix is never
+                // computed (the softmax reads only what a query may see, and writes 0 past it).
+                for rows in blocks(seq) {
+                    let (r, n) = (rows.start, rows.len());
+                    product_strided(
+                        (n, d, rows.end),
+                        (&mut scores[r * seq..], seq),
+                        false,
+                        &qh[r * w..],
+                        (w, 1),
+                        kh,
+                        (1, w),
+                        false,
+                    );
+                }
                 let p = &mut wts[h * s.matrix()..(h + 1) * s.matrix()];
                 kernels::causal_softmax(&scores, seq, scale, p);
-                product_strided(
-                    (seq, seq, d),
-                    (&mut ctx[h * d..], w),
-                    false,
-                    p,
-                    (seq, 1),
-                    vh,
-                    (w, 1),
-                    false,
-                );
+                for rows in blocks(seq) {
+                    let (r, n) = (rows.start, rows.len());
+                    product_strided(
+                        (n, rows.end, d),
+                        (&mut ctx[r * w + h * d..], w),
+                        false,
+                        &p[r * seq..],
+                        (seq, 1),
+                        vh,
+                        (w, 1),
+                        false,
+                    );
+                }
             }
         },
     );
@@ -125,47 +144,59 @@ pub fn backward(
                 let doh = &d_context[at + h * d..];
                 let m = (b * s.heads + h) * s.matrix();
                 let p = &weights[m..m + s.matrix()];
-                product_strided(
-                    (seq, d, seq),
-                    (&mut dp, seq),
-                    false,
-                    doh,
-                    (w, 1),
-                    vh,
-                    (1, w),
-                    false,
-                );
+                // As in the forward, only the blocks a query may see: `P` and `dS` are 0 past
+                // the diagonal, so the products skip them.
+                for rows in blocks(seq) {
+                    let (r, n) = (rows.start, rows.len());
+                    product_strided(
+                        (n, d, rows.end),
+                        (&mut dp[r * seq..], seq),
+                        false,
+                        &doh[r * w..],
+                        (w, 1),
+                        vh,
+                        (1, w),
+                        false,
+                    );
+                }
                 kernels::causal_softmax_backward(p, &dp, seq, scale, &mut ds);
-                product_strided(
-                    (seq, seq, d),
-                    (&mut dq[h * d..], w),
-                    false,
-                    &ds,
-                    (seq, 1),
-                    kh,
-                    (w, 1),
-                    false,
-                );
-                product_strided(
-                    (seq, seq, d),
-                    (&mut dk[h * d..], w),
-                    false,
-                    &ds,
-                    (1, seq),
-                    qh,
-                    (w, 1),
-                    false,
-                );
-                product_strided(
-                    (seq, seq, d),
-                    (&mut dv[h * d..], w),
-                    false,
-                    p,
-                    (1, seq),
-                    doh,
-                    (w, 1),
-                    false,
-                );
+                for rows in blocks(seq) {
+                    let (r, n) = (rows.start, rows.len());
+                    // dQ[rows] = dS[rows, ..end] · K[..end].
+                    product_strided(
+                        (n, rows.end, d),
+                        (&mut dq[r * w + h * d..], w),
+                        false,
+                        &ds[r * seq..],
+                        (seq, 1),
+                        kh,
+                        (w, 1),
+                        false,
+                    );
+                    // Keys (and values) in `rows` are seen by queries `r..seq`:
+                    // dK[rows] = dS[r.., rows]ᵀ · Q[r..], dV[rows] = P[r.., rows]ᵀ · dO[r..].
+                    let below = seq - r;
+                    product_strided(
+                        (n, below, d),
+                        (&mut dk[r * w + h * d..], w),
+                        false,
+                        &ds[r * seq + r..],
+                        (1, seq),
+                        &qh[r * w..],
+                        (w, 1),
+                        false,
+                    );
+                    product_strided(
+                        (n, below, d),
+                        (&mut dv[r * w + h * d..], w),
+                        false,
+                        &p[r * seq + r..],
+                        (1, seq),
+                        &doh[r * w..],
+                        (w, 1),
+                        false,
+                    );
+                }
             }
         },
     );
