@@ -4,7 +4,9 @@
 #   PYTHON=/path/to/python-with-torch RLHF_LAB_BIN=/path/to/release/rlhf-lab bash bench/compare.sh …
 # Makes its own virtual environment (bench/.venv, PyTorch from the package index) the first
 # time; builds rlhf-lab in release. Not part of CI. Prints each run's JSON, then one summary
-# line per round and the median ratios (>1 means rlhf-lab is faster).
+# line per round and the median ratios (>1 means rlhf-lab is faster): against the PyTorch
+# reference as usually written, and against it running its last block at the read-out token only
+# (`--last-layer-at-readout`), which is what rlhf-lab's reward model does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-2}"
@@ -37,20 +39,28 @@ OUT=$(mktemp -d)
 for r in $(seq 1 "$ROUNDS"); do
   "$BIN" bench rm --backend "$BACKEND" --steps 20 > "$OUT/ours-$r.json"
   "$PY" bench/rm_bench.py --device "$TORCH_DEVICE" --steps 20 > "$OUT/torch-$r.json"
-  cat "$OUT/ours-$r.json" "$OUT/torch-$r.json"
+  "$PY" bench/rm_bench.py --device "$TORCH_DEVICE" --steps 20 --last-layer-at-readout > "$OUT/trim-$r.json"
+  cat "$OUT/ours-$r.json" "$OUT/torch-$r.json" "$OUT/trim-$r.json"
 done
 "$PY" - "$OUT" "$ROUNDS" <<'PY'
 import json, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
-train, score = [], []
+ratios = {"torch": ([], []), "trim": ([], [])}
 for r in range(1, rounds + 1):
     ours = json.load(open(f"{out}/ours-{r}.json"))
-    ref = json.load(open(f"{out}/torch-{r}.json"))
-    t = ours["train_pairs_per_s"] / ref["train_pairs_per_s"]
-    s = ours["score_pairs_per_s"] / ref["score_pairs_per_s"]
-    train.append(t); score.append(s)
-    print(f"round {r}: train {ours['train_pairs_per_s']:.1f} vs {ref['train_pairs_per_s']:.1f} pairs/s "
-          f"({t:.2f}x), score {ours['score_pairs_per_s']:.1f} vs {ref['score_pairs_per_s']:.1f} pairs/s ({s:.2f}x); "
-          f"params {ours['params']} vs {ref['params']}")
-print(f"median ratio rlhf-lab/PyTorch: train {statistics.median(train):.2f}x, score {statistics.median(score):.2f}x")
+    line = f"round {r}: rlhf-lab train {ours['train_pairs_per_s']:.1f}, score {ours['score_pairs_per_s']:.1f} pairs/s"
+    for name, label in (("torch", "PyTorch"), ("trim", "PyTorch, last block at read-out")):
+        ref = json.load(open(f"{out}/{name}-{r}.json"))
+        t = ours["train_pairs_per_s"] / ref["train_pairs_per_s"]
+        s = ours["score_pairs_per_s"] / ref["score_pairs_per_s"]
+        ratios[name][0].append(t)
+        ratios[name][1].append(s)
+        line += (f"; {label} {ref['train_pairs_per_s']:.1f} ({t:.2f}x), "
+                 f"{ref['score_pairs_per_s']:.1f} ({s:.2f}x)")
+        assert ours["params"] == ref["params"], (ours["params"], ref["params"])
+    print(line)
+for name, label in (("torch", "PyTorch"), ("trim", "PyTorch, last block at read-out")):
+    train, score = ratios[name]
+    print(f"median ratio rlhf-lab / {label}: train {statistics.median(train):.2f}x, "
+          f"score {statistics.median(score):.2f}x")
 PY

@@ -7,6 +7,11 @@ final LayerNorm and a bias-free 1-unit head; Bradley-Terry loss; AdamW (lr 1e-4,
 cycled; 3 untimed warm-up steps, then timed steps. Training (forward + backward + AdamW) and
 scoring (forward only, no gradients, gaps read back) are timed separately.
 
+With --last-layer-at-readout the last block computes only what the read-out token needs (keys
+and values at every position; query, attention, feed-forward and residual at the last token),
+as rlhf-lab's reward model does: the same rewards and gradients for less work, so the two
+implementations can be compared doing the same work as well as each written the usual way.
+
 Prints one JSON object with the same keys as `rlhf-lab bench rm`.
 """
 
@@ -38,19 +43,47 @@ class RewardModel(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.final_norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, 1, bias=False)
+        self.last_layer_at_readout = False
 
     def forward(self, ids, mask):
         rows, seq = ids.shape
         positions = torch.arange(seq, device=ids.device).unsqueeze(0).expand(rows, seq)
         x = self.token(ids) + self.position(positions)
-        x = self.encoder(x, mask=mask, is_causal=True)
-        x = self.final_norm(x)
-        return self.head(x[:, -1, :]).squeeze(-1)
+        if not self.last_layer_at_readout:
+            x = self.encoder(x, mask=mask, is_causal=True)
+            x = self.final_norm(x)
+            return self.head(x[:, -1, :]).squeeze(-1)
+        *before, last = self.encoder.layers
+        for layer in before:
+            x = layer(x, src_mask=mask, is_causal=True)
+        # The last position sees every key, so its one query needs no mask.
+        h = last.norm1(x)
+        y = x[:, -1:, :] + last.self_attn(h[:, -1:, :], h, h, need_weights=False)[0]
+        y = y + last._ff_block(last.norm2(y))
+        return self.head(self.final_norm(y[:, 0, :])).squeeze(-1)
 
 
 def gaps(model, ids, mask, pairs):
     rewards = model(ids, mask)
     return rewards[:pairs] - rewards[pairs:]
+
+
+def check(model, vocab, seq, device):
+    """Both ways give the same rewards and parameter gradients (to float rounding)."""
+    ids = torch.randint(0, vocab, (6, seq), device=device)
+    mask = nn.Transformer.generate_square_subsequent_mask(seq, device=device)
+    out = {}
+    for trimmed in (False, True):
+        model.last_layer_at_readout = trimmed
+        model.zero_grad(set_to_none=True)
+        rewards = model(ids, mask)
+        (rewards * torch.arange(1.0, 7.0, device=device)).sum().backward()
+        out[trimmed] = (rewards.detach(), [p.grad.clone() for p in model.parameters()])
+    (r0, g0), (r1, g1) = out[False], out[True]
+    worst = max((a - b).abs().max().item() for a, b in zip(g0, g1))
+    assert torch.allclose(r0, r1, atol=1e-5), (r0, r1)
+    assert worst < 1e-4, worst
+    print(f"check: rewards and gradients agree (largest gradient difference {worst:.2e})")
 
 
 def main():
@@ -59,6 +92,16 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
+    p.add_argument(
+        "--last-layer-at-readout",
+        action="store_true",
+        help="run the last block at the read-out token only, as rlhf-lab does",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check that both ways give the same rewards and gradients, then exit",
+    )
     args = p.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -66,6 +109,10 @@ def main():
     vocab, d_model, layers, heads, ffn, seq, pairs = 4096, 128, 4, 4, 512, 128, 32
     device = torch.device(args.device)
     model = RewardModel(vocab, d_model, layers, heads, ffn, seq).to(device)
+    model.last_layer_at_readout = args.last_layer_at_readout
+    if args.check:
+        check(model, vocab, seq, device)
+        return
     optim = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
     mask = nn.Transformer.generate_square_subsequent_mask(seq, device=device)
     batches = [torch.randint(0, vocab, (2 * pairs, seq), device=device) for _ in range(4)]
@@ -113,6 +160,7 @@ def main():
                 "torch": torch.__version__,
                 "threads": torch.get_num_threads(),
                 "cpus": os.cpu_count(),
+                "last_layer_at_readout": args.last_layer_at_readout,
             },
             indent=2,
         )

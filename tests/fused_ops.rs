@@ -7,7 +7,7 @@ use burn::{
         attention::generate_autoregressive_mask,
         transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput},
     },
-    tensor::{Device, Distribution, Gradients, Tensor, activation},
+    tensor::{Device, Distribution, Gradients, Int, Tensor, TensorData, activation},
 };
 use rlhf_lab::model::{block, fused, init};
 
@@ -290,6 +290,62 @@ fn the_causal_encoder_matches_burns_encoder_with_an_autoregressive_mask() {
         ] {
             let grad = |g| p.val().grad(g).expect("weight has a gradient");
             close(grad(&g_ours), grad(&g_burn), 1e-4, name);
+        }
+    }
+}
+
+#[test]
+fn the_encoder_read_at_one_position_per_row_matches_the_whole_encoder_there() {
+    for norm_first in [true, false] {
+        for device in [Device::flex(), Device::flex().autodiff()] {
+            let enc = encoder(norm_first, &device);
+            let x = random([3, 11, 32], 1.0, &device, 8);
+            let x = if device.is_autodiff() {
+                x.require_grad()
+            } else {
+                x
+            };
+            // The last position, one in the middle and the first.
+            let at = [10, 4, 0];
+            let ours = block::causal_encoder_at(&enc, x.clone(), 1e-5, &at);
+            let rows =
+                Tensor::<1, Int>::from_data(TensorData::new(vec![10i64, 15, 22], [3]), &device);
+            let whole = block::causal_encoder(&enc, x.clone(), 1e-5)
+                .reshape([33, 32])
+                .select(0, rows);
+            close(
+                ours.clone(),
+                whole.clone(),
+                1e-5,
+                "output at the read positions",
+            );
+            if !device.is_autodiff() {
+                continue;
+            }
+            let weights = random([3, 32], 1.0, &device, 9);
+            let g_ours = (ours * weights.clone()).sum().backward();
+            let g_whole = (whole * weights).sum().backward();
+            let grad = |g| x.grad(g).expect("x has a gradient");
+            close(grad(&g_ours), grad(&g_whole), 1e-4, "input gradient");
+            let [first, last] = [&enc.layers[0], &enc.layers[1]];
+            for (name, p) in [
+                ("first query", &first.mha.query.weight),
+                ("last query", &last.mha.query.weight),
+                ("last key", &last.mha.key.weight),
+                ("last value", &last.mha.value.weight),
+                ("last output", &last.mha.output.weight),
+                ("last ffn outer", &last.pwff.linear_outer.weight),
+            ] {
+                let grad = |g| p.val().grad(g).expect("weight has a gradient");
+                close(grad(&g_ours), grad(&g_whole), 1e-4, name);
+            }
+            for (name, p) in [
+                ("last norm 1", &last.norm_1.gamma),
+                ("last norm 2", &last.norm_2.gamma),
+            ] {
+                let grad = |g| p.val().grad(g).expect("gamma has a gradient");
+                close(grad(&g_ours), grad(&g_whole), 1e-4, name);
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use burn::{
         attention::MultiHeadAttention,
         transformer::{PositionWiseFeedForward, TransformerEncoder, TransformerEncoderLayer},
     },
-    tensor::Tensor,
+    tensor::{Bool, Int, Tensor, TensorData, activation},
 };
 
 use super::fused;
@@ -20,6 +20,87 @@ pub fn causal_encoder(encoder: &TransformerEncoder, x: Tensor<3>, eps: f64) -> T
         .layers
         .iter()
         .fold(x, |x, layer| causal_layer(layer, x, eps))
+}
+
+/// [`causal_encoder`] read at one position per row, `at[b] < seq`: `[batch, d_model]`, the
+/// encoder's output at `(b, at[b])`. The layers before the last run at every position; the last
+/// one only as far as the read positions need: keys and values at every position, the query,
+/// attention, feed-forward and residual at the read one (with a causal mask, position `at[b]`
+/// sees keys `0..=at[b]`).
+pub fn causal_encoder_at(
+    encoder: &TransformerEncoder,
+    x: Tensor<3>,
+    eps: f64,
+    at: &[usize],
+) -> Tensor<2> {
+    let [batch, seq, width] = x.dims();
+    assert!(
+        at.len() == batch && at.iter().all(|&t| t < seq),
+        "causal_encoder_at: one read position per row, inside the sequence"
+    );
+    let device = x.device();
+    let rows: Vec<i64> = at
+        .iter()
+        .enumerate()
+        .map(|(b, &t)| (b * seq + t) as i64)
+        .collect();
+    let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), &device);
+    let pick = |t: Tensor<3>| t.reshape([batch * seq, width]).select(0, rows.clone());
+    let Some((last, before)) = encoder.layers.split_last() else {
+        return pick(x);
+    };
+    let x = before
+        .iter()
+        .fold(x, |x, layer| causal_layer(layer, x, eps));
+    let normed = if last.norm_first {
+        fused::layer_norm(&last.norm_2, x.clone(), eps)
+    } else {
+        x.clone()
+    };
+    let attended = attention_at(&last.mha, pick(normed.clone()), normed, at);
+    let mut y = pick(x) + last.dropout.forward(attended);
+    let normed = if last.norm_first {
+        fused::layer_norm(&last.norm_1, y.clone(), eps)
+    } else {
+        y = fused::layer_norm(&last.norm_1, y, eps);
+        y.clone()
+    };
+    let mut y = y + last.dropout.forward(feed_forward(&last.pwff, normed));
+    if !last.norm_first {
+        y = fused::layer_norm(&last.norm_2, y, eps);
+    }
+    y
+}
+
+/// Multi-head attention of one query per row (`query_in` `[batch, width]`, at position `at[b]`)
+/// over the keys and values of `kv_in` `[batch, seq, width]` up to that position.
+fn attention_at(
+    mha: &MultiHeadAttention,
+    query_in: Tensor<2>,
+    kv_in: Tensor<3>,
+    at: &[usize],
+) -> Tensor<2> {
+    let [batch, seq, width] = kv_in.dims();
+    let (heads, d) = (mha.n_heads, mha.d_k);
+    let device = kv_in.device();
+    let split = |t: Tensor<3>| t.reshape([batch, seq, heads, d]).swap_dims(1, 2);
+    let q = fused::linear(&mha.query, query_in).reshape([batch, heads, 1, d]);
+    let k = split(fused::linear(&mha.key, kv_in.clone()));
+    let v = split(fused::linear(&mha.value, kv_in));
+    let future: Vec<bool> = at
+        .iter()
+        .flat_map(|&t| (0..heads * seq).map(move |i| i % seq > t))
+        .collect();
+    let future =
+        Tensor::<4, Bool>::from_data(TensorData::new(future, [batch, heads, 1, seq]), &device);
+    // As burn's attention masks: −10⁴ before the softmax, which gives those keys weight 0.
+    let scores = q
+        .matmul(k.transpose())
+        .mul_scalar(1.0 / (d as f32).sqrt())
+        .mask_fill(future, -1.0e4);
+    let weights = mha.dropout.forward(activation::softmax(scores, 3));
+    let context = weights.matmul(v).reshape([batch, width]);
+    fused::linear(&mha.output, context)
 }
 
 fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>, eps: f64) -> Tensor<3> {
@@ -43,7 +124,7 @@ fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>, eps: f64) -> Tens
     x
 }
 
-fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
+fn feed_forward<const D: usize>(ff: &PositionWiseFeedForward, x: Tensor<D>) -> Tensor<D> {
     match &ff.activation {
         Activation::Gelu(gelu) if !gelu.approximate => {
             let hidden = fused::gelu(fused::linear(&ff.linear_inner, x));

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::bow::{BowBody, BowShape};
 use super::counts::CountsBody;
-use super::heads::last_token;
 use super::trunk::{TransformerTrunk, TrunkShape};
 use crate::data::encode::PaddedBatch;
 
@@ -305,7 +304,7 @@ impl RewardModel {
     fn forward_with(&self, batch: &PaddedBatch, draws: Option<u64>) -> RewardOutput {
         let device = self.device();
         let features = match (&self.trunk, &self.bow, &self.counts) {
-            (Some(t), _, _) => last_token(t.forward(batch, &device).hidden, batch, &device),
+            (Some(t), _, _) => t.forward_last(batch, &device),
             (None, Some(b), _) => b.forward(batch, &device, draws),
             (None, None, Some(c)) => c.forward(batch, &device),
             (None, None, None) => unreachable!("RewardModelConfig::init always builds one body"),

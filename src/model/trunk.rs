@@ -1,6 +1,6 @@
 //! The shared transformer trunk: token + learned position embeddings, pre-LN causal blocks and a
 //! final LayerNorm, giving a hidden state at every position. Heads read it: the reward head at
-//! the last real token ([`super::heads::last_token`]), an LM head at every position (the policy),
+//! the last real token ([`TransformerTrunk::forward_last`]), an LM head at every position (the policy),
 //! a value head at every position (the critic).
 use burn::{
     module::Module,
@@ -90,6 +90,31 @@ impl TransformerTrunk {
 
     /// Hidden states of a right-padded batch.
     pub fn forward(&self, batch: &PaddedBatch, device: &Device) -> TrunkOutput {
+        let x =
+            super::block::causal_encoder(&self.encoder, self.embed(batch, device), LAYER_NORM_EPS);
+        let hidden = super::fused::layer_norm(&self.final_norm, x, LAYER_NORM_EPS);
+        TrunkOutput {
+            hidden,
+            real: real_mask(batch, device),
+        }
+    }
+
+    /// The hidden state at each row's last real token, `[rows, d_model]`: the same as
+    /// [`Self::forward`] read by [`super::heads::last_token`], but the last block computes only
+    /// what that token needs (its keys and values everywhere; its query, feed-forward and
+    /// residual at the read token), since its outputs at other positions would feed nothing.
+    pub fn forward_last(&self, batch: &PaddedBatch, device: &Device) -> Tensor<2> {
+        let seq = batch.seq_len;
+        let at: Vec<usize> = (0..batch.rows)
+            .map(|r| batch.lengths.get(r).map_or(1, |&len| len.clamp(1, seq)) - 1)
+            .collect();
+        let x = self.embed(batch, device);
+        let x = super::block::causal_encoder_at(&self.encoder, x, LAYER_NORM_EPS, &at);
+        super::fused::layer_norm(&self.final_norm, x, LAYER_NORM_EPS)
+    }
+
+    /// Token plus position embeddings, after the embedding dropout, `[rows, seq, d_model]`.
+    fn embed(&self, batch: &PaddedBatch, device: &Device) -> Tensor<3> {
         let (rows, seq) = (batch.rows, batch.seq_len);
         let ids: Vec<i64> = batch.ids.iter().map(|&x| i64::from(x)).collect();
         let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, seq]), device);
@@ -97,13 +122,7 @@ impl TransformerTrunk {
             .reshape([1, seq])
             .repeat_dim(0, rows);
         let x = self.token_embedding.forward(ids) + self.position_embedding.forward(positions);
-        let x = self.embedding_dropout.forward(x);
-        let x = super::block::causal_encoder(&self.encoder, x, LAYER_NORM_EPS);
-        let hidden = super::fused::layer_norm(&self.final_norm, x, LAYER_NORM_EPS);
-        TrunkOutput {
-            hidden,
-            real: real_mask(batch, device),
-        }
+        self.embedding_dropout.forward(x)
     }
 }
 
@@ -117,4 +136,57 @@ pub fn real_mask(batch: &PaddedBatch, device: &Device) -> Tensor<2, Bool> {
         }
     }
     Tensor::<2, Bool>::from_data(TensorData::new(real, [rows, seq]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_token_read_equals_the_whole_trunk_read_at_each_rows_last_real_token() {
+        let device = Device::flex();
+        let shape = TrunkShape {
+            vocab_size: 50,
+            d_model: 16,
+            layers: 2,
+            heads: 2,
+            ffn: 32,
+            max_len: 8,
+            dropout: 0.0,
+        };
+        let trunk = TransformerTrunk::new(&shape, &device);
+        // Rows of 8, 3 and 5 real tokens, padded with id 0.
+        let lengths = vec![8, 3, 5];
+        let ids = (0..24u32)
+            .map(|i| {
+                if i % 8 < lengths[i as usize / 8] as u32 {
+                    1 + (i * 7) % 49
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let batch = PaddedBatch {
+            ids,
+            lengths,
+            rows: 3,
+            seq_len: 8,
+            starts: vec![0; 3],
+        };
+        let whole =
+            super::super::heads::last_token(trunk.forward(&batch, &device).hidden, &batch, &device);
+        let last = trunk.forward_last(&batch, &device);
+        assert_eq!(last.dims(), [3, 16]);
+        let (a, b) = (
+            last.into_data().try_to_vec::<f32>().unwrap(),
+            whole.into_data().try_to_vec::<f32>().unwrap(),
+        );
+        assert_eq!(a.len(), 48);
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "largest difference {worst}");
+    }
 }
