@@ -52,24 +52,8 @@ pub fn causal_encoder_at(
     let x = before
         .iter()
         .fold(x, |x, layer| causal_layer(layer, x, eps));
-    let normed = if last.norm_first {
-        fused::layer_norm(&last.norm_2, x.clone(), eps)
-    } else {
-        x.clone()
-    };
-    let attended = attention_at(&last.mha, pick(normed.clone()), normed, at);
-    let mut y = pick(x) + last.dropout.forward(attended);
-    let normed = if last.norm_first {
-        fused::layer_norm(&last.norm_1, y.clone(), eps)
-    } else {
-        y = fused::layer_norm(&last.norm_1, y, eps);
-        y.clone()
-    };
-    let mut y = y + last.dropout.forward(feed_forward(&last.pwff, normed));
-    if !last.norm_first {
-        y = fused::layer_norm(&last.norm_2, y, eps);
-    }
-    y
+    let attend = |normed: Tensor<3>| attention_at(&last.mha, pick(normed.clone()), normed, at);
+    layer_around(last, x, eps, attend, pick)
 }
 
 /// Multi-head attention of one query per row (`query_in` `[batch, width]`, at position `at[b]`)
@@ -83,10 +67,9 @@ fn attention_at(
     let [batch, seq, width] = kv_in.dims();
     let (heads, d) = (mha.n_heads, mha.d_k);
     let device = kv_in.device();
-    let split = |t: Tensor<3>| t.reshape([batch, seq, heads, d]).swap_dims(1, 2);
     let q = fused::linear(&mha.query, query_in).reshape([batch, heads, 1, d]);
-    let k = split(fused::linear(&mha.key, kv_in.clone()));
-    let v = split(fused::linear(&mha.value, kv_in));
+    let k = fused::split_heads(fused::linear(&mha.key, kv_in.clone()), heads);
+    let v = fused::split_heads(fused::linear(&mha.value, kv_in), heads);
     let future: Vec<bool> = at
         .iter()
         .flat_map(|&t| (0..heads * seq).map(move |i| i % seq > t))
@@ -104,24 +87,46 @@ fn attention_at(
 }
 
 fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>, eps: f64) -> Tensor<3> {
+    layer_around(
+        layer,
+        x,
+        eps,
+        |normed| causal_attention(&layer.mha, normed),
+        |x| x,
+    )
+}
+
+/// One encoder layer around its attention, in burn's order (layer norms before or after each
+/// residual as `layer.norm_first` says): `attend` takes the attention's input at every position,
+/// `[batch, seq, width]`, and returns its output at the positions kept, which `keep` picks from
+/// the residual stream (every position for a whole layer, rank `K = 3`; one per row for the last
+/// block read at one position, `K = 2`). Layer norms and the feed-forward act per position, so
+/// they run at the kept positions only.
+fn layer_around<const K: usize>(
+    layer: &TransformerEncoderLayer,
+    x: Tensor<3>,
+    eps: f64,
+    attend: impl FnOnce(Tensor<3>) -> Tensor<K>,
+    keep: impl FnOnce(Tensor<3>) -> Tensor<K>,
+) -> Tensor<K> {
     let norm = |n, x| fused::layer_norm(n, x, eps);
     let normed = if layer.norm_first {
-        norm(&layer.norm_2, x.clone())
+        fused::layer_norm(&layer.norm_2, x.clone(), eps)
     } else {
         x.clone()
     };
-    let mut x = x + layer.dropout.forward(causal_attention(&layer.mha, normed));
+    let mut y = keep(x) + layer.dropout.forward(attend(normed));
     let normed = if layer.norm_first {
-        norm(&layer.norm_1, x.clone())
+        norm(&layer.norm_1, y.clone())
     } else {
-        x = norm(&layer.norm_1, x);
-        x.clone()
+        y = norm(&layer.norm_1, y);
+        y.clone()
     };
-    let mut x = x + layer.dropout.forward(feed_forward(&layer.pwff, normed));
+    let mut y = y + layer.dropout.forward(feed_forward(&layer.pwff, normed));
     if !layer.norm_first {
-        x = norm(&layer.norm_2, x);
+        y = norm(&layer.norm_2, y);
     }
-    x
+    y
 }
 
 fn feed_forward<const D: usize>(ff: &PositionWiseFeedForward, x: Tensor<D>) -> Tensor<D> {

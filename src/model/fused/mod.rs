@@ -18,4 +18,5 @@ mod ops;
 
 pub use ops::{
     causal_attention, causal_softmax, causal_softmax_reference, gelu, layer_norm, linear,
+    split_heads,
 };

@@ -123,13 +123,17 @@ pub fn causal_attention(
         }
     }
     let [batch, seq, width] = q.dims();
-    let split = |t: Tensor<3>| {
-        t.reshape([batch, seq, heads, width / heads])
-            .swap_dims(1, 2)
-    };
+    let split = |t| split_heads(t, heads);
     let weights = dropout.forward(causal_softmax(split(q).matmul(split(k).transpose()), scale));
     weights
         .matmul(split(v))
         .swap_dims(1, 2)
         .reshape([batch, seq, width])
+}
+
+/// `[batch, seq, width]` as `heads` heads side by side: `[batch, heads, seq, width / heads]`.
+pub fn split_heads(t: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, seq, width] = t.dims();
+    t.reshape([batch, seq, heads, width / heads])
+        .swap_dims(1, 2)
 }
