@@ -1,5 +1,5 @@
-//! The fused CPU ops (linear layer, layer norm, GELU, causal softmax and attention) and the encoder forward built on them agree with
-//! burn's own ops and burn's `TransformerEncoder` under an autoregressive mask: values and
+//! The fused CPU ops (linear layer, layer norm, GELU, tanh, causal softmax and attention, weighted
+//! bags of embedding rows) and the encoder forward built on them agree with burn's own ops and burn's `TransformerEncoder` under an autoregressive mask: values and
 //! gradients, on burn-flex with and without autodiff.
 use burn::{
     nn::{
@@ -9,7 +9,11 @@ use burn::{
     },
     tensor::{Device, Distribution, Gradients, Int, Tensor, TensorData, activation},
 };
-use rlhf_lab::model::{block, fused, init};
+use rlhf_lab::model::{
+    block,
+    fused::{self, BagLayout, bags},
+    init,
+};
 
 fn close<const D: usize>(a: Tensor<D>, b: Tensor<D>, tol: f32, what: &str) {
     let (a, b) = (
@@ -123,6 +127,115 @@ fn gelu_and_causal_softmax_match_burns_ops_in_value_and_gradient() {
             1e-5,
             "causal softmax gradient",
         );
+    }
+}
+
+#[test]
+fn tanh_matches_libm_and_burns_tanh_in_value_and_gradient() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let mut xs: Vec<f32> = (-400..=400).map(|i| i as f32 * 0.05).collect();
+        xs.extend([-100.0, -50.0, 50.0, 100.0, 1e-4, -1e-4]);
+        let n = xs.len();
+        let t = Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &device);
+        let got = fused::tanh(t).into_data().try_to_vec::<f32>().unwrap();
+        for (x, y) in xs.iter().zip(&got) {
+            let want = x.tanh();
+            assert!((y - want).abs() < 1e-6, "tanh({x}) = {want} but got {y}");
+        }
+        assert_eq!(got[400], 0.0, "tanh(0)");
+        assert!(got.iter().all(|y| (-1.0..=1.0).contains(y)));
+        let x = random([2, 3, 257], 6.0, &device, 5);
+        close(fused::tanh(x.clone()), x.clone().tanh(), 1e-6, "tanh");
+        let view = x.clone().swap_dims(1, 2);
+        close(
+            fused::tanh(view.clone()),
+            view.tanh(),
+            1e-6,
+            "tanh of a view",
+        );
+        if device.is_autodiff() {
+            gradients(&fused::tanh, &|x| x.tanh(), x, &device, 2e-6);
+        }
+    }
+}
+
+/// Ids with repeats inside a row and weights with zeros: `sums` weightings of
+/// `[members, rows, seq]` cells over a table of `entries` rows.
+fn bag_layout(members: usize, rows: usize, seq: usize, entries: usize, sums: usize) -> BagLayout {
+    let cells = members * rows * seq;
+    let weights = (0..sums)
+        .map(|j| {
+            (0..cells)
+                .map(|c| match (c + j) % 4 {
+                    3 => 0.0,
+                    k => (k as f32 - 1.2) * (1.0 + j as f32),
+                })
+                .collect()
+        })
+        .collect();
+    BagLayout {
+        members,
+        rows,
+        seq,
+        ids: (0..cells)
+            .map(|c| ((c * 7 + c / 5) % entries) as u32)
+            .collect(),
+        weights,
+    }
+}
+
+#[test]
+fn weighted_bags_sum_weighted_table_rows_per_row_and_weighting() {
+    // By hand: one member, a table of 3 rows of width 2; row 0 reads ids [2, 0, 2].
+    let device = Device::flex();
+    let table = Tensor::<3>::from_data(
+        TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], [1, 3, 2]),
+        &device,
+    );
+    let layout = BagLayout {
+        members: 1,
+        rows: 1,
+        seq: 3,
+        ids: vec![2, 0, 2],
+        weights: vec![vec![0.5, 1.0, 0.0], vec![0.0, -1.0, 2.0]],
+    };
+    let got = fused::weighted_bags(table, layout);
+    assert_eq!(got.dims(), [1, 1, 4]);
+    // 0.5·[5, 6] + [1, 2], then −[1, 2] + 2·[5, 6].
+    assert_eq!(
+        got.into_data().try_to_vec::<f32>().unwrap(),
+        vec![3.5, 5.0, 9.0, 10.0]
+    );
+}
+
+#[test]
+fn weighted_bags_match_burns_gather_multiply_and_sum_in_value_and_gradient() {
+    let (members, entries, d) = (3, 11, 5);
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        // 40 rows per member: more than one parallel task.
+        for (rows, seq, sums) in [(4, 6, 2), (40, 3, 1)] {
+            let layout = bag_layout(members, rows, seq, entries, sums);
+            let table = random([members, entries, d], 1.0, &device, 7);
+            // A view whose elements are not in order: [members, d, entries] with its axes swapped.
+            let view = random([members, d, entries], 1.0, &device, 8).swap_dims(1, 2);
+            for (t, what) in [(table.clone(), "bags"), (view, "bags of a view")] {
+                close(
+                    fused::weighted_bags(t.clone(), layout.clone()),
+                    bags::reference(t, &layout),
+                    1e-6,
+                    what,
+                );
+            }
+            if device.is_autodiff() {
+                gradients(
+                    &|t| fused::weighted_bags(t, layout.clone()),
+                    &|t| bags::reference(t, &layout),
+                    table,
+                    &device,
+                    1e-6,
+                );
+            }
+        }
     }
 }
 

@@ -9,9 +9,10 @@
 use burn::{
     module::Module,
     nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig},
-    tensor::{Device, Int, Tensor, TensorData, activation::sigmoid},
+    tensor::{Device, Tensor, TensorData},
 };
 
+use super::fused::{self, BagLayout};
 use crate::data::encode::PaddedBatch;
 
 /// Shape of a bag of words. The vocabulary size comes from the tokenizer.
@@ -56,7 +57,7 @@ pub fn bigram_bucket(a: u32, b: u32, buckets: usize) -> usize {
 
 /// Host-side bag layout of a batch: ids and weights per position.
 pub(crate) struct Bags {
-    pub(crate) bigram_ids: Vec<i64>,
+    pub(crate) bigram_ids: Vec<u32>,
     pub(crate) response_weight: Vec<f32>,
     pub(crate) bigram_weight: Vec<f32>,
     pub(crate) prompt_weight: Vec<f32>,
@@ -83,7 +84,7 @@ pub(crate) fn bags(batch: &PaddedBatch, buckets: usize) -> Bags {
             for s in start..end {
                 out.response_weight[r * seq + s] = w;
                 if s > start && buckets > 0 {
-                    out.bigram_ids[r * seq + s] = bigram_bucket(row[s - 1], row[s], buckets) as i64;
+                    out.bigram_ids[r * seq + s] = bigram_bucket(row[s - 1], row[s], buckets) as u32;
                     out.bigram_weight[r * seq + s] = w;
                 }
             }
@@ -129,22 +130,24 @@ impl BowBody {
     pub fn forward(&self, batch: &PaddedBatch, device: &Device, draws: Option<u64>) -> Tensor<2> {
         let (rows, seq) = (batch.rows, batch.seq_len);
         let b = bags(batch, self.bigram_buckets);
-        let weight =
-            |w: Vec<f32>| Tensor::<3>::from_data(TensorData::new(w, [rows, seq, 1]), device);
-        let ids: Vec<i64> = batch.ids.iter().map(|&x| i64::from(x)).collect();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, seq]), device);
-        let tokens = self.unigram.forward(ids);
-        let d = tokens.dims()[2];
-        let mut response = (tokens.clone() * weight(b.response_weight)).sum_dim(1);
+        let layout = |ids, weights| BagLayout {
+            members: 1,
+            rows,
+            seq,
+            ids,
+            weights,
+        };
+        let table = |e: &Embedding| e.weight.val().unsqueeze::<3>();
+        let d = self.unigram.weight.val().dims()[1];
+        let words = layout(batch.ids.clone(), vec![b.response_weight, b.prompt_weight]);
+        let words = fused::weighted_bags(table(&self.unigram), words).reshape([rows, 2 * d]);
+        let mut response = words.clone().narrow(1, 0, d);
         if let Some(bigram) = &self.bigram {
-            let ids =
-                Tensor::<2, Int>::from_data(TensorData::new(b.bigram_ids, [rows, seq]), device);
-            response = response + (bigram.forward(ids) * weight(b.bigram_weight)).sum_dim(1);
+            let pairs = layout(b.bigram_ids, vec![b.bigram_weight]);
+            response = response + fused::weighted_bags(table(bigram), pairs).reshape([rows, d]);
         }
-        let prompt = (tokens * weight(b.prompt_weight)).sum_dim(1);
+        let prompt = words.narrow(1, d, d);
         let log_len = Tensor::<2>::from_data(TensorData::new(b.log_len, [rows, 1]), device);
-        let response = response.reshape([rows, d]);
-        let prompt = prompt.reshape([rows, d]);
         // The product lets one tanh layer see which response words suit this prompt.
         let both = response.clone() * prompt.clone();
         let mut x = Tensor::cat(vec![response, prompt, both, log_len], 1);
@@ -154,7 +157,7 @@ impl BowBody {
             let mask = dropout_mask(seed, rows, cols, p);
             x = x * Tensor::<2>::from_data(TensorData::new(mask, [rows, cols]), device);
         }
-        fast_tanh(self.hidden.forward(x))
+        fused::tanh(self.hidden.forward(x))
     }
 }
 
@@ -181,14 +184,6 @@ pub fn dropout_mask(seed: u64, rows: usize, cols: usize, p: f64) -> Vec<f32> {
     mask
 }
 
-/// tanh(x) as 2·σ(2x) − 1. The same function (to float rounding: at most ~1e-7 absolute), but
-/// on the CPU backend σ is one `expf` per element and its backward reuses the output, while
-/// `tanh` is a libm `tanhf` (an `expm1f` inside) whose backward computes tanh again: tanh was
-/// 30 % of the default strength run's time, more than the matrix products.
-pub fn fast_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    sigmoid(x * 2.0) * 2.0 - 1.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,29 +205,11 @@ mod tests {
         assert_eq!(&b.prompt_weight[..6], &[0.5, 0.5, 0.0, 0.0, 0.0, 0.0]);
         // Bigrams (7,8) and (8,9) only: none across the prompt boundary or into the EOS.
         assert_eq!(&b.bigram_weight[..6], &[0.0, 0.0, 0.0, w, w, 0.0]);
-        assert_eq!(b.bigram_ids[3], bigram_bucket(7, 8, 16) as i64);
+        assert_eq!(b.bigram_ids[3], bigram_bucket(7, 8, 16) as u32);
         assert_eq!(&b.response_weight[6..], &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         assert!(b.prompt_weight[6..].iter().all(|&x| x == 0.0));
         assert!((b.log_len[0] - 4f32.ln()).abs() < 1e-6);
         assert!((b.log_len[1] - 2f32.ln()).abs() < 1e-6);
-    }
-
-    #[test]
-    fn fast_tanh_matches_tanh() {
-        let device = Device::flex();
-        let xs: Vec<f32> = (-400..=400).map(|i| i as f32 * 0.05).collect();
-        let n = xs.len();
-        let t = Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &device);
-        let got = fast_tanh(t).into_data().try_to_vec::<f32>().unwrap();
-        for (x, y) in xs.iter().zip(&got) {
-            assert!(
-                (y - x.tanh()).abs() < 1e-6,
-                "tanh({x}) = {} but got {y}",
-                x.tanh()
-            );
-        }
-        assert_eq!(got[n / 2], 0.0);
-        assert!(got.iter().all(|y| (-1.0..=1.0).contains(y)));
     }
 
     #[test]

@@ -6,11 +6,12 @@
 use burn::{
     module::{Module, Param},
     optim::GradientsParams,
-    tensor::{Device, Int, Tensor, TensorData},
+    tensor::{Device, Tensor, TensorData},
 };
 
 use super::RewardModel;
-use super::bow::{bags, dropout_mask, fast_tanh};
+use super::bow::{bags, dropout_mask};
+use super::fused::{self, BagLayout};
 use crate::data::encode::PaddedBatch;
 
 /// M bag-of-words reward models as one module.
@@ -113,43 +114,33 @@ impl BowStack {
     pub fn forward(&self, batches: &[&PaddedBatch], masks: Option<Tensor<3>>) -> Tensor<2> {
         let device = self.device();
         let m = self.members();
-        let [_, vocab, d] = self.unigram.val().dims();
+        let d = self.unigram.val().dims()[2];
         let rows = batches.first().map_or(0, |b| b.rows);
         let seq = batches.iter().map(|b| b.seq_len).max().unwrap_or(0);
-        let cells = rows * seq;
-        let (mut ids, mut bigram_ids) = (Vec::with_capacity(m * cells), Vec::new());
-        let (mut response_w, mut bigram_w, mut prompt_w, mut log_len) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (k, batch) in batches.iter().enumerate() {
+        let layout = |sums| BagLayout {
+            members: m,
+            rows,
+            seq,
+            ids: Vec::with_capacity(m * rows * seq),
+            weights: vec![Vec::with_capacity(m * rows * seq); sums],
+        };
+        let (mut words, mut pairs, mut log_len) = (layout(2), layout(1), Vec::new());
+        for batch in batches {
             let batch = repadded(batch, seq);
             let bag = bags(&batch, self.buckets);
-            let offset = (k * vocab) as i64;
-            ids.extend(batch.ids.iter().map(|&x| i64::from(x) + offset));
-            let offset = (k * self.buckets) as i64;
-            bigram_ids.extend(bag.bigram_ids.iter().map(|&x| x + offset));
-            response_w.extend(bag.response_weight);
-            bigram_w.extend(bag.bigram_weight);
-            prompt_w.extend(bag.prompt_weight);
+            words.ids.extend_from_slice(&batch.ids);
+            words.weights[0].extend(bag.response_weight);
+            words.weights[1].extend(bag.prompt_weight);
+            pairs.ids.extend(bag.bigram_ids);
+            pairs.weights[0].extend(bag.bigram_weight);
             log_len.extend(bag.log_len);
         }
-        let weight =
-            |w: Vec<f32>| Tensor::<4>::from_data(TensorData::new(w, [m, rows, seq, 1]), &device);
-        let gather = |table: Tensor<3>, ids: Vec<i64>, entries: usize| {
-            let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [m * cells]), &device);
-            table
-                .reshape([m * entries, d])
-                .select(0, ids)
-                .reshape([m, rows, seq, d])
-        };
-        let tokens = gather(self.unigram.val(), ids, vocab);
-        let mut response = (tokens.clone() * weight(response_w)).sum_dim(2);
+        let words = fused::weighted_bags(self.unigram.val(), words);
+        let mut response = words.clone().narrow(2, 0, d);
         if let Some(bigram) = &self.bigram {
-            let pairs = gather(bigram.val(), bigram_ids, self.buckets);
-            response = response + (pairs * weight(bigram_w)).sum_dim(2);
+            response = response + fused::weighted_bags(bigram.val(), pairs);
         }
-        let prompt = (tokens * weight(prompt_w)).sum_dim(2);
-        let response = response.reshape([m, rows, d]);
-        let prompt = prompt.reshape([m, rows, d]);
+        let prompt = words.narrow(2, d, d);
         let log_len = Tensor::<3>::from_data(TensorData::new(log_len, [m, rows, 1]), &device);
         let both = response.clone() * prompt.clone();
         let mut x = Tensor::cat(vec![response, prompt, both, log_len], 2);
@@ -160,7 +151,7 @@ impl BowStack {
         if let Some(bias) = &self.hidden_bias {
             h = h + bias.val();
         }
-        fast_tanh(h).matmul(self.head.val()).reshape([m, rows])
+        fused::tanh(h).matmul(self.head.val()).reshape([m, rows])
     }
 
     /// Clip every member's gradient of every weight to an L2 norm of at most `max_norm`, each

@@ -43,6 +43,34 @@ pub fn gelu(x: Ad) -> Ad {
 }
 
 #[derive(Debug)]
+struct Tanh;
+
+impl Backward<Flex, 1> for Tanh {
+    /// The output.
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let y = ops.state;
+        unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
+            super::flex::tanh_backward(&y, &grad)
+        });
+    }
+}
+
+/// tanh on an autodiff tensor of burn-flex.
+pub fn tanh(x: Ad) -> Ad {
+    let y = super::flex::tanh(x.primitive());
+    match Tanh
+        .prepare::<NoCheckpointing>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(y.clone(), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}
+
+#[derive(Debug)]
 struct CausalSoftmax {
     scale: f32,
 }

@@ -21,7 +21,7 @@ pub fn contiguous(t: &FlexTensor) -> FlexTensor {
 }
 
 /// The f32 elements of a tensor from [`contiguous`] (its buffer may run past them).
-fn values(t: &FlexTensor) -> &[f32] {
+pub(super) fn values(t: &FlexTensor) -> &[f32] {
     &t.storage::<f32>()[..t.shape().num_elements()]
 }
 
@@ -90,6 +90,19 @@ pub fn gelu_backward(x: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
     })
 }
 
+pub fn tanh(x: &FlexTensor) -> FlexTensor {
+    map_chunks([x], elementwise_chunk(), |[x], o| {
+        super::kernels::tanh(x, o)
+    })
+}
+
+/// The gradient of [`tanh`] from its output `y`.
+pub fn tanh_backward(y: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+    map_chunks([y, grad], elementwise_chunk(), |[y, g], o| {
+        super::kernels::tanh_backward(y, g, o)
+    })
+}
+
 pub fn causal_softmax(scores: &FlexTensor, scale: f32) -> FlexTensor {
     let seq = scores.shape()[3];
     map_chunks([scores], softmax_chunk(seq), |[s], o| {
@@ -105,7 +118,7 @@ pub fn causal_softmax_backward(y: &FlexTensor, dy: &FlexTensor, scale: f32) -> F
 }
 
 /// An f32 tensor of `shape` holding `values` (no copy).
-fn from_vec(values: Vec<f32>, shape: Shape) -> FlexTensor {
+pub(super) fn from_vec(values: Vec<f32>, shape: Shape) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 

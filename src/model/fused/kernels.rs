@@ -1,5 +1,5 @@
-//! Slice kernels behind the fused CPU ops: GELU (exact, erf form) and a causal, scaled softmax,
-//! each with its backward. Branch-free bodies that the compiler vectorises; on x86-64 the same
+//! Slice kernels behind the fused CPU ops: GELU (exact, erf form), tanh and a causal, scaled
+//! softmax, each with its backward. Branch-free bodies that the compiler vectorises; on x86-64 the same
 //! bodies are compiled a second time with AVX2 + FMA and picked at run time.
 //!
 //! `exp` is a range reduction to `2ⁿ·eʳ` (|r| ≤ ln2/2) with a degree-7 Taylor polynomial
@@ -85,6 +85,22 @@ fn gelu_backward_body<const FMA: bool>(x: &[f32], grad: &[f32], out: &mut [f32])
     for ((o, &v), &g) in out.iter_mut().zip(x).zip(grad) {
         let (cdf, pdf) = gelu_parts::<FMA>(v);
         *o = g * madd::<FMA>(v, pdf, cdf);
+    }
+}
+
+/// `tanh(x) = 1 − 2 / (e²ˣ + 1)`: ±1 where e²ˣ saturates, 0 at 0.
+#[inline(always)]
+fn tanh_body<const FMA: bool>(x: &[f32], out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = 1.0 - 2.0 / (exp::<FMA>(2.0 * v) + 1.0);
+    }
+}
+
+/// The gradient of tanh from its output `y`: `grad · (1 − y²)`.
+#[inline(always)]
+fn tanh_backward_body<const FMA: bool>(y: &[f32], grad: &[f32], out: &mut [f32]) {
+    for ((o, &v), &g) in out.iter_mut().zip(y).zip(grad) {
+        *o = g * madd::<FMA>(-v, v, 1.0);
     }
 }
 
@@ -195,6 +211,8 @@ macro_rules! dispatch {
 
 dispatch!(gelu, gelu_body, (x: &[f32], out: &mut [f32]));
 dispatch!(gelu_backward, gelu_backward_body, (x: &[f32], grad: &[f32], out: &mut [f32]));
+dispatch!(tanh, tanh_body, (x: &[f32], out: &mut [f32]));
+dispatch!(tanh_backward, tanh_backward_body, (y: &[f32], grad: &[f32], out: &mut [f32]));
 
 #[inline(always)]
 fn causal_softmax_body<const FMA: bool>(s: &[f32], seq: usize, scale: f32, y: &mut [f32]) {

@@ -7,13 +7,15 @@ use burn::{
 use super::{autodiff, flex};
 
 /// `t` as an f32 autodiff tensor of burn-flex, if that is what it is.
-fn on_autodiff_flex<const R: usize>(t: &Tensor<R>) -> Option<FloatTensor<Autodiff<Flex>>> {
+pub(super) fn on_autodiff_flex<const R: usize>(
+    t: &Tensor<R>,
+) -> Option<FloatTensor<Autodiff<Flex>>> {
     let t = t.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
     (t.primitive().dtype() == DType::F32).then_some(t)
 }
 
 /// `t` as an f32 tensor of burn-flex without autodiff, if that is what it is.
-fn on_flex<const R: usize>(t: &Tensor<R>) -> Option<FlexTensor> {
+pub(super) fn on_flex<const R: usize>(t: &Tensor<R>) -> Option<FlexTensor> {
     let t = t.clone().try_into_primitive::<Flex>().ok()?;
     (t.dtype() == DType::F32).then_some(t)
 }
@@ -27,6 +29,19 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return Tensor::from_primitive::<Flex>(flex::gelu(&t));
     }
     activation::gelu(x)
+}
+
+/// tanh. On burn-flex one pass with a polynomial `exp` (within 1e-6 of libm's `tanhf`) and a
+/// backward from the output; burn-flex's own `tanh` calls libm per element and computes tanh
+/// again in its backward.
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if let Some(t) = on_autodiff_flex(&x) {
+        return Tensor::from_primitive::<Autodiff<Flex>>(autodiff::tanh(t));
+    }
+    if let Some(t) = on_flex(&x) {
+        return Tensor::from_primitive::<Flex>(flex::tanh(&t));
+    }
+    x.tanh()
 }
 
 /// Attention weights from raw scores `[batch, heads, seq, seq]`: `softmax(scale · scores)` along
