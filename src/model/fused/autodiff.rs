@@ -14,60 +14,57 @@ use burn::backend::{
 /// A float tensor of burn-flex under autodiff.
 type Ad = FloatTensor<Autodiff<Flex>>;
 
+/// An element-wise op's node: its backward maps the saved tensor (the input or the output, as
+/// the op needs) and the output's gradient to the input's gradient.
 #[derive(Debug)]
-struct Gelu;
+struct Pointwise {
+    backward: fn(&FlexTensor, &FlexTensor) -> FlexTensor,
+}
 
-impl Backward<Flex, 1> for Gelu {
-    /// The input.
+impl Backward<Flex, 1> for Pointwise {
     type State = FlexTensor;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let x = ops.state;
+        let saved = ops.state;
         unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
-            super::flex::gelu_backward(&x, &grad)
+            (self.backward)(&saved, &grad)
         });
     }
 }
 
-/// GELU on an autodiff tensor of burn-flex.
+/// `y`, the output of an element-wise op on `x`, as an autodiff tensor; `save` picks what its
+/// `backward` reads.
+fn pointwise(
+    x: Ad,
+    y: FlexTensor,
+    save: impl FnOnce(Ad, &FlexTensor) -> FlexTensor,
+    backward: fn(&FlexTensor, &FlexTensor) -> FlexTensor,
+) -> Ad {
+    match (Pointwise { backward })
+        .prepare::<NoCheckpointing>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let saved = save(x, &y);
+            prep.finish(saved, y)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}
+
+/// GELU on an autodiff tensor of burn-flex (its backward reads the input).
 pub fn gelu(x: Ad) -> Ad {
     let y = super::flex::gelu(x.primitive());
-    match Gelu
-        .prepare::<NoCheckpointing>([x.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(x.into_primitive(), y),
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    }
+    let input = |x: Ad, _: &FlexTensor| x.into_primitive();
+    pointwise(x, y, input, super::flex::gelu_backward)
 }
 
-#[derive(Debug)]
-struct Tanh;
-
-impl Backward<Flex, 1> for Tanh {
-    /// The output.
-    type State = FlexTensor;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let y = ops.state;
-        unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
-            super::flex::tanh_backward(&y, &grad)
-        });
-    }
-}
-
-/// tanh on an autodiff tensor of burn-flex.
+/// tanh on an autodiff tensor of burn-flex (its backward reads the output).
 pub fn tanh(x: Ad) -> Ad {
     let y = super::flex::tanh(x.primitive());
-    match Tanh
-        .prepare::<NoCheckpointing>([x.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(y.clone(), y),
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    }
+    let output = |_: Ad, y: &FlexTensor| y.clone();
+    pointwise(x, y, output, super::flex::tanh_backward)
 }
 
 #[derive(Debug)]
