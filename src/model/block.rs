@@ -109,6 +109,7 @@ fn layer_around<const K: usize>(
     attend: impl FnOnce(Tensor<3>) -> Tensor<K>,
     keep: impl FnOnce(Tensor<3>) -> Tensor<K>,
 ) -> Tensor<K> {
+    // `norm` works at the kept positions' rank; the attention's input is at every position.
     let norm = |n, x| fused::layer_norm(n, x, eps);
     let normed = if layer.norm_first {
         fused::layer_norm(&layer.norm_2, x.clone(), eps)
