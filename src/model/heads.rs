@@ -9,14 +9,19 @@ use burn::{
 
 use crate::data::encode::PaddedBatch;
 
+/// Where a row of `len` real tokens is read out among `seq` positions: its last real token (the
+/// EOS), or position 0 for an empty row.
+pub fn last_position(len: usize, seq: usize) -> usize {
+    len.clamp(1, seq) - 1
+}
+
 /// The hidden state at each row's last real token, `[rows, d_model]` (a one-hot selector over
 /// the sequence, so the readout is differentiable and works on every backend).
 pub fn last_token(hidden: Tensor<3>, batch: &PaddedBatch, device: &Device) -> Tensor<2> {
     let [rows, seq, d_model] = hidden.dims();
     let mut select = vec![0.0f32; rows * seq];
     for (b, &len) in batch.lengths.iter().enumerate().take(rows) {
-        let last = len.clamp(1, seq) - 1;
-        select[b * seq + last] = 1.0;
+        select[b * seq + last_position(len, seq)] = 1.0;
     }
     let select = Tensor::<3>::from_data(TensorData::new(select, [rows, seq, 1]), device);
     (hidden * select).sum_dim(1).reshape([rows, d_model])

@@ -1,7 +1,7 @@
 //! The shared transformer trunk: token + learned position embeddings, pre-LN causal blocks and a
 //! final LayerNorm, giving a hidden state at every position. Heads read it: the reward head at
-//! the last real token ([`TransformerTrunk::forward_last`]), an LM head at every position (the policy),
-//! a value head at every position (the critic).
+//! the last real token ([`TransformerTrunk::forward_last`]), an LM head at every position (the
+//! policy), a value head at every position (the critic).
 use burn::{
     module::Module,
     nn::{
@@ -11,6 +11,7 @@ use burn::{
     tensor::{Bool, Device, Int, Tensor, TensorData},
 };
 
+use super::heads::last_position;
 use crate::data::encode::PaddedBatch;
 
 /// Epsilon of every layer norm in the trunk (burn's default, set explicitly because the fused
@@ -106,7 +107,12 @@ impl TransformerTrunk {
     pub fn forward_last(&self, batch: &PaddedBatch, device: &Device) -> Tensor<2> {
         let seq = batch.seq_len;
         let at: Vec<usize> = (0..batch.rows)
-            .map(|r| batch.lengths.get(r).map_or(1, |&len| len.clamp(1, seq)) - 1)
+            .map(|r| {
+                batch
+                    .lengths
+                    .get(r)
+                    .map_or(0, |&len| last_position(len, seq))
+            })
             .collect();
         let x = self.embed(batch, device);
         let x = super::block::causal_encoder_at(&self.encoder, x, LAYER_NORM_EPS, &at);
