@@ -124,20 +124,23 @@ impl BowStack {
             ids: Vec::with_capacity(m * rows * seq),
             weights: vec![Vec::with_capacity(m * rows * seq); sums],
         };
-        let (mut words, mut pairs, mut log_len) = (layout(2), layout(1), Vec::new());
+        let mut pairs = self.bigram.as_ref().map(|_| layout(1));
+        let (mut words, mut log_len) = (layout(2), Vec::new());
         for batch in batches {
             let batch = repadded(batch, seq);
             let bag = bags(&batch, self.buckets);
             words.ids.extend_from_slice(&batch.ids);
             words.weights[0].extend(bag.response_weight);
             words.weights[1].extend(bag.prompt_weight);
-            pairs.ids.extend(bag.bigram_ids);
-            pairs.weights[0].extend(bag.bigram_weight);
+            if let Some(pairs) = &mut pairs {
+                pairs.ids.extend(bag.bigram_ids);
+                pairs.weights[0].extend(bag.bigram_weight);
+            }
             log_len.extend(bag.log_len);
         }
         let words = fused::weighted_bags(self.unigram.val(), words);
         let mut response = words.clone().narrow(2, 0, d);
-        if let Some(bigram) = &self.bigram {
+        if let (Some(bigram), Some(pairs)) = (&self.bigram, pairs) {
             response = response + fused::weighted_bags(bigram.val(), pairs);
         }
         let prompt = words.narrow(2, d, d);
