@@ -1,6 +1,7 @@
 //! The fused CPU ops (linear layer, layer norm, GELU, tanh, causal softmax and attention, weighted
-//! bags of embedding rows) and the encoder forward built on them agree with burn's own ops and burn's `TransformerEncoder` under an autoregressive mask: values and
-//! gradients, on burn-flex with and without autodiff.
+//! bags of embedding rows) and the encoder forward built on them agree with burn's own ops and
+//! burn's `TransformerEncoder` under an autoregressive mask: values and gradients, on burn-flex
+//! with and without autodiff.
 use burn::{
     nn::{
         DropoutConfig, LayerNormConfig, LinearConfig,

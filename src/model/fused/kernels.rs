@@ -1,6 +1,6 @@
 //! Slice kernels behind the fused CPU ops: GELU (exact, erf form), tanh and a causal, scaled
-//! softmax, each with its backward. Branch-free bodies that the compiler vectorises; on x86-64 the same
-//! bodies are compiled a second time with AVX2 + FMA and picked at run time.
+//! softmax, each with its backward. Branch-free bodies that the compiler vectorises; on x86-64
+//! the same bodies are compiled a second time with AVX2 + FMA and picked at run time.
 //!
 //! `exp` is a range reduction to `2ⁿ·eʳ` (|r| ≤ ln2/2) with a degree-7 Taylor polynomial
 //! (relative error below 2e-7 on the range used); `erf` is Abramowitz & Stegun 7.1.26 (absolute
