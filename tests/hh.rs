@@ -206,6 +206,7 @@ fn hh4_judge_agreement_rises_with_strength() {
             validation: held.clone(),
             targets: Vec::new(),
             measure_features: false,
+            meta: None,
         };
         let mut judge =
             RmRunner::with_plan(config, Compute::cpu(), Arc::clone(&data), plan).expect("judge");

@@ -10,6 +10,7 @@ use egui_kittest::{
 use rlhf_lab::app::controller::StepSize;
 use rlhf_lab::app::denoise_panel::DenoisePanel;
 use rlhf_lab::app::ppo_panel::PpoPanel;
+use rlhf_lab::app::rlhf_panel::RlhfPanel;
 use rlhf_lab::app::strength_panel::StrengthPanel;
 use rlhf_lab::app::{RlhfApp, RunState};
 use rlhf_lab::compute::Compute;
@@ -89,6 +90,9 @@ fn charts_have_data(app: &RlhfApp) -> bool {
         ExperimentConfig::Ppo(_) => app
             .panel::<PpoPanel>()
             .is_some_and(|p| !p.view.curves.is_empty()),
+        ExperimentConfig::Rlhf(_) => app
+            .panel::<RlhfPanel>()
+            .is_some_and(|p| !p.view.curves.is_empty()),
     }
 }
 
@@ -134,7 +138,7 @@ fn lesson_runs(name: &str) {
             .is_none()
             || matches!(
                 h.state().run_config().experiment,
-                ExperimentConfig::Rm(_) | ExperimentConfig::Ppo(_)
+                ExperimentConfig::Rm(_) | ExperimentConfig::Ppo(_) | ExperimentConfig::Rlhf(_)
             ),
         "{name}: the first placeholder made way for the charts"
     );
@@ -200,6 +204,11 @@ fn the_ppo_tabs_charts_save_their_data_too() {
 }
 
 #[test]
+fn lesson_rlhf_runs() {
+    lesson_runs("rlhf");
+}
+
+#[test]
 fn every_lesson_has_a_test_here() {
     let names: Vec<String> = presets::all()
         .unwrap()
@@ -215,7 +224,8 @@ fn every_lesson_has_a_test_here() {
             "bands",
             "denoise",
             "soft-labels",
-            "ppo"
+            "ppo",
+            "rlhf"
         ],
         "a new lesson needs its lesson_…_runs test above"
     );
@@ -828,7 +838,7 @@ fn the_readme_says_what_each_lesson_shows_in_the_lessons_own_words() {
     for p in presets::all().unwrap() {
         assert!(
             readme.contains(&format!("*{}.* {}", p.title, p.look_for)),
-            "README.md: the {} lesson's paragraph differs from assets/presets/lessons.json",
+            "README.md: the {} lesson's paragraph differs from assets/presets/lessons/",
             p.name
         );
     }

@@ -186,6 +186,13 @@ impl Panel for DenoisePanel {
         "Denoising"
     }
 
+    fn job_stride(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "a method run",
+            "the rest of the reward model in training: an ensemble member while μ is measured, then one method with one seed",
+        ))
+    }
+
     fn experiment(&self) -> ExperimentConfig {
         ExperimentConfig::Denoise(self.config.clone())
     }

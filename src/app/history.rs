@@ -133,7 +133,7 @@ impl RunHistory {
                 separation_auroc,
             } => {
                 let rows: Vec<Vec<f32>> = chosen.iter().chain(rejected).cloned().collect();
-                let mut projected = super::pca::project_2d(&rows);
+                let mut projected = crate::experiment::pca::project_2d(&rows);
                 let rejected = projected.split_off(chosen.len().min(projected.len()));
                 self.features = Some(FeatureView {
                     label: self.label.clone(),
@@ -210,6 +210,7 @@ mod tests {
                 train_accuracy: 0.5,
                 lr: 1e-3,
                 contrastive_loss: None,
+                difference_loss: None,
             }
             .into(),
         );
@@ -220,6 +221,7 @@ mod tests {
                 train_accuracy: 0.75,
                 lr: 1e-3,
                 contrastive_loss: None,
+                difference_loss: None,
             }
             .into(),
         );

@@ -123,16 +123,7 @@ impl RlhfApp {
 
 /// Whether `event` is a run's report (its kind's closing event).
 pub(super) fn is_report(event: &Event) -> bool {
-    use crate::experiment::denoise::DenoiseEvent;
-    use crate::experiment::ppo::PpoEvent;
-    use crate::experiment::{KindEvent, RmEvent, StrengthEvent};
-    matches!(
-        event,
-        Event::Kind(
-            KindEvent::Rm(RmEvent::Done { .. })
-                | KindEvent::Strength(StrengthEvent::Done { .. })
-                | KindEvent::Denoise(DenoiseEvent::Done { .. })
-                | KindEvent::Ppo(PpoEvent::Done { .. })
-        )
-    )
+    event
+        .kind()
+        .is_some_and(crate::experiment::KindEvent::is_report)
 }

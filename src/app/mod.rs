@@ -16,10 +16,12 @@ pub mod model_io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod panel_common;
-pub mod pca;
 pub mod plot_style;
 pub mod ppo_panel;
 pub mod ppo_view;
+pub mod rlhf_charts;
+pub mod rlhf_panel;
+pub mod rlhf_view;
 pub mod rm_panel;
 pub mod settings;
 pub mod shell;
@@ -65,6 +67,11 @@ pub trait Panel: AsAny {
     }
     /// Fold in an event of its own run.
     fn apply(&mut self, event: &Event);
+    /// What "Step = a job" means on this tab, and its hover text (`None`: the tab's runs have
+    /// no jobs, and Step goes by epochs).
+    fn job_stride(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
     /// What a run of it reads besides the config (what another tab handed over).
     fn artifacts(&self, shell: &Shell) -> Artifacts {
         let _ = shell;
@@ -167,6 +174,7 @@ impl RlhfApp {
             Box::new(strength_panel::StrengthPanel::default()),
             Box::new(denoise_panel::DenoisePanel::default()),
             Box::new(ppo_panel::PpoPanel::default()),
+            Box::new(rlhf_panel::RlhfPanel::default()),
         ];
         let mut app = Self {
             shell: Shell::new(Run::default(), compute, panels[0].name()),
@@ -426,6 +434,7 @@ impl RlhfApp {
         }
         let index = self.index_of(self.shell.tab);
         let (shell, panel) = (&mut self.shell, &mut self.panels[index]);
+        shell.job_stride = panel.job_stride();
         if !shell.hides("settings") {
             egui::Panel::left("settings")
                 .resizable(false)
@@ -542,7 +551,7 @@ mod tests {
     fn every_tab_is_one_panel_that_takes_back_its_own_config() {
         let mut app = RlhfApp::new(RunConfig::default(), None);
         let names = app.tab_names();
-        assert_eq!(names, ["rm", "strength", "denoise", "ppo"]);
+        assert_eq!(names, ["rm", "strength", "denoise", "ppo", "rlhf"]);
         for (i, experiment) in app.experiments().into_iter().enumerate() {
             let takers: Vec<&str> = app
                 .panels
@@ -554,7 +563,7 @@ mod tests {
         assert!(app.panel::<ppo_panel::PpoPanel>().is_some());
         assert!(app.panel_mut::<rm_panel::RmPanel>().is_some());
         let err = app.show_tab("sft").unwrap_err();
-        assert!(err.contains("rm, strength, denoise, ppo"), "{err}");
+        assert!(err.contains("rm, strength, denoise, ppo, rlhf"), "{err}");
         app.show_tab("denoise").unwrap();
         assert!(matches!(
             app.run_config().experiment,

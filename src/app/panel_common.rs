@@ -123,21 +123,7 @@ fn pace_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     if speed != shell.speed {
         shell.set_speed(speed);
     }
-    let job = match shell.tab {
-        "strength" => Some((
-            "a member or band",
-            "the rest of the ensemble member or band model in training (members trained together, as bag-of-words ensembles are, count as one)",
-        )),
-        "denoise" => Some((
-            "a method run",
-            "the rest of the reward model in training: an ensemble member while μ is measured, then one method with one seed",
-        )),
-        "ppo" => Some((
-            "a stage",
-            "the rest of the stage in progress: training the gold or proxy reward model, warming up the policy, or PPO",
-        )),
-        _ => None,
-    };
+    let job = shell.job_stride;
     let name = |s: StepSize| match s {
         StepSize::Steps(1) => "Step = 1 step".to_string(),
         StepSize::Steps(n) => format!("Step = {n} steps"),

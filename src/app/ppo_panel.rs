@@ -532,6 +532,13 @@ impl Panel for PpoPanel {
         "PPO & over-optimisation"
     }
 
+    fn job_stride(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "a stage",
+            "the rest of the stage in progress: training the gold or proxy reward model, warming up the policy, or PPO",
+        ))
+    }
+
     fn experiment(&self) -> ExperimentConfig {
         ExperimentConfig::Ppo(self.config.clone())
     }

@@ -204,6 +204,14 @@ impl Panel for RmPanel {
         contrastive_ui(&mut self.config, ui);
         ui.separator();
         training_ui(&mut self.config, ui);
+        ui.separator();
+        settings::meta_ui(
+            &mut self.config,
+            ui,
+            Some(
+                "Used when the reward model also sees a policy's answers (the Iterative RLHF tab, `rlhf-lab metarm`); this tab trains on pairs only.",
+            ),
+        );
     }
 
     fn central_ui(&mut self, shell: &mut Shell, ui: &mut egui::Ui) {

@@ -91,6 +91,21 @@ pub fn slider<Num: egui::emath::Numeric>(
     egui::Slider::new(value, range).clamping(egui::SliderClamping::Edits)
 }
 
+/// MetaRM's knobs of a reward-model block (they act where a meta set is sampled from a policy:
+/// the Iterative RLHF tab, `rlhf-lab metarm` and `rlhf`).
+pub fn meta_ui(rm: &mut crate::experiment::RmTrainConfig, ui: &mut egui::Ui, note: Option<&str>) {
+    ui.strong("MetaRM");
+    if let Some(note) = note {
+        ui.label(egui::RichText::new(note).small());
+    }
+    ui.add(slider(&mut rm.meta_lr, 0.0..=10.0).text("meta learning rate η"))
+        .on_hover_text("Size of the meta step: before each update, the reward model moves η along the slope of J (how far apart it sets a policy's answers to one prompt), and the preference loss's gradient is taken there. 0: plain training, exactly");
+    ui.add(slider(&mut rm.k, 2..=10).text("answers per prompt k"))
+        .on_hover_text("How many of the policy's answers to one prompt J compares (the paper: 5)");
+    ui.add(slider(&mut rm.meta_batch, 1..=64).text("meta groups per step"))
+        .on_hover_text("Prompts (each with k answers) in one meta step (the paper: 16)");
+}
+
 /// The architecture picker (a new choice takes that architecture's preset).
 pub fn arch_ui(model: &mut RewardModelConfig, ui: &mut egui::Ui, id: &str) {
     let before = model.arch;

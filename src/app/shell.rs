@@ -99,6 +99,8 @@ pub struct Shell {
     pub on_save: Option<SaveHook>,
     /// A few pairs of the data, for "Look at the data".
     pub data_view: super::data_view::DataView,
+    /// What "Step = a job" means on the tab shown (its [`super::Panel::job_stride`]).
+    pub job_stride: Option<(&'static str, &'static str)>,
 }
 
 impl Shell {
@@ -138,6 +140,7 @@ impl Shell {
             report: None,
             on_save: None,
             data_view: Default::default(),
+            job_stride: None,
         }
     }
 

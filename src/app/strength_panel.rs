@@ -210,6 +210,13 @@ impl Panel for StrengthPanel {
         "Preference strength"
     }
 
+    fn job_stride(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "a member or band",
+            "the rest of the ensemble member or band model in training (members trained together, as bag-of-words ensembles are, count as one)",
+        ))
+    }
+
     fn experiment(&self) -> ExperimentConfig {
         ExperimentConfig::Strength(self.config.clone())
     }

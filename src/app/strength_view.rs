@@ -324,6 +324,7 @@ mod tests {
                 train_accuracy: 0.7,
                 lr: 1e-3,
                 contrastive_loss: None,
+                difference_loss: None,
             }
             .into(),
         ));

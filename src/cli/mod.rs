@@ -2,7 +2,9 @@
 //! `export …`, `bench rm|strength|ppo …`.
 mod bench;
 mod denoise;
+mod metarm;
 mod ppo;
+mod rlhf;
 mod score;
 mod strength;
 
@@ -41,11 +43,11 @@ enum Command {
         /// Start training as soon as the window opens.
         #[arg(long)]
         autostart: bool,
-        /// The tab to open: rm, strength, denoise or ppo (its own lesson).
+        /// The tab to open: rm, strength, denoise, ppo or rlhf (its own lesson).
         #[arg(long)]
         tab: Option<String>,
-        /// The lesson preset to open (assets/presets/lessons.json: rm, contrastive, strength,
-        /// bands, denoise, soft-labels, ppo).
+        /// The lesson preset to open (assets/presets/lessons/: rm, contrastive, strength,
+        /// bands, denoise, soft-labels, ppo, rlhf).
         #[arg(long, conflicts_with = "tab")]
         preset: Option<String>,
         /// A run config to open (JSON, as `Save config…` or a report's "config" writes it; what
@@ -62,6 +64,14 @@ enum Command {
     /// PPO against a proxy reward model, measured against the gold reward; write
     /// DIR/report.json and DIR/curves.csv.
     Ppo(Box<ppo::PpoArgs>),
+    /// Iterative RLHF: rounds of (meta set from the last policy → reward model → PPO-max), a
+    /// MetaRM arm beside a vanilla one; write DIR/report.json, DIR/rounds.csv, the shift views and
+    /// every round's models.
+    Rlhf(Box<rlhf::RlhfArgs>),
+    /// One MetaRM round on a saved policy: a vanilla and a MetaRM reward model under one seed,
+    /// measured on the original pairs and on the policy's samples; write DIR/report.json and
+    /// the two models.
+    Metarm(Box<metarm::MetarmArgs>),
     /// Best-of-n on a saved reward model from the synthetic world's reference; write
     /// DIR/bon.csv (n, kl, proxy, gold).
     Bon(Box<ppo::BonArgs>),
@@ -167,8 +177,9 @@ pub(crate) struct CommonArgs {
     /// layout (converted, with a notice). Flags override its fields.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Start from one of the app's lessons (assets/presets/lessons.json: rm, contrastive,
-    /// strength, bands, denoise, soft-labels, ppo) instead of the defaults; flags override it.
+    /// Start from one of the app's lessons (assets/presets/lessons/: rm, contrastive,
+    /// strength, bands, denoise, soft-labels, ppo, rlhf) instead of the defaults; flags override
+    /// it.
     #[arg(long, conflicts_with = "config")]
     lesson: Option<String>,
     /// Compute backend: auto, gpu or cpu.
@@ -201,7 +212,7 @@ impl CommonArgs {
                     format!(
                         "lesson '{name}' is a {} experiment, not one for `{command}`: run `rlhf-lab {} --lesson {name}`",
                         crate::experiment::KindConfig::kind(&config.experiment),
-                        command_of(&config.experiment)
+                        config.experiment.command()
                     )
                 })?;
                 config.with(experiment)
@@ -222,7 +233,7 @@ impl CommonArgs {
                         "config {} is a {} experiment, not one for `{command}`: run it with `rlhf-lab {} --config {}`",
                         path.display(),
                         crate::experiment::KindConfig::kind(other),
-                        command_of(other),
+                        other.command(),
                         path.display()
                     )
                 })?;
@@ -243,16 +254,6 @@ impl CommonArgs {
     /// Whether a config file or a lesson was given.
     pub(crate) fn has_config(&self) -> bool {
         self.config.is_some() || self.lesson.is_some()
-    }
-}
-
-/// The command that runs an experiment kind.
-fn command_of(experiment: &ExperimentConfig) -> &'static str {
-    match experiment {
-        ExperimentConfig::Rm(_) => "train-rm",
-        ExperimentConfig::Strength(_) => "strength",
-        ExperimentConfig::Denoise(_) => "denoise",
-        ExperimentConfig::Ppo(_) => "ppo",
     }
 }
 
@@ -330,6 +331,8 @@ pub fn main() -> ExitCode {
         Some(Command::Denoise(args)) => denoise::run_denoise(*args),
         Some(Command::Ppo(args)) => ppo::run_ppo(*args),
         Some(Command::Bon(args)) => ppo::run_bon(*args),
+        Some(Command::Metarm(args)) => metarm::run_metarm(*args),
+        Some(Command::Rlhf(args)) => rlhf::run_rlhf(*args),
         Some(Command::Bench { workload }) => bench::run_bench(workload),
     };
     match result {
@@ -399,6 +402,22 @@ pub(crate) fn apply_data_args(data: &mut DataConfig, args: &DataArgs) -> Result<
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// Make sure `dir` can be written before a run starts (so a long run does not fail only at
+/// its end): create it and write a probe file there.
+pub(crate) fn check_writable(dir: &std::path::Path) -> Result<(), String> {
+    let fail = |e: std::io::Error| {
+        format!(
+            "--out {}: the folder cannot be written ({e}); choose another",
+            dir.display()
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".rlhf-lab-write-check");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(probe);
     Ok(())
 }
 

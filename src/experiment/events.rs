@@ -10,10 +10,8 @@
 //! and payloads as `{"event":"rm","rm":"step",…}` (kind, then the kind's own tag).
 use serde::{Deserialize, Serialize};
 
-use super::denoise::{DenoiseEvent, Method};
-use super::ppo::PpoEvent;
-use super::rm::RmEvent;
-use super::strength::StrengthEvent;
+use super::KindEvent;
+use super::denoise::Method;
 use crate::compute::Compute;
 
 /// Something a runner reports.
@@ -102,44 +100,6 @@ impl Event {
     }
 }
 
-/// Each kind's own events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum KindEvent {
-    /// Reward-model training.
-    Rm(RmEvent),
-    /// Preference strength.
-    Strength(StrengthEvent),
-    /// Denoising comparison.
-    Denoise(DenoiseEvent),
-    /// PPO against a proxy reward model.
-    Ppo(PpoEvent),
-}
-
-impl From<PpoEvent> for Event {
-    fn from(e: PpoEvent) -> Self {
-        Self::Kind(KindEvent::Ppo(e))
-    }
-}
-
-impl From<RmEvent> for Event {
-    fn from(e: RmEvent) -> Self {
-        Self::Kind(KindEvent::Rm(e))
-    }
-}
-
-impl From<StrengthEvent> for Event {
-    fn from(e: StrengthEvent) -> Self {
-        Self::Kind(KindEvent::Strength(e))
-    }
-}
-
-impl From<DenoiseEvent> for Event {
-    fn from(e: DenoiseEvent) -> Self {
-        Self::Kind(KindEvent::Denoise(e))
-    }
-}
-
 /// What one run inside a multi-run experiment is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
@@ -202,6 +162,7 @@ impl Phase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::RmEvent;
 
     #[test]
     fn events_round_trip_as_lifecycle_and_kind_payloads() {
@@ -211,6 +172,7 @@ mod tests {
             train_accuracy: 0.75,
             lr: 1e-3,
             contrastive_loss: None,
+            difference_loss: None,
         }
         .into();
         let json = serde_json::to_value(&step).unwrap();

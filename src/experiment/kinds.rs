@@ -1,47 +1,213 @@
 //! The registry of experiment kinds: every kind's config, the run config around them, and the
 //! one place that turns a config into its runner. Adding a kind = its own folder, a variant and
 //! a build arm here, and its payload (and phases, if it runs jobs) in `events.rs`.
-use serde::{Deserialize, Serialize};
+//! The registry of experiment kinds. A kind is its own folder (config, runner, events, report,
+//! its lessons in `assets/presets/lessons/KIND.json`) whose config implements [`ExperimentKind`],
+//! plus one line of [`register_kinds!`] in `experiment/mod.rs`: the macro writes the enums of every
+//! kind's config ([`ExperimentConfig`]) and payload ([`KindEvent`]), their parsing, and every match
+//! over kinds, so the compiler names whatever a new kind still lacks.
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+use super::ExperimentConfig;
 use super::config::{KindConfig, Run};
-use super::denoise::{DenoiseConfig, DenoiseRunner};
 use super::error::ExperimentError;
 use super::events::Event;
 use super::legacy;
-use super::ppo::{PpoConfig, PpoRunner};
 use super::prepare::Upload;
-use super::rm::{RmRunner, RmTrainConfig};
 use super::runner::{AnyRunner, Artifacts};
-use super::strength::{StrengthConfig, StrengthEvent, StrengthRunner};
 use crate::compute::Compute;
 
-/// The knobs of any experiment, tagged by `kind`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-// Configs are built a handful of times per session; boxing would only complicate their use.
-#[allow(clippy::large_enum_variant)]
-pub enum ExperimentConfig {
-    /// Train one reward model.
-    Rm(RmTrainConfig),
-    /// Preference strength by ensemble.
-    Strength(StrengthConfig),
-    /// Denoising methods compared.
-    Denoise(DenoiseConfig),
-    /// PPO against a proxy reward model.
-    Ppo(PpoConfig),
+/// What makes a config an experiment kind: implemented by each kind's config, in its own folder.
+pub trait ExperimentKind: KindConfig + Clone + Default + Serialize + DeserializeOwned {
+    /// What its runs report besides the lifecycle.
+    type Event;
+    /// The `rlhf-lab` command that runs it headless.
+    const COMMAND: &'static str;
+    /// Its lesson presets: the text of `assets/presets/lessons/KIND.json` (the tab's own lesson,
+    /// named like the kind, first).
+    const LESSONS: &'static str;
+    /// Short link keys of its knobs, `(key, dotted path)` (see [`super::link`]).
+    const LINK_KEYS: &'static [(&'static str, &'static str)] = &[];
+    /// Load its data and set it up, taking what earlier runs left in `artifacts`; also the
+    /// events to show before the first step.
+    fn build(
+        run: Run<Self>,
+        compute: Compute,
+        upload: Option<&Upload>,
+        artifacts: &Artifacts,
+    ) -> Result<(AnyRunner, Vec<Event>), ExperimentError>;
+    /// Whether `event` is a run's report (its closing payload).
+    fn is_report(event: &Self::Event) -> bool;
 }
 
-impl Default for ExperimentConfig {
-    fn default() -> Self {
-        Self::Rm(RmTrainConfig::default())
-    }
+/// Writes, for the kinds it lists (`Variant(Config)`, the first is the default), the enum of
+/// their configs ([`ExperimentConfig`], tagged by `kind`) and of their payloads ([`KindEvent`]),
+/// with every dispatch over kinds.
+macro_rules! register_kinds {
+    ($first:ident($first_config:ty) $(, $variant:ident($config:ty))* $(,)?) => {
+        /// The knobs of any experiment, tagged by `kind` (see [`kinds`]).
+        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        // Configs are built a handful of times per session; boxing would only complicate them.
+        #[allow(clippy::large_enum_variant)]
+        pub enum ExperimentConfig {
+            #[allow(missing_docs)]
+            $first($first_config),
+            $(
+                #[allow(missing_docs)]
+                $variant($config),
+            )*
+        }
+
+        impl Default for ExperimentConfig {
+            fn default() -> Self {
+                Self::$first(Default::default())
+            }
+        }
+
+        impl ExperimentConfig {
+            /// Every kind at its code defaults, in registry order.
+            pub fn every_default() -> Vec<Self> {
+                vec![
+                    Self::$first(Default::default()),
+                    $(Self::$variant(Default::default()),)*
+                ]
+            }
+
+            /// The `rlhf-lab` command that runs this kind.
+            pub fn command(&self) -> &'static str {
+                use $crate::experiment::kinds::ExperimentKind;
+                match self {
+                    Self::$first(_) => <$first_config>::COMMAND,
+                    $(Self::$variant(_) => <$config>::COMMAND,)*
+                }
+            }
+
+            /// Its lessons' text (`assets/presets/lessons/KIND.json`).
+            pub fn lessons(&self) -> &'static str {
+                use $crate::experiment::kinds::ExperimentKind;
+                match self {
+                    Self::$first(_) => <$first_config>::LESSONS,
+                    $(Self::$variant(_) => <$config>::LESSONS,)*
+                }
+            }
+
+            /// Its short link keys, `(key, dotted path)`.
+            pub fn link_keys(&self) -> &'static [(&'static str, &'static str)] {
+                use $crate::experiment::kinds::ExperimentKind;
+                match self {
+                    Self::$first(_) => <$first_config>::LINK_KEYS,
+                    $(Self::$variant(_) => <$config>::LINK_KEYS,)*
+                }
+            }
+
+            /// Parse the knobs of kind `kind` (`None`: no such kind).
+            fn knobs_of(
+                kind: &str,
+                value: serde_json::Value,
+            ) -> Option<Result<Self, String>> {
+                use $crate::experiment::config::KindConfig;
+                if kind == <$first_config>::default().kind() {
+                    return Some($crate::experiment::kinds::knobs(kind, value).map(Self::$first));
+                }
+                $(
+                    if kind == <$config>::default().kind() {
+                        return Some($crate::experiment::kinds::knobs(kind, value).map(Self::$variant));
+                    }
+                )*
+                None
+            }
+
+            /// Set up its runner (see [`RunConfig::build`]).
+            fn build_runner(
+                run: &$crate::experiment::RunConfig,
+                compute: $crate::compute::Compute,
+                upload: Option<&$crate::experiment::prepare::Upload>,
+                artifacts: &$crate::experiment::runner::Artifacts,
+            ) -> Result<
+                ($crate::experiment::runner::AnyRunner, Vec<$crate::experiment::Event>),
+                $crate::experiment::ExperimentError,
+            > {
+                use $crate::experiment::kinds::ExperimentKind;
+                match &run.experiment {
+                    Self::$first(c) => <$first_config>::build(run.with(c.clone()), compute, upload, artifacts),
+                    $(Self::$variant(c) => <$config>::build(run.with(c.clone()), compute, upload, artifacts),)*
+                }
+            }
+        }
+
+        impl $crate::experiment::config::KindConfig for ExperimentConfig {
+            fn kind(&self) -> &'static str {
+                match self {
+                    Self::$first(c) => c.kind(),
+                    $(Self::$variant(c) => c.kind(),)*
+                }
+            }
+
+            fn check(&self) -> Result<(), String> {
+                match self {
+                    Self::$first(c) => c.check(),
+                    $(Self::$variant(c) => c.check(),)*
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for ExperimentConfig {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::experiment::kinds::deserialize_experiment(deserializer)
+            }
+        }
+
+        /// Each kind's own events (its payload type is its [`kinds::ExperimentKind::Event`]).
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "event", rename_all = "snake_case")]
+        pub enum KindEvent {
+            #[allow(missing_docs)]
+            $first(<$first_config as $crate::experiment::kinds::ExperimentKind>::Event),
+            $(
+                #[allow(missing_docs)]
+                $variant(<$config as $crate::experiment::kinds::ExperimentKind>::Event),
+            )*
+        }
+
+        impl KindEvent {
+            /// Whether this is a run's report (its kind's closing payload).
+            pub fn is_report(&self) -> bool {
+                use $crate::experiment::kinds::ExperimentKind;
+                match self {
+                    Self::$first(e) => <$first_config>::is_report(e),
+                    $(Self::$variant(e) => <$config>::is_report(e),)*
+                }
+            }
+        }
+
+        impl From<<$first_config as $crate::experiment::kinds::ExperimentKind>::Event> for $crate::experiment::Event {
+            fn from(e: <$first_config as $crate::experiment::kinds::ExperimentKind>::Event) -> Self {
+                $crate::experiment::Event::Kind(KindEvent::$first(e))
+            }
+        }
+        $(
+            impl From<<$config as $crate::experiment::kinds::ExperimentKind>::Event> for $crate::experiment::Event {
+                fn from(e: <$config as $crate::experiment::kinds::ExperimentKind>::Event) -> Self {
+                    $crate::experiment::Event::Kind(KindEvent::$variant(e))
+                }
+            }
+        )*
+    };
+}
+pub(crate) use register_kinds;
+
+/// The names of every kind, for messages ("rm, strength, …").
+pub fn kind_names() -> Vec<&'static str> {
+    ExperimentConfig::every_default()
+        .iter()
+        .map(KindConfig::kind)
+        .collect()
 }
 
 /// Deserialize one kind's knobs, naming the field that does not parse.
-fn knobs<T: serde::de::DeserializeOwned>(
-    kind: &str,
-    value: serde_json::Value,
-) -> Result<T, String> {
+pub fn knobs<T: DeserializeOwned>(kind: &str, value: serde_json::Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
@@ -52,59 +218,37 @@ fn knobs<T: serde::de::DeserializeOwned>(
     })
 }
 
-// By hand rather than derived: a derived tagged enum buffers its fields, and its errors then
-// cannot say which field was wrong.
-impl<'de> Deserialize<'de> for ExperimentConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let mut value = serde_json::Value::deserialize(deserializer)?;
-        let fields = value
-            .as_object_mut()
-            .ok_or_else(|| D::Error::custom("an experiment is a JSON object with a \"kind\""))?;
-        let kind = match fields.remove("kind") {
-            Some(serde_json::Value::String(k)) => k,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "kind = {other}: use \"rm\", \"strength\", \"denoise\" or \"ppo\""
-                )));
-            }
-            None => {
-                return Err(D::Error::custom(
-                    "missing \"kind\": say which experiment, \"rm\", \"strength\", \"denoise\" or \"ppo\"",
-                ));
-            }
-        };
-        match kind.as_str() {
-            "rm" => knobs(&kind, value).map(Self::Rm),
-            "strength" => knobs(&kind, value).map(Self::Strength),
-            "denoise" => knobs(&kind, value).map(Self::Denoise),
-            "ppo" => knobs(&kind, value).map(Self::Ppo),
-            other => Err(format!(
-                "unknown experiment kind '{other}': use rm, strength, denoise or ppo"
-            )),
+/// By hand rather than derived: a derived tagged enum buffers its fields, and its errors then
+/// cannot say which field was wrong.
+pub fn deserialize_experiment<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ExperimentConfig, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let mut value = serde_json::Value::deserialize(deserializer)?;
+    let names = kind_names().join("\", \"");
+    let fields = value
+        .as_object_mut()
+        .ok_or_else(|| D::Error::custom("an experiment is a JSON object with a \"kind\""))?;
+    let kind = match fields.remove("kind") {
+        Some(serde_json::Value::String(k)) => k,
+        Some(other) => {
+            return Err(D::Error::custom(format!("kind = {other}: use \"{names}\"")));
         }
+        None => {
+            return Err(D::Error::custom(format!(
+                "missing \"kind\": say which experiment, \"{names}\""
+            )));
+        }
+    };
+    ExperimentConfig::knobs_of(&kind, value)
+        .unwrap_or_else(|| {
+            Err(format!(
+                "unknown experiment kind '{kind}': use {}",
+                kind_names().join(", ")
+            ))
+        })
         .map_err(D::Error::custom)
-    }
-}
-
-impl KindConfig for ExperimentConfig {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Rm(c) => c.kind(),
-            Self::Strength(c) => c.kind(),
-            Self::Denoise(c) => c.kind(),
-            Self::Ppo(c) => c.kind(),
-        }
-    }
-
-    fn check(&self) -> Result<(), String> {
-        match self {
-            Self::Rm(c) => c.check(),
-            Self::Strength(c) => c.check(),
-            Self::Denoise(c) => c.check(),
-            Self::Ppo(c) => c.check(),
-        }
-    }
 }
 
 /// Any run: data, seed, backend and the experiment (what the CLI's `--config`, the app, saved
@@ -196,36 +340,7 @@ impl RunConfig {
         upload: Option<&Upload>,
         artifacts: &Artifacts,
     ) -> Result<(AnyRunner, Vec<Event>), ExperimentError> {
-        Ok(match &self.experiment {
-            ExperimentConfig::Rm(c) => (
-                Box::new(RmRunner::setup(self.with(c.clone()), compute, upload)?),
-                Vec::new(),
-            ),
-            ExperimentConfig::Strength(c) => {
-                let r = StrengthRunner::setup(self.with(c.clone()), compute, upload)?;
-                let ev = vec![StrengthEvent::pairs_of(r.data()).into()];
-                (Box::new(r), ev)
-            }
-            ExperimentConfig::Denoise(c) => {
-                let r = DenoiseRunner::setup(
-                    self.with(c.clone()),
-                    compute,
-                    upload,
-                    artifacts.strength.as_ref(),
-                )?;
-                let ev = vec![StrengthEvent::pairs_of(r.data()).into()];
-                (Box::new(r), ev)
-            }
-            ExperimentConfig::Ppo(c) => (
-                Box::new(PpoRunner::setup(
-                    self.with(c.clone()),
-                    compute,
-                    upload,
-                    artifacts.reward_model.as_deref().map(Vec::as_slice),
-                )?),
-                Vec::new(),
-            ),
-        })
+        ExperimentConfig::build_runner(&self, compute, upload, artifacts)
     }
 }
 
@@ -265,13 +380,11 @@ mod tests {
         let err =
             RunConfig::parse(r#"{"experiment":{"kind":"strength","rm":{"seed":1}}}"#).unwrap_err();
         assert!(err.contains("experiment.rm.seed"), "{err}");
-        // Every kind's full config round-trips with nothing unknown.
-        for experiment in [
-            ExperimentConfig::default(),
-            ExperimentConfig::Strength(StrengthConfig::default()),
-            ExperimentConfig::Denoise(DenoiseConfig::default()),
-            ExperimentConfig::Ppo(PpoConfig::default()),
-        ] {
+        // Every kind's full config round-trips with nothing unknown, and its `kind` tag is the
+        // one its config names.
+        for experiment in ExperimentConfig::every_default() {
+            let tag = serde_json::to_value(&experiment).unwrap()["kind"].clone();
+            assert_eq!(tag, experiment.kind(), "{}", experiment.command());
             let run = RunConfig {
                 seed: 5,
                 experiment,

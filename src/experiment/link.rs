@@ -1,6 +1,6 @@
 //! A run's state as a short, readable link (TF-Playground style):
 //! `#preset=strength&models=4&flip=0.2&seed=3`. The preset names the tab and its full config;
-//! each other key sets one knob over it — a short name from [`ALIASES`] or the knob's dotted path
+//! each other key sets one knob over it — a short name from [`SHARED_KEYS`] or the kind's own or the knob's dotted path
 //! (`experiment.rm.optimizer.lr=0.001`). Writing a link names only what differs from the preset.
 //! `autostart` and `hide` ride along; the older `config=<json>` is read as a partial config.
 use serde_json::Value;
@@ -8,46 +8,26 @@ use serde_json::Value;
 use super::presets::{self, merge};
 use super::{KindConfig, RunConfig};
 
-/// Short names of common knobs: (name, the kind it applies to or `*`, dotted path).
-pub const ALIASES: &[(&str, &str, &str)] = &[
-    ("seed", "*", "seed"),
-    ("backend", "*", "backend"),
-    ("pairs", "*", "data.source.pairs"),
-    ("flip", "*", "data.source.flip_rate"),
-    ("temp", "*", "data.source.temperature"),
-    ("world", "*", "data.source.seed"),
-    ("val", "*", "data.validation_fraction"),
-    ("arch", "rm", "experiment.model.arch"),
-    ("dim", "rm", "experiment.model.d_model"),
-    ("layers", "rm", "experiment.model.layers"),
-    ("epochs", "rm", "experiment.epochs"),
-    ("steps", "rm", "experiment.steps"),
-    ("batch", "rm", "experiment.batch_size"),
-    ("lr", "rm", "experiment.optimizer.lr"),
-    ("eval", "rm", "experiment.eval_every"),
-    ("method", "rm", "experiment.contrastive.method"),
-    ("beta", "rm", "experiment.contrastive.beta"),
-    ("tau", "rm", "experiment.contrastive.tau"),
-    ("models", "strength", "experiment.models"),
-    ("folds", "strength", "experiment.cross_fit"),
-    ("arch", "strength", "experiment.rm.model.arch"),
-    ("epochs", "strength", "experiment.rm.epochs"),
-    ("lr", "strength", "experiment.rm.optimizer.lr"),
-    ("bands", "strength", "experiment.band_retrain"),
-    ("band_epochs", "strength", "experiment.band_epochs"),
-    ("methods", "denoise", "experiment.methods"),
-    ("seeds", "denoise", "experiment.seeds"),
-    ("models", "denoise", "experiment.strength.models"),
-    ("arch", "denoise", "experiment.rm.model.arch"),
-    ("epochs", "denoise", "experiment.rm.epochs"),
-    ("alpha", "denoise", "experiment.smoothing"),
-    ("margin", "denoise", "experiment.margin_scale"),
-    ("flip_fraction", "denoise", "experiment.flip.fraction"),
-    ("top", "denoise", "experiment.subset.fraction"),
-    ("steps", "ppo", "experiment.steps"),
-    ("kl", "ppo", "experiment.kl_coef"),
-    ("lr", "ppo", "experiment.lr"),
+/// Short names of the knobs every kind has, `(name, dotted path)`; each kind adds its own
+/// ([`super::kinds::ExperimentKind::LINK_KEYS`]).
+pub const SHARED_KEYS: &[(&str, &str)] = &[
+    ("seed", "seed"),
+    ("backend", "backend"),
+    ("pairs", "data.source.pairs"),
+    ("flip", "data.source.flip_rate"),
+    ("temp", "data.source.temperature"),
+    ("world", "data.source.seed"),
+    ("val", "data.validation_fraction"),
 ];
+
+/// The short keys of a run of `kind`: the shared ones, then the kind's own.
+fn keys_of(kind: &str) -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    let own = super::ExperimentConfig::every_default()
+        .into_iter()
+        .find(|e| e.kind() == kind)
+        .map_or(&[][..], |e| e.link_keys());
+    SHARED_KEYS.iter().chain(own)
+}
 
 /// Keys that are not knobs.
 const PRESET: &str = "preset";
@@ -74,18 +54,16 @@ pub struct Link {
 
 /// The dotted path a key stands for in a run of `kind`.
 fn path_of(key: &str, kind: &str) -> String {
-    ALIASES
-        .iter()
-        .find(|(name, k, _)| *name == key && (*k == "*" || *k == kind))
-        .map_or_else(|| key.to_string(), |(_, _, path)| path.to_string())
+    keys_of(kind)
+        .find(|(name, _)| *name == key)
+        .map_or_else(|| key.to_string(), |(_, path)| path.to_string())
 }
 
 /// The short name of `path` in a run of `kind`, if it has one.
 fn alias_of(path: &str, kind: &str) -> Option<&'static str> {
-    ALIASES
-        .iter()
-        .find(|(_, k, p)| *p == path && (*k == "*" || *k == kind))
-        .map(|(name, _, _)| *name)
+    keys_of(kind)
+        .find(|(_, p)| *p == path)
+        .map(|(name, _)| *name)
 }
 
 /// The JSON value a link's text stands for, given what the preset holds there: text for text,

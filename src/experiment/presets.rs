@@ -1,14 +1,12 @@
-//! Lesson presets, as data (`assets/presets/lessons.json`): one per paper figure of the
-//! reward-model half plus one per tab, each a partial run config with a paragraph saying what it
-//! shows and what to look for. A partial config — a preset's, a link's, a file's — is merged over
-//! the full config of its tab's preset, never over other defaults.
+//! Lesson presets, as data (`assets/presets/lessons/KIND.json`, one file per tab): one per paper
+//! figure plus one per tab, each a partial run config with a paragraph saying what it shows and
+//! what to look for. A partial config — a preset's, a link's, a file's — is merged over the full
+//! config of its tab's preset, never over other defaults.
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ExperimentConfig, RunConfig, StrengthConfig};
-use crate::experiment::{DenoiseConfig, RmTrainConfig, Run};
-
-const LESSONS: &str = include_str!("../../assets/presets/lessons.json");
+use super::{ExperimentConfig, KindConfig, RunConfig};
+use crate::experiment::Run;
 
 /// One lesson preset.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -16,7 +14,8 @@ const LESSONS: &str = include_str!("../../assets/presets/lessons.json");
 pub struct Preset {
     /// Its name in links (`#preset=NAME`), `gui --preset` and the status marker.
     pub name: String,
-    /// The tab (experiment kind) it belongs to.
+    /// The tab (experiment kind) it belongs to: the file it is in.
+    #[serde(skip_deserializing)]
     pub tab: String,
     /// The paper figure it reproduces.
     pub figure: String,
@@ -30,13 +29,23 @@ pub struct Preset {
     pub config: Value,
 }
 
-/// Every preset, in file order (a tab's own preset, named like the tab, first among its kind's);
-/// parsed once.
+/// Every preset, tab by tab in tab order and in file order within a tab (a tab's own preset,
+/// named like the tab, first); parsed once.
 pub fn all() -> Result<&'static [Preset], String> {
     static PARSED: std::sync::OnceLock<Result<Vec<Preset>, String>> = std::sync::OnceLock::new();
     PARSED
         .get_or_init(|| {
-            serde_json::from_str(LESSONS).map_err(|e| format!("assets/presets/lessons.json: {e}"))
+            let mut all = Vec::new();
+            for kind in ExperimentConfig::every_default() {
+                let tab = kind.kind();
+                let mut presets: Vec<Preset> = serde_json::from_str(kind.lessons())
+                    .map_err(|e| format!("assets/presets/lessons/{tab}.json: {e}"))?;
+                for p in &mut presets {
+                    p.tab = tab.to_string();
+                }
+                all.extend(presets);
+            }
+            Ok(all)
         })
         .as_deref()
         .map_err(Clone::clone)
@@ -66,13 +75,10 @@ pub fn of_tab(tab: &str) -> Vec<&'static Preset> {
 
 /// A run of kind `kind` with every knob at its code default (what presets are written over).
 fn kind_default(kind: &str) -> Result<RunConfig, String> {
-    let experiment = match kind {
-        "rm" => ExperimentConfig::Rm(RmTrainConfig::default()),
-        "strength" => ExperimentConfig::Strength(StrengthConfig::default()),
-        "denoise" => ExperimentConfig::Denoise(DenoiseConfig::default()),
-        "ppo" => ExperimentConfig::Ppo(Default::default()),
-        other => return Err(format!("unknown experiment kind '{other}'")),
-    };
+    let experiment = ExperimentConfig::every_default()
+        .into_iter()
+        .find(|e| e.kind() == kind)
+        .ok_or_else(|| format!("unknown experiment kind '{kind}'"))?;
     Ok(Run {
         experiment,
         ..Default::default()
@@ -170,7 +176,7 @@ pub fn over_preset(json: &str) -> Result<(String, super::ParsedConfig), String> 
 mod tests {
     use super::*;
     use crate::data::synthetic::SyntheticConfig;
-    use crate::experiment::{DataSource, KindConfig};
+    use crate::experiment::{DataSource, StrengthConfig};
 
     #[test]
     fn every_preset_is_a_valid_config_of_its_tab_and_each_tab_has_its_own() {
@@ -182,7 +188,7 @@ mod tests {
             c.validate().unwrap_or_else(|e| panic!("{}: {e}", p.name));
             assert!(p.about.len() > 100 && !p.look_for.is_empty(), "{}", p.name);
         }
-        for tab in ["rm", "strength", "denoise", "ppo"] {
+        for tab in super::super::kinds::kind_names() {
             assert_eq!(of_tab(tab)[0].name, tab, "a tab's own preset comes first");
         }
         let mut names: Vec<&str> = presets.iter().map(|p| p.name.as_str()).collect();

@@ -18,6 +18,38 @@ pub fn distinct_2(responses: &[Vec<usize>]) -> f64 {
     }
 }
 
+/// Self-BLEU-2 without brevity penalty, a sameness score (the paper's diversity table uses
+/// Self-BLEU; lower = more diverse): within each group of responses to one prompt, the share of a
+/// response's bigrams that also occur in another response of its group, averaged over the
+/// responses that have a bigram. 0 with no such response.
+pub fn self_bleu_2(groups: &[Vec<Vec<usize>>]) -> f64 {
+    let bigrams =
+        |r: &Vec<usize>| -> Vec<(usize, usize)> { r.windows(2).map(|w| (w[0], w[1])).collect() };
+    let (mut total, mut counted) = (0.0, 0usize);
+    for group in groups {
+        let sets: Vec<Vec<(usize, usize)>> = group.iter().map(bigrams).collect();
+        for (i, own) in sets.iter().enumerate() {
+            if own.is_empty() {
+                continue;
+            }
+            let others: std::collections::HashSet<&(usize, usize)> = sets
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, s)| s)
+                .collect();
+            let shared = own.iter().filter(|b| others.contains(b)).count();
+            total += shared as f64 / own.len() as f64;
+            counted += 1;
+        }
+    }
+    if counted == 0 {
+        0.0
+    } else {
+        total / counted as f64
+    }
+}
+
 /// Share of all response tokens taken by the single most frequent token.
 pub fn max_token_frequency(responses: &[Vec<usize>]) -> f64 {
     let mut counts = std::collections::HashMap::new();
@@ -64,6 +96,20 @@ pub fn entropy(probs: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_bleu_2_by_hand() {
+        // Group 1: [1 2 3] has bigrams (1,2),(2,3); [1 2 4]: (1,2),(2,4); [5]: none.
+        // (1,2) is shared: each of the first two scores 1/2. Group 2: [7 8] alone scores 0.
+        let groups = vec![
+            vec![vec![1, 2, 3], vec![1, 2, 4], vec![5]],
+            vec![vec![7, 8]],
+        ];
+        assert!((self_bleu_2(&groups) - (0.5 + 0.5 + 0.0) / 3.0).abs() < 1e-12);
+        // Identical responses are as same as it gets; no bigrams at all give 0.
+        assert_eq!(self_bleu_2(&[vec![vec![1, 2], vec![1, 2]]]), 1.0);
+        assert_eq!(self_bleu_2(&[vec![vec![1], vec![2]]]), 0.0);
+    }
 
     #[test]
     fn batch_statistics_by_hand() {

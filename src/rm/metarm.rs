@@ -1,6 +1,11 @@
-//! MetaRM's difference loss (Part II §5): for k responses `s_1..s_k` to one prompt, sampled from
-//! the current policy, `J = (2/k²) Σ_{i<j} σ(|r(x, s_i) − r(x, s_j)|)`. The meta step ascends J
-//! so the reward model keeps telling the policy's own responses apart.
+//! MetaRM (Part II §5, spec §5): the difference loss — for k responses `s_1..s_k` to one prompt,
+//! sampled from the current policy, `J = (2/k²) Σ_{i<j} σ(|r(x, s_i) − r(x, s_j)|)` — and the
+//! two pieces of Algorithm 1's meta step that act on weights: a copy of the model with its
+//! dropout off (J is measured on it) and the plain gradient-ascent step θ' = θ + η ∇J on a copy.
+//! The vanilla loss's gradient at θ' is then applied to θ by the optimizer (first order, as in
+//! the paper; see `experiment::rm::step::train_step`).
+use burn::module::{Flag, Module, ModuleMapper, Param};
+use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData, activation::sigmoid};
 
 /// Mean J over groups: `rewards` is `[groups, k]` (one row per prompt). Returns `[1]`.
@@ -33,6 +38,62 @@ pub fn difference_loss_value(rewards: &[f32]) -> f64 {
         }
     }
     total * 2.0 / (k * k).max(1) as f64
+}
+
+/// Clears every training flag (dropout off), keeps every weight and its gradient tracking.
+struct DropoutOff;
+
+impl ModuleMapper for DropoutOff {
+    fn map_flag(&mut self, flag: Param<Flag>) -> Param<Flag> {
+        flag.with_value(false)
+    }
+}
+
+/// The same weights (the same parameter ids, still recording gradients) with dropout off: the
+/// meta step measures J on it, so it draws no dropout masks and leaves the run's random
+/// generators where they were.
+pub fn without_dropout<M: Module>(model: M) -> M {
+    model.map(&mut DropoutOff)
+}
+
+/// Adds `eta` times each parameter's gradient to it (a plain step, no optimizer state).
+struct Ascent<'a> {
+    grads: &'a mut GradientsParams,
+    eta: f64,
+}
+
+impl ModuleMapper for Ascent<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(grad) = self.grads.remove::<D>(id) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let tracked = tensor.is_require_grad();
+        let autodiff = tensor.is_autodiff();
+        let inner = tensor.inner();
+        let grad = if grad.device() == inner.device() {
+            grad
+        } else {
+            grad.to_device(&inner.device())
+        };
+        let moved = inner + grad.mul_scalar(self.eta);
+        let mut moved = if autodiff {
+            Tensor::from_inner(moved)
+        } else {
+            moved
+        };
+        if tracked {
+            moved = moved.require_grad();
+        }
+        Param::from_mapped_value(id, moved, mapper)
+    }
+}
+
+/// θ' = θ + η·g: Algorithm 1's meta step, a plain ascent step on a copy of `model` along the
+/// gradients `grads` of J (parameters without a gradient stay). θ' keeps θ's parameter ids, so
+/// gradients taken at θ' apply to θ through the optimizer; `model` itself is not changed.
+pub fn ascent_step<M: Module>(model: &M, grads: &mut GradientsParams, eta: f64) -> M {
+    model.clone().map(&mut Ascent { grads, eta })
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@ use super::config::{DenoiseConfig, Method, TrainSubset};
 use super::event::DenoiseEvent;
 use super::report::{DenoiseReport, MethodRun, MethodSummary};
 use crate::compute::Compute;
+use crate::experiment::KindEvent;
 use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
-use crate::experiment::events::{Event, KindEvent, Phase};
+use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::{Job, JobQueue};
 use crate::experiment::prepare::{PreparedData, Upload, prepare};
 use crate::experiment::rm::TrainPlan;
@@ -225,6 +226,7 @@ impl DenoiseRunner {
                         validation: self.data.split.validation.clone(),
                         targets: targets.clone(),
                         measure_features: false,
+                        meta: None,
                     },
                 });
                 self.job_method.push((method, s));

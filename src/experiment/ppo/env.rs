@@ -11,6 +11,7 @@ use crate::experiment::prepare::PreparedData;
 use crate::experiment::rm::RmRunner;
 
 /// The text track: prompts and reference (chosen) responses of the pairs, in BPE tokens.
+#[derive(Clone)]
 pub struct TextEnv {
     /// Prompts and the policy's actions (every BPE token but PAD and EOS).
     pub space: TokenSpace,
@@ -21,10 +22,12 @@ pub struct TextEnv {
     tokenizer: TextTokenizer,
     /// The gold reward model, once trained.
     pub gold: Option<Proxy>,
+    /// Prompt tokens the policy sees (the last ones).
+    prompt_tokens: usize,
 }
 
 /// The last human turn of an HH prompt, without the speaker tags.
-fn last_turn(prompt: &str) -> String {
+pub fn last_turn(prompt: &str) -> String {
     let tail = prompt.rsplit("Human:").next().unwrap_or(prompt);
     tail.trim_end()
         .trim_end_matches("Assistant:")
@@ -93,7 +96,26 @@ impl TextEnv {
             references,
             tokenizer,
             gold: None,
+            prompt_tokens,
         })
+    }
+
+    /// Add a prompt (HH-shaped text) the policy may be asked: its last `prompt_tokens` tokens
+    /// become a new prompt of the space (an index past the training prompts). Copies of the
+    /// space elsewhere (the reward models', the policy's) must be refreshed from this one.
+    pub fn add_prompt(&mut self, prompt: &str) -> Result<usize, ExperimentError> {
+        let ids = self.tokenizer.encode(prompt).map_err(|e| {
+            ExperimentError::Config(format!("the tokenizer cannot read the prompt: {e}"))
+        })?;
+        if ids.is_empty() {
+            return Err(ExperimentError::Config(
+                "a prompt has no tokens: the policy needs one to condition on".into(),
+            ));
+        }
+        let kept = ids[ids.len().saturating_sub(self.prompt_tokens)..].to_vec();
+        self.space.prompts.push(kept);
+        self.prompt_text.push(last_turn(prompt));
+        Ok(self.space.prompts.len() - 1)
     }
 }
 
@@ -144,6 +166,7 @@ pub async fn relabelled(
 }
 
 /// The environment of a PPO run.
+#[derive(Clone)]
 pub enum Env {
     /// The synthetic world.
     World(World),

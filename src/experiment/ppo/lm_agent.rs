@@ -78,6 +78,46 @@ impl LmAgent {
         })
     }
 
+    /// A copy with the same policy, reference and critic and fresh optimizers (an arm of an
+    /// iterative run that starts where this one stands). PPO's optimizer state is not copied,
+    /// so fork before PPO's first update or accept fresh moments.
+    pub fn fork(&self, c: &PpoConfig) -> Self {
+        Self {
+            policy: self.policy.clone(),
+            reference: self.reference.clone(),
+            critic: self.critic.clone(),
+            optim: optimizer(c.lm_lr, c.grad_clip),
+            critic_optim: optimizer(c.lm_critic_lr, 0.0),
+            sft_optim: optimizer(c.sft_lr, 1.0),
+            space: self.space.clone(),
+            sft_done: self.sft_done,
+            sft_lr: self.sft_lr,
+        }
+    }
+
+    /// Make the current policy the KL reference (a round whose reference is the last round's
+    /// policy).
+    pub fn reference_to_policy(&mut self) {
+        self.reference = self.policy.clone();
+    }
+
+    /// Put the policy back at the reference (a round that restarts from SFT), with fresh
+    /// optimizer moments.
+    pub fn policy_to_reference(&mut self, c: &PpoConfig) {
+        self.policy = self.reference.clone();
+        self.optim = optimizer(c.lm_lr, c.grad_clip);
+    }
+
+    /// Act with `policy` from now on (a saved policy; the reference stays).
+    pub fn set_policy(&mut self, policy: PolicyLm) {
+        self.policy = policy;
+    }
+
+    /// The policy LM (for sampling outside PPO, e.g. a meta set).
+    pub fn policy(&self) -> &PolicyLm {
+        &self.policy
+    }
+
     /// Replace the critic (the value head on the reward model's trunk), before PPO starts.
     pub fn set_critic(&mut self, critic: ValueLm) {
         self.critic = critic;
@@ -91,6 +131,11 @@ impl LmAgent {
     /// The token space the policy acts in.
     pub fn space(&self) -> &TokenSpace {
         &self.space
+    }
+
+    /// Act in `space` from now on (the same ids, with more prompts).
+    pub fn set_space(&mut self, space: TokenSpace) {
+        self.space = space;
     }
 
     /// The policy and the critic as weight records (burn's bytes).

@@ -13,7 +13,9 @@ pub mod lm_agent;
 pub mod proxy;
 pub mod report;
 pub mod rollout;
+pub mod rounds;
 pub mod runner;
+pub mod saved_policy;
 pub mod space;
 
 pub use config::PpoConfig;
@@ -21,3 +23,32 @@ pub use curves::PpoStep;
 pub use event::PpoEvent;
 pub use report::PpoReport;
 pub use runner::PpoRunner;
+
+impl crate::experiment::kinds::ExperimentKind for PpoConfig {
+    type Event = PpoEvent;
+    const COMMAND: &'static str = "ppo";
+    const LESSONS: &'static str = include_str!("../../../assets/presets/lessons/ppo.json");
+    const LINK_KEYS: &'static [(&'static str, &'static str)] = &[
+        ("steps", "experiment.steps"),
+        ("kl", "experiment.kl_coef"),
+        ("lr", "experiment.lr"),
+    ];
+
+    fn build(
+        run: crate::experiment::Run<Self>,
+        compute: crate::compute::Compute,
+        upload: Option<&crate::experiment::prepare::Upload>,
+        artifacts: &crate::experiment::Artifacts,
+    ) -> Result<
+        (crate::experiment::AnyRunner, Vec<crate::experiment::Event>),
+        crate::experiment::ExperimentError,
+    > {
+        let proxy = artifacts.reward_model.as_deref().map(Vec::as_slice);
+        let r = PpoRunner::setup(run, compute, upload, proxy)?;
+        Ok((Box::new(r), Vec::new()))
+    }
+
+    fn is_report(event: &PpoEvent) -> bool {
+        matches!(event, PpoEvent::Done { .. })
+    }
+}

@@ -135,6 +135,27 @@ impl FactorisedAgent {
             critic,
         }
     }
+
+    /// The same policy, reference and critic with fresh optimizer moments (an arm of an
+    /// iterative run starting where this one stands).
+    pub fn fork(&self) -> Self {
+        Self {
+            policy_adam: Adam::new(self.policy.len()),
+            critic_adam: Adam::new(self.critic.len()),
+            ..self.clone()
+        }
+    }
+
+    /// Make the current policy the KL reference.
+    pub fn reference_to_policy(&mut self) {
+        self.reference = self.policy.clone();
+    }
+
+    /// Put the policy back at the reference, with fresh optimizer moments.
+    pub fn policy_to_reference(&mut self) {
+        self.policy = self.reference.clone();
+        self.policy_adam = Adam::new(self.policy.len());
+    }
 }
 
 /// The minibatches of the PPO epochs, in order: each epoch shuffles the batch's indices and

@@ -24,7 +24,7 @@ use crate::experiment::error::ExperimentError;
 use crate::experiment::events::{Event, Phase};
 use crate::experiment::jobs::{Job, JobQueue};
 use crate::experiment::prepare::{PreparedData, Upload, prepare};
-use crate::experiment::rm::{RmTrainConfig, TrainPlan};
+use crate::experiment::rm::{RmRunner, RmTrainConfig, TrainPlan};
 use crate::experiment::runner::{Progress, Runner, Span, StepFuture, Stride, report_value};
 use crate::model::Arch;
 use crate::model::policy::ValueLm;
@@ -36,43 +36,45 @@ use crate::rl::shaping::k1_mean;
 
 /// Who learns: the factorised policy with its tabular critic, or the transformer policy LM
 /// with its transformer critic.
-enum Agent {
+pub(super) enum Agent {
     Factorised(Box<FactorisedAgent>),
     Lm(Box<LmAgent>),
 }
 
 /// A PPO run.
 pub struct PpoRunner {
-    run: Run<PpoConfig>,
-    compute: Compute,
-    data: Arc<PreparedData>,
+    pub(super) run: Run<PpoConfig>,
+    pub(super) compute: Compute,
+    pub(super) data: Arc<PreparedData>,
     /// What the reward models trained on, in words.
-    data_label: String,
-    env: Env,
-    queue: JobQueue,
+    pub(super) data_label: String,
+    pub(super) env: Env,
+    pub(super) queue: JobQueue,
     /// Optimizer steps of reward-model stages already finished (the text track's gold model).
-    stages_done: usize,
-    proxy: Option<Proxy>,
+    pub(super) stages_done: usize,
+    pub(super) proxy: Option<Proxy>,
     /// The proxy came from a saved model: PPO starts at the first step.
-    proxy_loaded: bool,
-    proxy_accuracy: Option<f32>,
-    gold_accuracy: Option<f32>,
-    critic_init: String,
-    best_of_n: Vec<BonPoint>,
-    agent: Agent,
-    moments: RunningMoments,
-    detector: CollapseDetector,
-    rng: Rng,
-    sft_rng: Rng,
-    step: usize,
-    curves: Vec<PpoStep>,
-    collapse_steps: Vec<usize>,
-    tokens: usize,
-    ppo_seconds: f64,
+    pub(super) proxy_loaded: bool,
+    pub(super) proxy_accuracy: Option<f32>,
+    pub(super) gold_accuracy: Option<f32>,
+    pub(super) critic_init: String,
+    pub(super) best_of_n: Vec<BonPoint>,
+    pub(super) agent: Agent,
+    pub(super) moments: RunningMoments,
+    pub(super) detector: CollapseDetector,
+    pub(super) rng: Rng,
+    pub(super) sft_rng: Rng,
+    pub(super) step: usize,
+    pub(super) curves: Vec<PpoStep>,
+    pub(super) collapse_steps: Vec<usize>,
+    pub(super) tokens: usize,
+    pub(super) ppo_seconds: f64,
     /// Seconds of the PPO stage spent in updates (the rest: rollouts, scoring, measurements).
-    update_seconds: f64,
-    started: bool,
-    finished: bool,
+    pub(super) update_seconds: f64,
+    pub(super) started: bool,
+    pub(super) finished: bool,
+    /// The finished run that trained the proxy (its model file and data), when one did.
+    pub(super) proxy_runner: Option<RmRunner>,
 }
 
 /// A job training a reward model on `data`'s split.
@@ -245,6 +247,7 @@ impl PpoRunner {
             update_seconds: 0.0,
             started: false,
             finished: false,
+            proxy_runner: None,
         })
     }
 
@@ -321,7 +324,7 @@ impl PpoRunner {
     }
 
     /// The words of a response (its actions without EOS).
-    fn words(&self, actions: &[usize]) -> Vec<usize> {
+    pub(super) fn words(&self, actions: &[usize]) -> Vec<usize> {
         let eos = self.env.eos_action();
         actions.iter().copied().filter(|&a| a != eos).collect()
     }
@@ -371,7 +374,7 @@ impl PpoRunner {
     /// The critic from the proxy. The critic learns returns built from the score as it enters
     /// the rewards (normalised, scaled, clipped), so it starts at that score of reference
     /// responses, and the running moments start from them too. Returns what it did, in words.
-    async fn init_critic(&mut self) -> Result<String, ExperimentError> {
+    pub(super) async fn init_critic(&mut self) -> Result<String, ExperimentError> {
         let c = self.run.experiment.clone();
         let clip = PpoConfig::on(c.reward_clip);
         let mut rng = Rng::derived(self.run.seed, "critic-init");
@@ -804,6 +807,7 @@ impl PpoRunner {
                         )?);
                     }
                 }
+                self.proxy_runner = Some(done.runner);
                 self.proxy_accuracy = accuracy;
                 events.extend(self.start_ppo().await?);
             }

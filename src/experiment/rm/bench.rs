@@ -109,6 +109,7 @@ pub async fn run_rm_bench(
         let batch = PairBatch::new(&refs, 0);
         model = train_step(
             &model,
+            None,
             &mut optim,
             &batch,
             optimizer.lr,

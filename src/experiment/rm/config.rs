@@ -26,6 +26,15 @@ pub struct RmTrainConfig {
     pub eval_every: usize,
     /// Contrastive auxiliary loss (SimCSE / SwAV); off by default.
     pub contrastive: crate::rm::contrastive::ContrastiveConfig,
+    /// MetaRM's meta learning rate η: each step first takes θ' = θ + η ∇J (J, the difference
+    /// loss, on a minibatch of the meta set's groups), then the vanilla loss's gradient at θ'
+    /// updates θ (Algorithm 1). Used when the run has a meta set (sampled from a policy, as
+    /// `metarm` and `rlhf` do); 0 = the meta step moves nothing (vanilla training, bit for bit).
+    pub meta_lr: f64,
+    /// Responses per prompt in a meta group (k of the difference loss).
+    pub k: usize,
+    /// Meta groups per step (m of Algorithm 1).
+    pub meta_batch: usize,
 }
 
 impl Default for RmTrainConfig {
@@ -38,6 +47,9 @@ impl Default for RmTrainConfig {
             batch_size: 32,
             eval_every: 50,
             contrastive: crate::rm::contrastive::ContrastiveConfig::default(),
+            meta_lr: 0.0,
+            k: 5,
+            meta_batch: 16,
         }
     }
 }
@@ -89,6 +101,23 @@ impl RmTrainConfig {
         }
         if self.eval_every == 0 {
             return Err("eval_every = 0: evaluate every N ≥ 1 steps".into());
+        }
+        if !(self.meta_lr.is_finite() && self.meta_lr >= 0.0) {
+            return Err(format!(
+                "meta_lr = {}: MetaRM's meta learning rate η must be a number ≥ 0 (0: no meta step)",
+                self.meta_lr
+            ));
+        }
+        if self.k < 2 {
+            return Err(format!(
+                "k = {}: MetaRM compares the k responses to one prompt, so k must be at least 2 (the paper uses 5)",
+                self.k
+            ));
+        }
+        if self.meta_batch == 0 {
+            return Err(
+                "meta_batch = 0: use at least 1 meta group per step (the paper uses 16)".into(),
+            );
         }
         if !(self.optimizer.lr.is_finite() && self.optimizer.lr > 0.0) {
             return Err(format!(
@@ -201,5 +230,38 @@ mod tests {
             ..Default::default()
         };
         assert!(c.validate().unwrap_err().contains("batch_size"));
+        for (c, field) in [
+            (
+                RmTrainConfig {
+                    k: 1,
+                    ..Default::default()
+                },
+                "k = 1",
+            ),
+            (
+                RmTrainConfig {
+                    meta_lr: -0.5,
+                    ..Default::default()
+                },
+                "meta_lr = -0.5",
+            ),
+            (
+                RmTrainConfig {
+                    meta_lr: f64::NAN,
+                    ..Default::default()
+                },
+                "meta_lr = NaN",
+            ),
+            (
+                RmTrainConfig {
+                    meta_batch: 0,
+                    ..Default::default()
+                },
+                "meta_batch = 0",
+            ),
+        ] {
+            let err = c.validate().unwrap_err();
+            assert!(err.contains(field), "{err}");
+        }
     }
 }

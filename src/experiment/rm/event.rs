@@ -35,6 +35,10 @@ pub enum RmEvent {
         /// The contrastive term (before β), in contrastive runs.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         contrastive_loss: Option<f32>,
+        /// MetaRM's difference loss J on the step's meta groups, at θ before the step (runs
+        /// with a meta set).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        difference_loss: Option<f32>,
     },
     /// Validation after a step.
     Eval {

@@ -10,9 +10,12 @@ use web_time::Instant;
 
 use super::config::RmTrainConfig;
 use super::event::RmEvent;
+use super::meta::MetaSet;
 use super::order::BatchOrder;
 use super::report::RmReport;
-use super::step::{EVAL_BATCH_PAIRS, PairBatch, adamw, score_features, score_pairs, train_step};
+use super::step::{
+    EVAL_BATCH_PAIRS, PairBatch, adamw, meta_ascent, score_features, score_pairs, train_step,
+};
 use crate::compute::Compute;
 use crate::data::PreferencePair;
 use crate::data::encode::EncodedPair;
@@ -29,6 +32,9 @@ use crate::rm::probe::linear_probe_auroc;
 /// Held-out pairs whose features the Features event carries (the probe uses all of them).
 const FEATURE_EVENT_PAIRS: usize = 400;
 
+/// Mixed into the seed of the meta groups' order, so it differs from the pairs' order.
+const META_ORDER_SALT: u64 = 0x3E7A_0B5D_C2F1_9A64;
+
 /// What a run trains on and validates on (positions into the prepared pairs), and the loss
 /// target of each pair.
 #[derive(Clone, Debug, Default)]
@@ -42,6 +48,9 @@ pub struct TrainPlan {
     /// A single run (not an ensemble member, band or method seed): measure held-out features
     /// at the end and hand out the trained model ([`RmEvent::Model`]).
     pub measure_features: bool,
+    /// MetaRM's meta set: with it, every step first takes the meta step on `meta_batch` of its
+    /// groups (see [`super::step::meta_ascent`]).
+    pub meta: Option<Arc<MetaSet>>,
 }
 
 impl TrainPlan {
@@ -62,6 +71,7 @@ impl TrainPlan {
             validation: data.split.validation.clone(),
             targets,
             measure_features: true,
+            meta: None,
         }
     }
 
@@ -84,6 +94,9 @@ impl TrainPlan {
             return Err(ExperimentError::Config(format!(
                 "position {p} is outside the {pairs} prepared pairs"
             )));
+        }
+        if let Some(meta) = &self.meta {
+            meta.check().map_err(ExperimentError::Config)?;
         }
         if !self.targets.is_empty() && self.targets.len() != pairs {
             return Err(ExperimentError::Config(format!(
@@ -128,6 +141,8 @@ pub struct RmRunner {
     step: usize,
     total_steps: usize,
     order: BatchOrder,
+    /// The order the meta groups are drawn in (runs with a meta set).
+    meta_order: BatchOrder,
     started: bool,
     finished: bool,
     train_seconds: f64,
@@ -175,6 +190,14 @@ impl RmRunner {
         let config = &run.experiment;
         config.validate().map_err(ExperimentError::Config)?;
         plan.check(data.pairs.len())?;
+        if let Some(meta) = &plan.meta
+            && meta.k != config.k
+        {
+            return Err(ExperimentError::Config(format!(
+                "the meta set has groups of {} responses, the config's k is {}: sample the meta set with k = {}",
+                meta.k, config.k, config.k
+            )));
+        }
         let device = compute.train_device();
         let model = config.model.init_seeded(
             data.tokenizer.vocab_size(),
@@ -188,6 +211,7 @@ impl RmRunner {
         Ok(Self {
             total_steps,
             order: BatchOrder::new(run.seed),
+            meta_order: BatchOrder::new(run.seed ^ META_ORDER_SALT),
             step: 0,
             started: false,
             finished: false,
@@ -369,6 +393,37 @@ impl RmRunner {
         .await
     }
 
+    /// Pooled features (no dropout) of the chosen and rejected responses at `positions`.
+    pub async fn pair_features(
+        &self,
+        positions: &[usize],
+    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>), ExperimentError> {
+        let (encoded, _) = self.pairs_at(positions);
+        let plain = self.device.clone().without_autodiff();
+        let model = self.model.valid().to_device(&plain);
+        score_features(
+            &model,
+            &encoded,
+            self.data.tokenizer.pad_id(),
+            EVAL_BATCH_PAIRS,
+        )
+        .await
+    }
+
+    /// Start training from `model`'s weights instead of the seeded ones (before the first
+    /// step; an iterative run's reward model continued from the last round's).
+    pub fn start_from(&mut self, model: &RewardModel) -> Result<(), ExperimentError> {
+        if self.step > 0 {
+            return Err(ExperimentError::Config(
+                "a reward-model run takes starting weights before its first step only".into(),
+            ));
+        }
+        let model = model.clone().to_device(&self.device);
+        self.previous_model = model.clone();
+        self.model = model;
+        Ok(())
+    }
+
     /// Reward gaps `r(chosen) − r(rejected)` of a set of positions, dataset orientation.
     pub async fn score_gaps(&self, positions: &[usize]) -> Result<Vec<f32>, ExperimentError> {
         let (chosen, rejected) = self.score(positions).await?;
@@ -424,10 +479,22 @@ impl RmRunner {
             .optimizer
             .lr_at(self.step, self.total_steps);
         let t0 = Instant::now();
+        let meta = match &self.plan.meta {
+            Some(set) => {
+                let all: Vec<usize> = (0..set.groups.len()).collect();
+                let picked = self
+                    .meta_order
+                    .next_batch(&all, self.run.experiment.meta_batch);
+                let groups = set.batch(&picked, self.data.tokenizer.pad_id());
+                Some(meta_ascent(&self.model, &groups, set.k, self.run.experiment.meta_lr).await?)
+            }
+            None => None,
+        };
         let outcome = {
             let batch = self.batch(&positions);
             train_step(
                 &self.model,
+                meta.as_ref().map(|(lookahead, _)| lookahead),
                 &mut self.optim,
                 &batch,
                 lr,
@@ -460,6 +527,7 @@ impl RmRunner {
                 train_accuracy: correct as f32 / outcome.gaps.len().max(1) as f32,
                 lr,
                 contrastive_loss: outcome.contrastive_loss,
+                difference_loss: meta.map(|(_, j)| j),
             }
             .into(),
         );

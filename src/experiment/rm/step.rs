@@ -12,6 +12,7 @@ use crate::rm::contrastive::{
     ContrastiveConfig, ContrastiveMethod, instances, simcse_loss, swav_loss,
 };
 use crate::rm::loss::{preference_loss, preference_loss_value};
+use crate::rm::metarm::{ascent_step, difference_loss, without_dropout};
 
 /// Pairs scored per forward pass during evaluation (and by a saved model's scoring, so both
 /// group pairs alike).
@@ -141,17 +142,52 @@ fn contrastive_term(
     }
 }
 
+/// Algorithm 1's meta step on one minibatch of meta groups (`groups`: `[m·k]` rows, group by
+/// group): J of the groups at θ = `model`, measured **without dropout** (a copy with its
+/// dropout off, so no masks are drawn and the run's generators do not move: with η = 0 a
+/// MetaRM run is its vanilla run bit for bit), then θ' = θ + η ∇J, a plain ascent step on a
+/// copy. Returns θ' and J at θ.
+pub async fn meta_ascent(
+    model: &RewardModel,
+    groups: &PaddedBatch,
+    k: usize,
+    eta: f64,
+) -> Result<(RewardModel, f32), ExperimentError> {
+    let plain = without_dropout(model.clone());
+    let rows = groups.rows;
+    if k < 2 || rows == 0 || !rows.is_multiple_of(k) {
+        return Err(ExperimentError::Config(format!(
+            "meta step: {rows} responses do not make groups of k = {k}"
+        )));
+    }
+    let rewards = plain.forward(groups).rewards.reshape([rows / k, k]);
+    let j = difference_loss(rewards);
+    let value = read_floats(j.clone().detach()).await?;
+    let value = value.first().copied().unwrap_or(f32::NAN);
+    if !value.is_finite() {
+        return Err(ExperimentError::Config(format!(
+            "meta step: the difference loss J is {value}; lower meta_lr or the learning rate"
+        )));
+    }
+    let mut grads = GradientsParams::from_grads(j.backward(), &plain);
+    Ok((ascent_step(model, &mut grads, eta), value))
+}
+
 /// One preference-loss step (Bradley–Terry with the batch's margins and smoothing), plus β
 /// times a contrastive loss over two dropout views when `contrastive` is active (the reward
-/// loss then averages both views): forward, loss, backward, AdamW update at `lr`.
+/// loss then averages both views): forward, loss, backward, AdamW update at `lr`. With
+/// `lookahead` (MetaRM's θ'), the forward pass and the gradients are taken there and the
+/// update is applied to `model` (θ): Algorithm 1's first-order outer step.
 pub async fn train_step(
     model: &RewardModel,
+    lookahead: Option<&RewardModel>,
     optim: &mut ModuleOptimizer,
     batch: &PairBatch,
     lr: f64,
     contrastive: &ContrastiveConfig,
     draw_seed: u64,
 ) -> Result<StepOutcome, ExperimentError> {
+    let at = lookahead.unwrap_or(model);
     let device = model.device();
     let upload = |v: &Option<Vec<f32>>| {
         v.as_ref()
@@ -166,13 +202,13 @@ pub async fn train_step(
     let (gaps, loss, cl) = {
         let _draws = crate::model::init::generator_lock();
         device.seed(draw_seed);
-        let (gaps, features_s) = view(model.forward_train(&batch.padded, draw_seed));
+        let (gaps, features_s) = view(at.forward_train(&batch.padded, draw_seed));
         if contrastive.active() {
             // The second view's bag-of-words mask has its own seed; a transformer's continues
             // the device's stream.
             let second = draw_seed.rotate_left(32) ^ 0xD1B5_4A32_D192_ED03;
-            let (gaps_t, features_t) = view(model.forward_train(&batch.padded, second));
-            let cl = contrastive_term(model, features_s, features_t, n, contrastive);
+            let (gaps_t, features_t) = view(at.forward_train(&batch.padded, second));
+            let cl = contrastive_term(at, features_s, features_t, n, contrastive);
             let loss =
                 (rm_loss(gaps.clone()) + rm_loss(gaps_t)) / 2.0 + cl.clone() * contrastive.beta;
             (gaps, loss, Some(cl))
@@ -213,7 +249,8 @@ pub async fn train_step(
             contrastive_loss,
         });
     }
-    let grads = GradientsParams::from_grads(loss.backward(), model);
+    // θ' keeps θ's parameter ids, so its gradients update θ.
+    let grads = GradientsParams::from_grads(loss.backward(), at);
     let model = optim.step(lr, model.clone(), grads);
     Ok(StepOutcome {
         model,

@@ -216,6 +216,7 @@ impl StrengthRunner {
                         validation: validation.clone(),
                         targets: Vec::new(),
                         measure_features: false,
+                        meta: None,
                     },
                 });
                 scored.push(score);
@@ -535,6 +536,7 @@ impl StrengthRunner {
                     validation: self.data.split.validation.clone(),
                     targets: Vec::new(),
                     measure_features: false,
+                    meta: None,
                 },
             })
             .collect();

@@ -485,6 +485,7 @@ impl StackedJobs {
             train_accuracy: correct as f32 / gaps.max(1) as f32,
             lr,
             contrastive_loss: None,
+            difference_loss: None,
         }
         .into())
     }
