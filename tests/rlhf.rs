@@ -358,3 +358,40 @@ fn config_mistakes_are_errors_that_name_the_field() {
     });
     assert!(err.contains("kl_reference = sft"), "{err}");
 }
+
+#[test]
+fn a_step_by_round_ends_at_round_boundaries_and_by_stage_at_each_arms_stage() {
+    use rlhf_lab::experiment::Stride;
+    let mut r = RlhfRunner::setup(small(2), Compute::cpu(), None).expect("setup");
+    let (mut rounds, mut stages) = (Vec::new(), Vec::new());
+    while !r.is_finished() {
+        if let Some(s) = r.span(Stride::Epoch)
+            && s.len() == 1
+            && rounds.last() != Some(&s[0])
+        {
+            rounds.push(s[0]);
+        }
+        if let Some(s) = r.span(Stride::Job)
+            && s.len() == 3
+            && stages.last() != Some(&s)
+        {
+            stages.push(s);
+        }
+        pollster::block_on(r.step()).expect("step");
+    }
+    assert_eq!(rounds, [0, 1, 2], "the start, then each round");
+    assert_eq!(
+        stages,
+        [
+            vec![1, 0, 0],
+            vec![1, 0, 1],
+            vec![1, 1, 0],
+            vec![1, 1, 1],
+            vec![2, 0, 0],
+            vec![2, 0, 1],
+            vec![2, 1, 0],
+            vec![2, 1, 1]
+        ],
+        "round, arm, part: the MetaRM reward model, PPO; the vanilla arm's sampling, PPO"
+    );
+}

@@ -599,6 +599,33 @@ fn short_links_and_lessons_in_headless_chromium() {
     eprintln!("Ctrl+Shift+S in the browser downloaded {saved}");
 }
 
+/// The Iterative RLHF lesson as it ships, run to done from its link on the wasm CPU path: both
+/// arms' rounds, the judge and the shift views (a test of its own: it is the longest lesson).
+#[test]
+fn the_rlhf_lesson_runs_to_done_in_headless_chromium() {
+    let Some((port, driver)) = page_and_browser() else {
+        return;
+    };
+    let session = Session::new(&driver);
+    session.goto("about:blank");
+    let started = Instant::now();
+    session.goto(&format!(
+        "http://127.0.0.1:{port}/index.html#preset=rlhf&backend=cpu&autostart=1"
+    ));
+    let (_, backend, text) = session.wait_for_end("the rlhf lesson");
+    let shot = session.screenshot("lesson-rlhf");
+    assert!(!text.contains("error"), "the page reported {text}");
+    assert_eq!(
+        (backend.as_str(), session.state().0.as_str()),
+        ("flex", "done")
+    );
+    eprintln!(
+        "the rlhf lesson in the browser: {text} in {:.1} s; screenshot {}",
+        started.elapsed().as_secs_f64(),
+        shot.display()
+    );
+}
+
 /// The default strength run (M = 10 bag-of-words members on 8,000 pairs, then band retraining).
 /// (A partial config merges over the strength lesson, so the run's own defaults are spelled out.)
 const STRENGTH_DEFAULT: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":8000,"flip_rate":0.0}},"experiment":{"kind":"strength","models":10,"band_retrain":true,"snapshots":0}}"#;

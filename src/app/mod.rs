@@ -72,6 +72,11 @@ pub trait Panel: AsAny {
     fn job_stride(&self) -> Option<(&'static str, &'static str)> {
         None
     }
+    /// What "Step = an epoch" means on this tab, and its hover text (`None`: a pass over the
+    /// training pairs).
+    fn epoch_stride(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
     /// What a run of it reads besides the config (what another tab handed over).
     fn artifacts(&self, shell: &Shell) -> Artifacts {
         let _ = shell;
@@ -435,6 +440,7 @@ impl RlhfApp {
         let index = self.index_of(self.shell.tab);
         let (shell, panel) = (&mut self.shell, &mut self.panels[index]);
         shell.job_stride = panel.job_stride();
+        shell.epoch_stride = panel.epoch_stride();
         if !shell.hides("settings") {
             egui::Panel::left("settings")
                 .resizable(false)

@@ -124,10 +124,14 @@ fn pace_ui(shell: &mut Shell, ui: &mut egui::Ui) {
         shell.set_speed(speed);
     }
     let job = shell.job_stride;
+    let (epoch, epoch_hint) = shell.epoch_stride.unwrap_or((
+        "an epoch",
+        "to the end of the pass over the training pairs that the model in training is on",
+    ));
     let name = |s: StepSize| match s {
         StepSize::Steps(1) => "Step = 1 step".to_string(),
         StepSize::Steps(n) => format!("Step = {n} steps"),
-        StepSize::By(Stride::Epoch) => "Step = an epoch".to_string(),
+        StepSize::By(Stride::Epoch) => format!("Step = {epoch}"),
         StepSize::By(Stride::Job) => format!("Step = {}", job.map_or("the run", |j| j.0)),
     };
     if job.is_none() && shell.step_size == StepSize::By(Stride::Job) {
@@ -141,7 +145,7 @@ fn pace_ui(shell: &mut Shell, ui: &mut egui::Ui) {
                 ui.selectable_value(&mut shell.step_size, StepSize::Steps(n), name(StepSize::Steps(n)));
             }
             ui.selectable_value(&mut shell.step_size, StepSize::By(Stride::Epoch), name(StepSize::By(Stride::Epoch)))
-                .on_hover_text("to the end of the pass over the training pairs that the model in training is on");
+                .on_hover_text(epoch_hint);
             if let Some((_, hint)) = job {
                 ui.selectable_value(&mut shell.step_size, StepSize::By(Stride::Job), name(StepSize::By(Stride::Job)))
                     .on_hover_text(hint);

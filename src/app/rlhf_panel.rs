@@ -108,6 +108,13 @@ impl Panel for RlhfPanel {
         ))
     }
 
+    fn epoch_stride(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "a round",
+            "to the end of the round in progress: every arm's reward model, PPO and judging (before the rounds: the epoch of the first reward model in training)",
+        ))
+    }
+
     fn experiment(&self) -> ExperimentConfig {
         ExperimentConfig::Rlhf(self.config.clone())
     }

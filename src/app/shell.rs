@@ -101,6 +101,8 @@ pub struct Shell {
     pub data_view: super::data_view::DataView,
     /// What "Step = a job" means on the tab shown (its [`super::Panel::job_stride`]).
     pub job_stride: Option<(&'static str, &'static str)>,
+    /// What "Step = an epoch" means on the tab shown (its [`super::Panel::epoch_stride`]).
+    pub epoch_stride: Option<(&'static str, &'static str)>,
 }
 
 impl Shell {
@@ -141,6 +143,7 @@ impl Shell {
             on_save: None,
             data_view: Default::default(),
             job_stride: None,
+            epoch_stride: None,
         }
     }
 

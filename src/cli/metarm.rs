@@ -28,7 +28,7 @@ pub struct MetarmArgs {
     world_seed: Option<u64>,
     /// MetaRM's meta learning rate η (the plain ascent step on J); 0 makes the MetaRM arm the
     /// vanilla one bit for bit.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     meta_lr: Option<f64>,
     /// Responses per meta group (k).
     #[arg(long)]

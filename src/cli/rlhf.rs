@@ -1,5 +1,5 @@
 //! `rlhf-lab rlhf --rounds R …`: iterative RLHF with a MetaRM arm and a vanilla arm; writes
-//! DIR/report.json, DIR/rounds.csv, the shift views (DIR/shift_spread.csv, DIR/abs_dr_hist.csv,
+//! DIR/report.json, DIR/rounds.csv, DIR/curves.csv (each arm's PPO steps), the shift views (DIR/shift_spread.csv, DIR/abs_dr_hist.csv,
 //! DIR/features_pca.csv) and each round's reward model and policy (DIR/round-R/ARM/).
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,7 @@ pub struct RlhfArgs {
     #[arg(long)]
     rounds: Option<usize>,
     /// MetaRM's meta learning rate η.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     meta_lr: Option<f64>,
     /// Responses per meta group (k).
     #[arg(long)]
@@ -141,6 +141,7 @@ fn save(runner: &RlhfRunner, dir: &Path) -> Result<(), String> {
         &serde_json::to_string_pretty(report).map_err(|e| e.to_string())?,
     )?;
     write("rounds.csv", &report.rounds_csv())?;
+    write("curves.csv", &report.curves_csv())?;
     write("shift_spread.csv", &report.spread_csv())?;
     write("abs_dr_hist.csv", &report.hist_csv())?;
     write("features_pca.csv", &report.features_csv())?;

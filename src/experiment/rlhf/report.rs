@@ -127,6 +127,23 @@ pub struct FeaturePoint {
     pub y: f64,
 }
 
+/// One PPO iteration of an arm, as `curves.csv` holds it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// The arm.
+    pub arm: String,
+    /// The round.
+    pub round: usize,
+    /// The arm's PPO iteration (counted on across rounds).
+    pub step: usize,
+    /// KL to the round's reference.
+    pub kl: f64,
+    /// Mean gold of the batch.
+    pub gold: f64,
+    /// Mean score of the batch by the round's reward model.
+    pub proxy: f64,
+}
+
 /// The report of an iterative RLHF run (`DIR/report.json`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RlhfReport {
@@ -150,6 +167,8 @@ pub struct RlhfReport {
     pub features: Vec<FeaturePoint>,
     /// The original pairs' convex hull in the feature map, in order.
     pub hull: Vec<[f64; 2]>,
+    /// Every PPO iteration of every arm (`curves.csv`).
+    pub curves: Vec<CurvePoint>,
     /// Seconds of work.
     pub wall_time_s: f64,
     /// Seconds per round (both arms), in order.
@@ -247,6 +266,23 @@ impl RlhfReport {
         }
         for [x, y] in &self.hull {
             out.push_str(&format!("hull,,0,{},{}\n", number(*x), number(*y)));
+        }
+        out
+    }
+
+    /// `curves.csv`: one row per PPO iteration of each arm.
+    pub fn curves_csv(&self) -> String {
+        let mut out = String::from("arm,round,step,kl,gold,proxy\n");
+        for c in &self.curves {
+            out.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                c.arm,
+                c.round,
+                c.step,
+                number(c.kl),
+                number(c.gold),
+                number(c.proxy)
+            ));
         }
         out
     }

@@ -14,13 +14,16 @@ use web_time::Instant;
 use super::config::{Arm, KlReference, PolicyInit, RlhfConfig, RmInit};
 use super::eval::{gold_at_kl, spread, win_tie_lose};
 use super::event::RlhfEvent;
-use super::report::{FeaturePoint, HeadToHead, HistRow, RlhfReport, RoundRow, SpreadRow};
+use super::report::{
+    CurvePoint, FeaturePoint, HeadToHead, HistRow, RlhfReport, RoundRow, SpreadRow,
+};
 use crate::compute::Compute;
 use crate::data::rng::Rng;
 use crate::experiment::KindEvent;
 use crate::experiment::config::Run;
 use crate::experiment::error::ExperimentError;
 use crate::experiment::events::Event;
+use crate::experiment::metarm::MetaSampling;
 use crate::experiment::metarm::measure::{ShiftMeasures, measure, unit_histogram};
 use crate::experiment::metarm::sample::{PolicySamples, draw, draw_groups, meta_set};
 use crate::experiment::pca::{Projection, convex_hull};
@@ -322,15 +325,24 @@ impl RlhfRunner {
     async fn sample(&mut self, round: usize, a: usize) -> Result<Vec<Event>, ExperimentError> {
         let c = self.c().clone();
         let prompts = self.base.all_prompts();
+        let arm = self.arms[a].arm;
+        // The vanilla arm trains nothing on the meta groups: it draws only what it is measured on.
+        let sampling = MetaSampling {
+            groups: if arm == Arm::Metarm {
+                c.sampling.groups
+            } else {
+                0
+            },
+            ..c.sampling.clone()
+        };
         let samples = draw(
             &self.arms[a].ppo,
             &prompts,
-            &c.sampling,
+            &sampling,
             c.ppo.proxy.k,
             &mut self.rng,
         )
         .await?;
-        let arm = self.arms[a].arm;
         self.arms[a].samples = samples;
         self.arms[a].round_start = self.arms[a].ppo.steps_done();
         if arm == Arm::Metarm {
@@ -455,6 +467,14 @@ impl RlhfRunner {
         let mut events = Vec::new();
         for e in self.arms[a].ppo.step().await? {
             if let Event::Kind(KindEvent::Ppo(PpoEvent::Step(metrics))) = e {
+                self.report.curves.push(CurvePoint {
+                    arm: name.clone(),
+                    round,
+                    step: metrics.step,
+                    kl: metrics.kl,
+                    gold: metrics.gold,
+                    proxy: metrics.proxy,
+                });
                 events.push(
                     RlhfEvent::PpoStep {
                         arm: name.clone(),
@@ -791,23 +811,25 @@ impl Runner for RlhfRunner {
         report_value(&self.report)
     }
 
-    /// `[0, …]` while the first reward model and SFT train, then `[round, arm, part]`
-    /// (part 0: the reward model, 1: PPO).
+    /// `[0, …]` while the first reward model and SFT train; then by epoch (a round): `[round]`,
+    /// by job (a stage): `[round, arm, part]` (part 0: the reward model, 1: PPO and judging).
     fn span(&self, stride: Stride) -> Option<Span> {
-        match self.stage {
+        let (round, arm, part) = match self.stage {
             Stage::Base => {
                 let mut span = vec![0];
                 span.extend(self.base.span(stride)?);
-                Some(span)
+                return Some(span);
             }
-            Stage::Start => Some(vec![0]),
-            Stage::Sample { round, arm } | Stage::Rm { round, arm } => {
-                (stride == Stride::Job).then(|| vec![round, arm, 0])
-            }
+            Stage::Start => return Some(vec![0]),
+            Stage::Sample { round, arm } | Stage::Rm { round, arm } => (round, arm, 0),
             Stage::PpoSetup { round, arm }
             | Stage::Ppo { round, arm }
-            | Stage::Eval { round, arm } => (stride == Stride::Job).then(|| vec![round, arm, 1]),
-            Stage::Finish | Stage::Done => None,
-        }
+            | Stage::Eval { round, arm } => (round, arm, 1),
+            Stage::Finish | Stage::Done => return None,
+        };
+        Some(match stride {
+            Stride::Epoch => vec![round],
+            Stride::Job => vec![round, arm, part],
+        })
     }
 }
