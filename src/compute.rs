@@ -213,10 +213,32 @@ pub async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// Give the host event loop a turn: in the browser a `setTimeout(0)` round trip, natively nothing.
+/// Least time between two turns [`yield_to_host`] gives the browser (a frame at 30 fps).
+#[cfg(target_arch = "wasm32")]
+const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(30);
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static LAST_YIELD: std::cell::Cell<Option<web_time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Give the host event loop a turn inside a long piece of work: in the browser a `setTimeout(0)`
+/// round trip, at most once per 30 ms (each turn may draw a frame, which on a software-rendered
+/// canvas costs more than a small training step: short steps would otherwise wait for a frame
+/// at every call); natively nothing.
 pub async fn yield_to_host() {
     #[cfg(target_arch = "wasm32")]
-    sleep_ms(0).await;
+    {
+        let now = web_time::Instant::now();
+        if LAST_YIELD
+            .get()
+            .is_some_and(|t| now.duration_since(t) < YIELD_EVERY)
+        {
+            return;
+        }
+        sleep_ms(0).await;
+        LAST_YIELD.set(Some(web_time::Instant::now()));
+    }
 }
 
 #[cfg(test)]

@@ -5,31 +5,18 @@
 mod common;
 
 use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
-use rlhf_lab::compute::{BackendChoice, Compute};
-use rlhf_lab::data::synthetic::SyntheticConfig;
+use rlhf_lab::compute::Compute;
 use rlhf_lab::experiment::metarm::{MetaRmConfig, MetaRmReport, MetaRmRunner, MetaSampling};
 use rlhf_lab::experiment::ppo::saved_policy::SavedPolicy;
 use rlhf_lab::experiment::ppo::{PpoConfig, PpoRunner};
 use rlhf_lab::experiment::rlhf::config::PolicyInit;
 use rlhf_lab::experiment::rlhf::report::CurvePoint;
 use rlhf_lab::experiment::rlhf::{RlhfConfig, RlhfReport, RlhfRunner};
-use rlhf_lab::experiment::{DataConfig, DataSource, Run, Runner};
+use rlhf_lab::experiment::{Run, Runner};
 use rlhf_lab::model::{Arch, RewardModelConfig};
 
 fn world<E>(seed: u64, experiment: E) -> Run<E> {
-    Run {
-        data: DataConfig {
-            source: DataSource::Synthetic(SyntheticConfig {
-                pairs: 2000,
-                seed,
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        seed,
-        backend: BackendChoice::Cpu,
-        experiment,
-    }
+    common::world_run(2000, seed, experiment)
 }
 
 fn drive(r: &mut dyn Runner) {

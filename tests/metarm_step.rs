@@ -64,6 +64,7 @@ fn world_run(arch: Arch, seed: u64) -> Run<RmTrainConfig> {
             steps: 12,
             batch_size: 16,
             eval_every: 6,
+            meta_lr: 0.0,
             meta_batch: 4,
             ..Default::default()
         },

@@ -2,28 +2,15 @@
 //! policy. Fast tier: a small run end to end, determinism, and the report. Calibration tier
 //! (`cal_*`, 5 seeds, world seed = run seed): OO-1 … OO-3 asserted at mean ± 2 SE with the
 //! spec's thresholds; OO-4, OO-5 and the presets' collapse behaviour reported.
-use rlhf_lab::compute::{BackendChoice, Compute};
-use rlhf_lab::data::synthetic::SyntheticConfig;
+use rlhf_lab::compute::Compute;
 use rlhf_lab::experiment::ppo::{PpoConfig, PpoEvent, PpoReport, PpoRunner, PpoStep};
-use rlhf_lab::experiment::{DataConfig, DataSource, Event, KindEvent, Run, Runner};
+use rlhf_lab::experiment::{DataSource, Event, KindEvent, Run, Runner};
 
 mod common;
 use common::stats::{CALIBRATION_SEEDS, PerSeed, all_hold};
 
 fn world(pairs: usize, seed: u64, experiment: PpoConfig) -> Run<PpoConfig> {
-    Run {
-        data: DataConfig {
-            source: DataSource::Synthetic(SyntheticConfig {
-                pairs,
-                seed,
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        seed,
-        backend: BackendChoice::Cpu,
-        experiment,
-    }
+    common::world_run(pairs, seed, experiment)
 }
 
 fn run(config: Run<PpoConfig>) -> (PpoReport, Vec<PpoStep>, Vec<Event>) {

@@ -212,6 +212,12 @@ pub fn legend_ui(ui: &mut egui::Ui, entries: &[(&str, Color32)]) {
     });
 }
 
+/// [`legend_ui`] for names built at run time.
+pub fn legend_owned_ui(ui: &mut egui::Ui, entries: &[(String, Color32)]) {
+    let entries: Vec<(&str, Color32)> = entries.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    legend_ui(ui, &entries);
+}
+
 /// In place of an empty chart: a frame of the chart's size saying what will appear there.
 pub fn placeholder_ui(ui: &mut egui::Ui, height: f32, text: &str) {
     let width = ui.available_width();

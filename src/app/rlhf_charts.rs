@@ -59,8 +59,7 @@ pub fn gold_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
         .map(|a| (format!("{a}: gold"), arm_color(a)))
         .collect();
     legend.push(("SFT's gold".into(), SFT));
-    let entries: Vec<(&str, Color32)> = legend.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    plot_style::legend_ui(ui, &entries);
+    plot_style::legend_owned_ui(ui, &legend);
     plot_style::plot("rlhf_gold", h, "PPO step (all rounds)", "gold reward").show(ui, |p| {
         round_lines(view, p);
         if let Some((_, sft, _)) = view.start {
@@ -226,8 +225,7 @@ pub fn spread_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
         .map(|a| (a.clone(), arm_color(a)))
         .collect();
     legend.push(("SFT".into(), SFT));
-    let entries: Vec<(&str, Color32)> = legend.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    plot_style::legend_ui(ui, &entries);
+    plot_style::legend_owned_ui(ui, &legend);
     let width = (view.ppo_steps.max(10) as f64) * 0.12;
     plot_style::plot(
         "rlhf_spread",
@@ -378,8 +376,7 @@ pub fn map_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
             palette::sequential(r - 1, rounds.max(2)),
         ));
     }
-    let entries: Vec<(&str, Color32)> = legend.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    plot_style::legend_ui(ui, &entries);
+    plot_style::legend_owned_ui(ui, &legend);
     plot_style::plot("rlhf_map", h * 1.3, "first main axis", "second main axis").show(ui, |p| {
         if view.hull.len() >= 3 {
             p.polygon(

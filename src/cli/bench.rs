@@ -162,7 +162,8 @@ pub(crate) fn run_bench(workload: BenchWorkload) -> Result<(), String> {
             steps,
         } => {
             let compute = compute_for(backend)?;
-            let mut run = super::ppo::default_run();
+            let mut run: crate::experiment::Run<crate::experiment::ppo::PpoConfig> =
+                super::ppo::default_run();
             run.backend = backend;
             run.experiment.policy = policy;
             run.experiment.steps = steps.max(1);

@@ -70,8 +70,8 @@ impl std::str::FromStr for PolicyKind {
     }
 }
 
-/// The default world of `ppo`: the synthetic world with 2,000 pairs for the proxy.
-pub(crate) fn default_run() -> Run<PpoConfig> {
+/// The default world of `ppo` and `rlhf`: the synthetic world with 2,000 pairs for the proxy.
+pub(crate) fn default_run<E: Default>() -> Run<E> {
     Run {
         data: crate::experiment::DataConfig {
             source: DataSource::Synthetic(SyntheticConfig {
@@ -82,6 +82,26 @@ pub(crate) fn default_run() -> Run<PpoConfig> {
         },
         ..Default::default()
     }
+}
+
+/// `--world synthetic|hh-sample`: the data source, and PPO's settings for text on the text track.
+pub(crate) fn set_world(
+    source: &mut DataSource,
+    ppo: &mut PpoConfig,
+    world: &str,
+) -> Result<(), String> {
+    *source = match world {
+        "synthetic" => match source {
+            DataSource::Synthetic(s) => DataSource::Synthetic(s.clone()),
+            _ => DataSource::from_arg("synthetic"),
+        },
+        "hh-sample" | "hh" => {
+            *ppo = ppo.clone().for_text();
+            DataSource::HhSample
+        }
+        other => return Err(format!("--world {other}: use synthetic or hh-sample")),
+    };
+    Ok(())
 }
 
 fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
@@ -99,17 +119,7 @@ fn build(args: &PpoArgs) -> Result<Run<PpoConfig>, String> {
         _ => None,
     })?;
     if let Some(w) = &args.world {
-        run.data.source = match w.as_str() {
-            "synthetic" => match run.data.source {
-                DataSource::Synthetic(s) => DataSource::Synthetic(s),
-                _ => DataSource::from_arg("synthetic"),
-            },
-            "hh-sample" | "hh" => {
-                run.experiment = run.experiment.clone().for_text();
-                DataSource::HhSample
-            }
-            other => return Err(format!("--world {other}: use synthetic or hh-sample")),
-        };
+        set_world(&mut run.data.source, &mut run.experiment, w)?;
     }
     if let Some(n) = args.rm_pairs {
         match &mut run.data.source {

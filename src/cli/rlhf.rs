@@ -7,9 +7,8 @@ use clap::Args;
 
 use super::{CommonArgs, drive, write_file};
 use crate::compute;
-use crate::data::synthetic::SyntheticConfig;
 use crate::experiment::rlhf::{Arm, RlhfConfig, RlhfEvent, RlhfRunner};
-use crate::experiment::{DataSource, Event, ExperimentConfig, KindEvent, Run};
+use crate::experiment::{Event, ExperimentConfig, KindEvent, Run};
 
 /// Flags of `rlhf`.
 #[derive(Args, Debug)]
@@ -40,37 +39,15 @@ pub struct RlhfArgs {
     out: Option<PathBuf>,
 }
 
-/// The default run of `rlhf`: the synthetic world with 2,000 pairs, as `ppo`'s.
-fn default_run() -> Run<RlhfConfig> {
-    Run {
-        data: crate::experiment::DataConfig {
-            source: DataSource::Synthetic(SyntheticConfig {
-                pairs: 2000,
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-}
-
 fn build(args: &RlhfArgs) -> Result<Run<RlhfConfig>, String> {
-    let mut run = args.common.run_config("rlhf", default_run(), |e| match e {
-        ExperimentConfig::Rlhf(c) => Some(c.clone()),
-        _ => None,
-    })?;
+    let mut run = args
+        .common
+        .run_config("rlhf", super::ppo::default_run(), |e| match e {
+            ExperimentConfig::Rlhf(c) => Some(c.clone()),
+            _ => None,
+        })?;
     if let Some(w) = &args.world {
-        run.data.source = match w.as_str() {
-            "synthetic" => match run.data.source {
-                DataSource::Synthetic(s) => DataSource::Synthetic(s),
-                _ => DataSource::from_arg("synthetic"),
-            },
-            "hh-sample" | "hh" => {
-                run.experiment.ppo = run.experiment.ppo.clone().for_text();
-                DataSource::HhSample
-            }
-            other => return Err(format!("--world {other}: use synthetic or hh-sample")),
-        };
+        super::ppo::set_world(&mut run.data.source, &mut run.experiment.ppo, w)?;
     }
     let c = &mut run.experiment;
     if let Some(r) = args.rounds {

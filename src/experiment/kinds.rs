@@ -18,6 +18,10 @@ use super::prepare::Upload;
 use super::runner::{AnyRunner, Artifacts};
 use crate::compute::Compute;
 
+/// A kind's runner, set up, and the events to show before its first step (or why it could not
+/// be set up).
+pub type Built = Result<(AnyRunner, Vec<Event>), ExperimentError>;
+
 /// What makes a config an experiment kind: implemented by each kind's config, in its own folder.
 pub trait ExperimentKind: KindConfig + Clone + Default + Serialize + DeserializeOwned {
     /// What its runs report besides the lifecycle.
@@ -36,7 +40,7 @@ pub trait ExperimentKind: KindConfig + Clone + Default + Serialize + Deserialize
         compute: Compute,
         upload: Option<&Upload>,
         artifacts: &Artifacts,
-    ) -> Result<(AnyRunner, Vec<Event>), ExperimentError>;
+    ) -> Built;
     /// Whether `event` is a run's report (its closing payload).
     fn is_report(event: &Self::Event) -> bool;
 }
@@ -125,10 +129,7 @@ macro_rules! register_kinds {
                 compute: $crate::compute::Compute,
                 upload: Option<&$crate::experiment::prepare::Upload>,
                 artifacts: &$crate::experiment::runner::Artifacts,
-            ) -> Result<
-                ($crate::experiment::runner::AnyRunner, Vec<$crate::experiment::Event>),
-                $crate::experiment::ExperimentError,
-            > {
+            ) -> $crate::experiment::kinds::Built {
                 use $crate::experiment::kinds::ExperimentKind;
                 match &run.experiment {
                     Self::$first(c) => <$first_config>::build(run.with(c.clone()), compute, upload, artifacts),

@@ -1,5 +1,5 @@
 //! 2-D maps of feature vectors: projection onto the top two principal components (power
-//! iteration on the covariance) — the held-out feature scatter of the reward-model tab (Fig 11
+//! iteration on the covariance, or on the Gram matrix when there are fewer rows than columns) — the held-out feature scatter of the reward-model tab (Fig 11
 //! analogue) and iterative RLHF's map of where the policy's responses land — and the convex hull
 //! of a set of points.
 
@@ -25,22 +25,51 @@ impl Projection {
                 mean[k] += f64::from(x) / n as f64;
             }
         }
-        let mut cov = vec![vec![0.0f64; d]; d];
-        for r in rows {
-            let c: Vec<f64> = (0..d)
-                .map(|k| f64::from(r.get(k).copied().unwrap_or(0.0)) - mean[k])
+        let centred: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| {
+                (0..d)
+                    .map(|k| f64::from(r.get(k).copied().unwrap_or(0.0)) - mean[k])
+                    .collect()
+            })
+            .collect();
+        let (first, second) = if n < d {
+            // Fewer rows than columns: the axes from the n × n Gram matrix C Cᵀ (its
+            // eigenvectors u give the covariance's as Cᵀ u), far cheaper than d × d.
+            let gram: Vec<Vec<f64>> = centred
+                .iter()
+                .map(|a| centred.iter().map(|b| dot(a, b)).collect())
                 .collect();
-            for (i, row) in cov.iter_mut().enumerate() {
-                if c[i] == 0.0 {
-                    continue;
+            let u1 = top_eigenvector(&gram, None);
+            let u2 = top_eigenvector(&gram, Some(&u1));
+            let axis = |u: &[f64]| {
+                let mut v = vec![0.0f64; d];
+                for (c, &w) in centred.iter().zip(u) {
+                    for (x, y) in v.iter_mut().zip(c) {
+                        *x += w * y;
+                    }
                 }
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v += c[i] * c[j];
+                let norm = dot(&v, &v).sqrt().max(1e-12);
+                v.iter_mut().for_each(|x| *x /= norm);
+                v
+            };
+            (axis(&u1), axis(&u2))
+        } else {
+            let mut cov = vec![vec![0.0f64; d]; d];
+            for c in &centred {
+                for (i, row) in cov.iter_mut().enumerate() {
+                    if c[i] == 0.0 {
+                        continue;
+                    }
+                    for (j, v) in row.iter_mut().enumerate() {
+                        *v += c[i] * c[j];
+                    }
                 }
             }
-        }
-        let first = top_eigenvector(&cov, None);
-        let second = top_eigenvector(&cov, Some(&first));
+            let first = top_eigenvector(&cov, None);
+            let second = top_eigenvector(&cov, Some(&first));
+            (first, second)
+        };
         Some(Self {
             mean,
             first,
@@ -122,7 +151,16 @@ fn top_eigenvector(m: &[Vec<f64>], skip: Option<&[f64]>) -> Vec<f64> {
         if norm < 1e-12 {
             break;
         }
-        v = next.into_iter().map(|x| x / norm).collect();
+        let next: Vec<f64> = next.into_iter().map(|x| x / norm).collect();
+        let moved = next
+            .iter()
+            .zip(&v)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        v = next;
+        if moved < 1e-10 {
+            break;
+        }
     }
     if let Some(u) = skip {
         let p = dot(&v, u);
@@ -163,6 +201,17 @@ mod tests {
             "{}",
             p[0][0]
         );
+        // Fewer rows than columns (the Gram path) finds the covariance's axes, up to sign: three
+        // rows of three columns, then the same rows with four zero columns more.
+        let few: Vec<Vec<f32>> = rows.iter().skip(20).take(3).cloned().collect();
+        let wide: Vec<Vec<f32>> = few
+            .iter()
+            .map(|r| r.iter().chain(&[0.0; 4]).copied().collect())
+            .collect();
+        let (a, b) = (project_2d(&few), project_2d(&wide));
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x[0].abs() - y[0].abs()).abs() < 1e-9, "{a:?} vs {b:?}");
+        }
         // Other rows land on the same axes: a point further along (1, 1, 0) lands further out.
         let fit = Projection::fit(&rows).unwrap();
         let far = fit.apply(&[100.0, 100.0, 0.0]);

@@ -52,7 +52,8 @@ impl Sampling {
         let total: f64 = p.iter().sum();
         p.iter_mut().for_each(|x| *x /= total);
         let mut order: Vec<usize> = (0..p.len()).collect();
-        order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+        // A total order (ties by index), so the unstable sort gives the stable one's order.
+        order.sort_unstable_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
         let mut keep = vec![false; p.len()];
         let mut mass = 0.0;
         for (rank, &i) in order.iter().enumerate() {

@@ -8,6 +8,24 @@ use rlhf_lab::experiment::{
 };
 use rlhf_lab::model::RewardModelConfig;
 
+/// A run of `experiment` on the CPU in the synthetic world of `pairs` pairs, world seed and run
+/// seed both `seed`.
+pub fn world_run<E>(pairs: usize, seed: u64, experiment: E) -> Run<E> {
+    Run {
+        data: DataConfig {
+            source: DataSource::Synthetic(SyntheticConfig {
+                pairs,
+                seed,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        seed,
+        backend: BackendChoice::Cpu,
+        experiment,
+    }
+}
+
 /// A small, fast synthetic run on the CPU.
 pub fn small_config(steps: usize, seed: u64) -> Run<RmTrainConfig> {
     Run {

@@ -30,10 +30,7 @@ impl crate::experiment::kinds::ExperimentKind for DenoiseConfig {
         compute: crate::compute::Compute,
         upload: Option<&crate::experiment::prepare::Upload>,
         artifacts: &crate::experiment::Artifacts,
-    ) -> Result<
-        (crate::experiment::AnyRunner, Vec<crate::experiment::Event>),
-        crate::experiment::ExperimentError,
-    > {
+    ) -> crate::experiment::kinds::Built {
         let r = DenoiseRunner::setup(run, compute, upload, artifacts.strength.as_ref())?;
         let events = vec![crate::experiment::StrengthEvent::pairs_of(r.data()).into()];
         Ok((Box::new(r), events))

@@ -62,10 +62,7 @@ pub struct MetaRmConfig {
 impl Default for MetaRmConfig {
     fn default() -> Self {
         Self {
-            rm: RmTrainConfig {
-                meta_lr: 2.0,
-                ..crate::experiment::ppo::PpoConfig::default().proxy
-            },
+            rm: crate::experiment::ppo::PpoConfig::default().proxy,
             sampling: MetaSampling::default(),
         }
     }

@@ -89,11 +89,41 @@ impl Factorised {
         log_softmax(self.row(prompt, t))
     }
 
+    /// Every state's log-probabilities, by state ([`Self::state`]): computed once where the
+    /// logits do not change meanwhile (a rollout batch, a minibatch), the same numbers as
+    /// [`Self::log_probs`] state by state.
+    pub fn log_prob_table(&self) -> Vec<Vec<f64>> {
+        (0..self.states())
+            .map(|s| log_softmax(&self.logits[s * self.actions..(s + 1) * self.actions]))
+            .collect()
+    }
+
+    /// Every state's distribution tokens are drawn from under `sampling`, by state.
+    pub fn draw_table(&self, sampling: &Sampling) -> Vec<Vec<f64>> {
+        (0..self.states())
+            .map(|s| sampling.probs(&self.logits[s * self.actions..(s + 1) * self.actions]))
+            .collect()
+    }
+
     /// Draw a response: actions ending with EOS, or `positions` words (then the stop is forced).
     pub fn sample(&self, prompt: usize, sampling: &Sampling, rng: &mut Rng) -> Vec<usize> {
+        self.sample_by(|t, rng| sampling.sample(self.row(prompt, t), rng), rng)
+    }
+
+    /// [`Self::sample`] with the distributions of a [`Self::draw_table`] (the same draws).
+    pub fn sample_with(&self, prompt: usize, draws: &[Vec<f64>], rng: &mut Rng) -> Vec<usize> {
+        self.sample_by(|t, rng| rng.categorical(&draws[self.state(prompt, t)]), rng)
+    }
+
+    /// Draw position by position (`draw(t, rng)`) until EOS or the last position.
+    fn sample_by(
+        &self,
+        mut draw: impl FnMut(usize, &mut Rng) -> usize,
+        rng: &mut Rng,
+    ) -> Vec<usize> {
         let mut out = Vec::with_capacity(self.positions + 1);
         for t in 0..self.positions {
-            let a = sampling.sample(self.row(prompt, t), rng);
+            let a = draw(t, rng);
             out.push(a);
             if a == self.eos() {
                 break;
@@ -111,6 +141,20 @@ impl Factorised {
             .collect()
     }
 
+    /// [`Self::action_log_probs`] read from a [`Self::log_prob_table`].
+    pub fn action_log_probs_with(
+        &self,
+        prompt: usize,
+        actions: &[usize],
+        table: &[Vec<f64>],
+    ) -> Vec<f32> {
+        actions
+            .iter()
+            .enumerate()
+            .map(|(t, &a)| table[self.state(prompt, t)][a] as f32)
+            .collect()
+    }
+
     /// Add `coef · ∂ log π(a | prompt, t) / ∂θ` to `grad` (θ-shaped).
     pub fn add_log_prob_grad(
         &self,
@@ -121,6 +165,19 @@ impl Factorised {
         coef: f64,
     ) {
         let lp = self.log_probs(prompt, t);
+        self.add_log_prob_grad_with(grad, prompt, t, a, coef, &lp);
+    }
+
+    /// [`Self::add_log_prob_grad`] with the state's log-probabilities `lp` given.
+    pub fn add_log_prob_grad_with(
+        &self,
+        grad: &mut [f64],
+        prompt: usize,
+        t: usize,
+        a: usize,
+        coef: f64,
+        lp: &[f64],
+    ) {
         let at = self.state(prompt, t) * self.actions;
         for (j, l) in lp.iter().enumerate() {
             let onehot = if j == a { 1.0 } else { 0.0 };
@@ -130,17 +187,25 @@ impl Factorised {
 
     /// Entropy (nats) at (prompt, position).
     pub fn entropy(&self, prompt: usize, t: usize) -> f64 {
-        self.log_probs(prompt, t)
-            .iter()
-            .filter(|l| l.is_finite())
-            .map(|l| -l.exp() * l)
-            .sum()
+        entropy_of(&self.log_probs(prompt, t))
     }
 
     /// Add `coef · ∂H(prompt, t) / ∂θ` to `grad`: `∂H/∂θ_j = −π_j (log π_j + H)`.
     pub fn add_entropy_grad(&self, grad: &mut [f64], prompt: usize, t: usize, coef: f64) {
         let lp = self.log_probs(prompt, t);
-        let h = self.entropy(prompt, t);
+        self.add_entropy_grad_with(grad, prompt, t, coef, &lp);
+    }
+
+    /// [`Self::add_entropy_grad`] with the state's log-probabilities `lp` given.
+    pub fn add_entropy_grad_with(
+        &self,
+        grad: &mut [f64],
+        prompt: usize,
+        t: usize,
+        coef: f64,
+        lp: &[f64],
+    ) {
+        let h = entropy_of(lp);
         let at = self.state(prompt, t) * self.actions;
         for (j, l) in lp.iter().enumerate() {
             if l.is_finite() {
@@ -175,6 +240,14 @@ impl Factorised {
     pub fn min_len(&self) -> usize {
         self.min_len
     }
+}
+
+/// Entropy (nats) of a distribution given by its log-probabilities.
+pub fn entropy_of(lp: &[f64]) -> f64 {
+    lp.iter()
+        .filter(|l| l.is_finite())
+        .map(|l| -l.exp() * l)
+        .sum()
 }
 
 #[cfg(test)]

@@ -39,10 +39,7 @@ impl crate::experiment::kinds::ExperimentKind for PpoConfig {
         compute: crate::compute::Compute,
         upload: Option<&crate::experiment::prepare::Upload>,
         artifacts: &crate::experiment::Artifacts,
-    ) -> Result<
-        (crate::experiment::AnyRunner, Vec<crate::experiment::Event>),
-        crate::experiment::ExperimentError,
-    > {
+    ) -> crate::experiment::kinds::Built {
         let proxy = artifacts.reward_model.as_deref().map(Vec::as_slice);
         let r = PpoRunner::setup(run, compute, upload, proxy)?;
         Ok((Box::new(r), Vec::new()))

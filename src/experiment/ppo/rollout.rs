@@ -193,24 +193,33 @@ pub fn update(
         }
         let mut grad = vec![0.0; l.policy.len()];
         let mut vgrad = vec![0.0; l.critic.len()];
+        // The logits stay put within a minibatch: each state's log-probabilities once.
+        let table = l.policy.log_prob_table();
         for &i in &chunk {
             let r = &batch[i];
-            let now = l.policy.action_log_probs(r.prompt, &r.actions);
+            let now = l.policy.action_log_probs_with(r.prompt, &r.actions, &table);
             for (t, &a) in r.actions.iter().enumerate() {
+                let lp = &table[l.policy.state(r.prompt, t)];
                 let term = policy_term(now[t], r.logp[t], r.advantages[t], pclip);
                 stats.policy_loss += f64::from(term.loss);
                 stats.pg_clip_frac += f64::from(u8::from(term.clipped));
-                l.policy.add_log_prob_grad(
+                l.policy.add_log_prob_grad_with(
                     &mut grad,
                     r.prompt,
                     t,
                     a,
                     f64::from(term.grad) / n as f64,
+                    lp,
                 );
                 if c.entropy_coef > 0.0 {
                     // The loss subtracts coef · H: its gradient is −coef · ∂H.
-                    l.policy
-                        .add_entropy_grad(&mut grad, r.prompt, t, -c.entropy_coef / n as f64);
+                    l.policy.add_entropy_grad_with(
+                        &mut grad,
+                        r.prompt,
+                        t,
+                        -c.entropy_coef / n as f64,
+                        lp,
+                    );
                 }
                 if c.critic {
                     let s = l.policy.state(r.prompt, t);

@@ -120,10 +120,13 @@ impl PpoRunner {
     ) -> Result<Vec<Vec<usize>>, ExperimentError> {
         let sampling = Sampling::default();
         let actions = match &self.agent {
-            Agent::Factorised(a) => prompts
-                .iter()
-                .map(|&p| a.policy.sample(p, &sampling, rng))
-                .collect(),
+            Agent::Factorised(a) => {
+                let draws = a.policy.draw_table(&sampling);
+                prompts
+                    .iter()
+                    .map(|&p| a.policy.sample_with(p, &draws, rng))
+                    .collect()
+            }
             Agent::Lm(lm) => lm.sample(prompts, &sampling, rng).await?,
         };
         Ok(actions.iter().map(|a| self.words(a)).collect())

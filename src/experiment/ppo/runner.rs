@@ -472,22 +472,32 @@ impl PpoRunner {
         let c = self.run.experiment.clone();
         let prompts = self.env.prompts();
         let mut batch: Vec<Rollout> = match &self.agent {
-            Agent::Factorised(a) => (0..c.rollouts)
-                .map(|_| {
-                    let prompt = self.rng.below(prompts);
-                    let actions = a.policy.sample(prompt, &c.sampling, &mut self.rng);
-                    Rollout {
-                        prompt,
-                        logp: a.policy.action_log_probs(prompt, &actions),
-                        ref_logp: a.reference.action_log_probs(prompt, &actions),
-                        values: (0..actions.len())
-                            .map(|t| a.critic[a.policy.state(prompt, t)] as f32)
-                            .collect(),
-                        actions,
-                        ..Default::default()
-                    }
-                })
-                .collect(),
+            Agent::Factorised(a) => {
+                // The policy does not change while the batch is drawn: each state's numbers once.
+                let draws = a.policy.draw_table(&c.sampling);
+                let (policy_lp, reference_lp) =
+                    (a.policy.log_prob_table(), a.reference.log_prob_table());
+                (0..c.rollouts)
+                    .map(|_| {
+                        let prompt = self.rng.below(prompts);
+                        let actions = a.policy.sample_with(prompt, &draws, &mut self.rng);
+                        Rollout {
+                            prompt,
+                            logp: a.policy.action_log_probs_with(prompt, &actions, &policy_lp),
+                            ref_logp: a.reference.action_log_probs_with(
+                                prompt,
+                                &actions,
+                                &reference_lp,
+                            ),
+                            values: (0..actions.len())
+                                .map(|t| a.critic[a.policy.state(prompt, t)] as f32)
+                                .collect(),
+                            actions,
+                            ..Default::default()
+                        }
+                    })
+                    .collect()
+            }
             Agent::Lm(lm) => {
                 let prompts: Vec<usize> =
                     (0..c.rollouts).map(|_| self.rng.below(prompts)).collect();
@@ -905,10 +915,15 @@ impl Runner for PpoRunner {
 /// Mean entropy of the factorised policy at the batch's positions.
 fn factorised_entropy(policy: &Factorised, batch: &[Rollout]) -> f64 {
     let tokens: usize = batch.iter().map(|r| r.actions.len()).sum();
+    let by_state: Vec<f64> = policy
+        .log_prob_table()
+        .iter()
+        .map(|lp| super::factorised::entropy_of(lp))
+        .collect();
     batch
         .iter()
         .flat_map(|r| (0..r.actions.len()).map(move |t| (r.prompt, t)))
-        .map(|(p, t)| policy.entropy(p, t))
+        .map(|(p, t)| by_state[policy.state(p, t)])
         .sum::<f64>()
         / tokens.max(1) as f64
 }

@@ -118,6 +118,7 @@ pub struct RlhfConfig {
     pub arms: Vec<Arm>,
     /// PPO-max and its reward model: `ppo.proxy` is the first reward model and each MetaRM
     /// round's (its `meta_lr`, `k`, `meta_batch`); `ppo.steps` are each round's PPO iterations.
+    /// Rounds draw no best-of-n curve: `ppo.bon_trials` is not read.
     pub ppo: PpoConfig,
     /// What each round samples from the last policy.
     pub sampling: MetaSampling,
@@ -133,12 +134,11 @@ pub struct RlhfConfig {
 
 impl Default for RlhfConfig {
     fn default() -> Self {
-        let mut ppo = PpoConfig {
+        let ppo = PpoConfig {
             steps: 100,
             bon_trials: 0,
             ..PpoConfig::default()
         };
-        ppo.proxy.meta_lr = 2.0;
         Self {
             rounds: 3,
             arms: vec![Arm::Metarm, Arm::Vanilla],
@@ -172,9 +172,6 @@ impl RlhfConfig {
             return Err("arms: each arm once".into());
         }
         self.ppo.validate().map_err(|e| format!("ppo.{e}"))?;
-        if self.ppo.bon_trials > 0 {
-            return Err("ppo.bon_trials: rounds draw no best-of-n curve; set it to 0".into());
-        }
         self.sampling.validate("sampling")?;
         let e = &self.eval;
         if !(e.tie_band.is_finite() && e.tie_band >= 0.0) {

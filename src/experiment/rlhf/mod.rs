@@ -30,10 +30,7 @@ impl crate::experiment::kinds::ExperimentKind for RlhfConfig {
         compute: crate::compute::Compute,
         upload: Option<&crate::experiment::prepare::Upload>,
         _artifacts: &crate::experiment::Artifacts,
-    ) -> Result<
-        (crate::experiment::AnyRunner, Vec<crate::experiment::Event>),
-        crate::experiment::ExperimentError,
-    > {
+    ) -> crate::experiment::kinds::Built {
         Ok((
             Box::new(RlhfRunner::setup(run, compute, upload)?),
             Vec::new(),

@@ -28,7 +28,7 @@ use crate::experiment::metarm::measure::{ShiftMeasures, measure, unit_histogram}
 use crate::experiment::metarm::sample::{PolicySamples, draw, draw_groups, meta_set};
 use crate::experiment::pca::{Projection, convex_hull};
 use crate::experiment::ppo::proxy::Proxy;
-use crate::experiment::ppo::{PpoEvent, PpoRunner};
+use crate::experiment::ppo::{PpoConfig, PpoEvent, PpoRunner};
 use crate::experiment::prepare::Upload;
 use crate::experiment::rm::{RmEvent, RmRunner, TrainPlan};
 use crate::experiment::runner::{Progress, Runner, Span, StepFuture, Stride, report_value};
@@ -137,7 +137,12 @@ impl RlhfRunner {
                 "policy_init = restart with kl_reference = previous: a restarted policy would start at the last round's reference, not SFT; use kl_reference = sft".into(),
             ));
         }
-        let base = PpoRunner::setup(run.with(c.ppo.clone()), compute.clone(), upload, None)?;
+        // Rounds draw no best-of-n curve (it samples the world's reference, not a round's policy).
+        let ppo = PpoConfig {
+            bon_trials: 0,
+            ..c.ppo.clone()
+        };
+        let base = PpoRunner::setup(run.with(ppo), compute.clone(), upload, None)?;
         Ok(Self {
             rng: Rng::derived(run.seed, "rlhf"),
             report: RlhfReport {

@@ -28,8 +28,9 @@ pub struct RmTrainConfig {
     pub contrastive: crate::rm::contrastive::ContrastiveConfig,
     /// MetaRM's meta learning rate η: each step first takes θ' = θ + η ∇J (J, the difference
     /// loss, on a minibatch of the meta set's groups), then the vanilla loss's gradient at θ'
-    /// updates θ (Algorithm 1). Used when the run has a meta set (sampled from a policy, as
-    /// `metarm` and `rlhf` do); 0 = the meta step moves nothing (vanilla training, bit for bit).
+    /// updates θ (Algorithm 1). Used only when the run has a meta set (sampled from a policy, as
+    /// `metarm` and `rlhf` do): a run on pairs alone trains plainly whatever η says. 0 = the
+    /// meta step moves nothing (vanilla training, bit for bit).
     pub meta_lr: f64,
     /// Responses per prompt in a meta group (k of the difference loss).
     pub k: usize,
@@ -47,7 +48,7 @@ impl Default for RmTrainConfig {
             batch_size: 32,
             eval_every: 50,
             contrastive: crate::rm::contrastive::ContrastiveConfig::default(),
-            meta_lr: 0.0,
+            meta_lr: 2.0,
             k: 5,
             meta_batch: 16,
         }

@@ -39,10 +39,7 @@ impl crate::experiment::kinds::ExperimentKind for RmTrainConfig {
         compute: crate::compute::Compute,
         upload: Option<&crate::experiment::prepare::Upload>,
         _artifacts: &crate::experiment::Artifacts,
-    ) -> Result<
-        (crate::experiment::AnyRunner, Vec<crate::experiment::Event>),
-        crate::experiment::ExperimentError,
-    > {
+    ) -> crate::experiment::kinds::Built {
         Ok((Box::new(RmRunner::setup(run, compute, upload)?), Vec::new()))
     }
 

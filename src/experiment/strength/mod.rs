@@ -32,10 +32,7 @@ impl crate::experiment::kinds::ExperimentKind for StrengthConfig {
         compute: crate::compute::Compute,
         upload: Option<&crate::experiment::prepare::Upload>,
         _artifacts: &crate::experiment::Artifacts,
-    ) -> Result<
-        (crate::experiment::AnyRunner, Vec<crate::experiment::Event>),
-        crate::experiment::ExperimentError,
-    > {
+    ) -> crate::experiment::kinds::Built {
         let r = StrengthRunner::setup(run, compute, upload)?;
         let events = vec![StrengthEvent::pairs_of(r.data()).into()];
         Ok((Box::new(r), events))
