@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Calibration tier (not in CI): the paper's phenomena at small scale over 5 seeds (world seed and
 # run seed), each asserted on the mean with a margin of two standard errors — PS-1…PS-4, LB-1…LB-5,
-# HH-1, HH-3, CL-2, OO-1…OO-3 — plus the HH-4, OO-4/OO-5 and PPO-preset reports. Every check prints a row
+# HH-1, HH-3, CL-2, OO-1…OO-3, MR-2 — plus the HH-4, OO-4/OO-5, PPO-preset and MR-3…MR-5
+# reports. Every check prints a row
 #   | name | mean ± 2 SE | seed:value … |
 # and the rows are collected in runs/calibration/table.md for the issue note. A check that does
 # not hold fails its test after printing every row; nothing is tuned until it passes.

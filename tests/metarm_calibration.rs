@@ -176,13 +176,16 @@ fn cal_mr2_mr4_metarm_keeps_original_accuracy_on_drifted_policies() {
     all_hold(checks);
 }
 
-fn rounds(seed: u64, init: PolicyInit) -> RlhfReport {
+/// `rounds` rounds of `steps` PPO-max iterations of `rollouts` responses each.
+fn rounds(seed: u64, init: PolicyInit, schedule: (usize, usize, usize)) -> RlhfReport {
+    let (rounds, steps, rollouts) = schedule;
     let mut c = RlhfConfig {
-        rounds: 4,
+        rounds,
         policy_init: init,
         ..RlhfConfig::default()
     };
-    c.ppo.steps = 100;
+    c.ppo.steps = steps;
+    c.ppo.rollouts = rollouts;
     let mut r = RlhfRunner::setup(world(seed, c), Compute::cpu(), None).expect("setup");
     drive(&mut r);
     r.report().clone()
@@ -198,71 +201,81 @@ fn gold_at(curve: &[&CurvePoint], kl: f64) -> f64 {
     curve[from..=at].iter().map(|c| c.gold).sum::<f64>() / (at + 1 - from) as f64
 }
 
-/// MR-5 measured and printed: four rounds of both arms (PPO-max, 100 steps a round, the
-/// count-feature reward model): gold, win rate against SFT and gold at matched KL per round;
-/// then with each round's policy restarted from SFT, round 2's gold against round 1's at
+/// MR-5 measured and printed: rounds of both arms with the count-feature reward model, on two
+/// schedules fixed beforehand — four rounds of 100 PPO-max steps of 256 responses, and the rlhf
+/// lesson's three rounds of 40 steps of 128 — gold, win rate against SFT and gold at matched KL
+/// per round and arm, and the last round's head-to-head; then, with each round's policy
+/// restarted from SFT (one KL axis for every round), round 2's gold against round 1's at
 /// matched KL (the spec's pass criterion, UNCALIBRATED).
 #[test]
 #[ignore = "calibration tier (scripts/calibrate.sh): MR-5, a few minutes"]
 fn cal_mr5_rounds_gold_and_win_rate_per_round() {
-    let reports: Vec<(u64, RlhfReport)> = CALIBRATION_SEEDS
-        .iter()
-        .map(|&s| (s, rounds(s, PolicyInit::Continue)))
-        .collect();
-    for arm in ["metarm", "vanilla"] {
-        for round in 1..=4 {
-            let mut gold = PerSeed::new(&format!("MR-5 gold · {arm} · round {round}"));
-            let mut matched =
-                PerSeed::new(&format!("MR-5 gold at matched KL · {arm} · round {round}"));
-            let mut kl = PerSeed::new(&format!("MR-5 KL · {arm} · round {round}"));
-            let mut win = PerSeed::new(&format!("MR-5 win rate vs SFT · {arm} · round {round}"));
-            let mut lose = PerSeed::new(&format!("MR-5 lose rate vs SFT · {arm} · round {round}"));
-            let mut shifted = PerSeed::new(&format!("MR-5 shifted acc · {arm} · round {round}"));
-            for (seed, r) in &reports {
-                let row = r
-                    .rounds
-                    .iter()
-                    .find(|x| x.arm == arm && x.round == round)
-                    .unwrap();
-                gold.push(*seed, row.gold);
-                matched.push(*seed, row.gold_at_matched_kl);
-                kl.push(*seed, row.kl);
-                win.push(*seed, row.win);
-                lose.push(*seed, row.lose);
-                shifted.push(*seed, row.shifted_accuracy);
-            }
-            for p in [&gold, &matched, &kl, &win, &lose, &shifted] {
-                eprintln!("{}", p.row());
+    for (what, schedule) in [
+        ("4 × 100 steps × 256", (4, 100, 256)),
+        ("lesson: 3 × 40 steps × 128", (3, 40, 128)),
+    ] {
+        let reports: Vec<(u64, RlhfReport)> = CALIBRATION_SEEDS
+            .iter()
+            .map(|&s| (s, rounds(s, PolicyInit::Continue, schedule)))
+            .collect();
+        for arm in ["metarm", "vanilla"] {
+            for round in 1..=schedule.0 {
+                let tag = format!("{arm} · round {round} · {what}");
+                let mut gold = PerSeed::new(&format!("MR-5 gold · {tag}"));
+                let mut matched = PerSeed::new(&format!("MR-5 gold at matched KL · {tag}"));
+                let mut kl = PerSeed::new(&format!("MR-5 KL · {tag}"));
+                let mut win = PerSeed::new(&format!("MR-5 win rate vs SFT · {tag}"));
+                let mut lose = PerSeed::new(&format!("MR-5 lose rate vs SFT · {tag}"));
+                let mut shifted = PerSeed::new(&format!("MR-5 shifted acc · {tag}"));
+                for (seed, r) in &reports {
+                    let row = r
+                        .rounds
+                        .iter()
+                        .find(|x| x.arm == arm && x.round == round)
+                        .unwrap();
+                    gold.push(*seed, row.gold);
+                    matched.push(*seed, row.gold_at_matched_kl);
+                    kl.push(*seed, row.kl);
+                    win.push(*seed, row.win);
+                    lose.push(*seed, row.lose);
+                    shifted.push(*seed, row.shifted_accuracy);
+                }
+                for p in [&gold, &matched, &kl, &win, &lose, &shifted] {
+                    eprintln!("{}", p.row());
+                }
             }
         }
+        let mut h2h = PerSeed::new(&format!(
+            "MR-5 head-to-head metarm vs vanilla, last round: win − lose · {what}"
+        ));
+        for (seed, r) in &reports {
+            let h = r.head_to_head.as_ref().unwrap();
+            h2h.push(*seed, h.win - h.lose);
+        }
+        eprintln!("{}", h2h.row());
+        // Restarted rounds share one KL axis: round 2's reward model against round 1's at the
+        // KL both reach.
+        let mut frontier = PerSeed::new(&format!(
+            "MR-5 restart, metarm: round-2 gold − round-1 gold at matched KL · {what}"
+        ));
+        for &seed in &CALIBRATION_SEEDS {
+            let r = rounds(seed, PolicyInit::Restart, schedule);
+            let curve = |round: usize| -> Vec<&CurvePoint> {
+                r.curves
+                    .iter()
+                    .filter(|c| c.arm == "metarm" && c.round == round)
+                    .collect()
+            };
+            let (one, two) = (curve(1), curve(2));
+            let end = |c: &[&CurvePoint]| c.last().map_or(f64::NAN, |p| p.kl);
+            let kl = end(&one).min(end(&two));
+            frontier.push(seed, gold_at(&two, kl) - gold_at(&one, kl));
+        }
+        eprintln!("{}", frontier.row());
+        eprintln!(
+            "MR-5 pass criterion (UNCALIBRATED, reported) · {what}: round-2 gold ≥ round-1 gold at matched KL: mean {:.4}, mean − 2 SE {:.4}",
+            frontier.mean(),
+            frontier.mean() - 2.0 * frontier.se()
+        );
     }
-    let mut h2h = PerSeed::new("MR-5 head-to-head metarm vs vanilla, round 4: win − lose");
-    for (seed, r) in &reports {
-        let h = r.head_to_head.as_ref().unwrap();
-        h2h.push(*seed, h.win - h.lose);
-    }
-    eprintln!("{}", h2h.row());
-    // Restarted rounds share one KL axis: round 2's reward model against round 1's at the KL
-    // both reach.
-    let mut frontier =
-        PerSeed::new("MR-5 restart, metarm: round-2 gold − round-1 gold at matched KL");
-    for &seed in &CALIBRATION_SEEDS {
-        let r = rounds(seed, PolicyInit::Restart);
-        let curve = |round: usize| -> Vec<&CurvePoint> {
-            r.curves
-                .iter()
-                .filter(|c| c.arm == "metarm" && c.round == round)
-                .collect()
-        };
-        let (one, two) = (curve(1), curve(2));
-        let end = |c: &[&CurvePoint]| c.last().map_or(f64::NAN, |p| p.kl);
-        let kl = end(&one).min(end(&two));
-        frontier.push(seed, gold_at(&two, kl) - gold_at(&one, kl));
-    }
-    eprintln!("{}", frontier.row());
-    eprintln!(
-        "MR-5 pass criterion (UNCALIBRATED, reported): round-2 gold ≥ round-1 gold at matched KL: mean {:.4}, mean − 2 SE {:.4}",
-        frontier.mean(),
-        frontier.mean() - 2.0 * frontier.se()
-    );
 }

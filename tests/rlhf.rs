@@ -379,7 +379,7 @@ fn a_step_by_round_ends_at_round_boundaries_and_by_stage_at_each_arms_stage() {
         }
         pollster::block_on(r.step()).expect("step");
     }
-    assert_eq!(rounds, [0, 1, 2], "the start, then each round");
+    assert_eq!(rounds, [0, 1, 2], "the start (round 0), then each round");
     assert_eq!(
         stages,
         [

@@ -208,6 +208,75 @@ fn lesson_rlhf_runs() {
     lesson_runs("rlhf");
 }
 
+/// The Iterative RLHF tab: Step by round stops at each round's end (both arms judged), and the
+/// finished run draws every view — gold per step, the judge's bars, MetaRM's J, the spread, the
+/// |Δr| histograms, the map and the table — whose data saves as CSV.
+#[test]
+fn the_rlhf_tab_steps_by_round_and_draws_every_view() {
+    let mut app = lesson("rlhf");
+    let saved = keep_saved_files(&mut app);
+    let mut h = harness(app, 800.0);
+    h.run_steps(2);
+    h.get_by_value("Step = 1 step").click();
+    h.run_steps(2);
+    h.get_by_label("Step = a round").click();
+    h.run_steps(2);
+    // The first press ends with the start (the first reward model), the next with round 1.
+    let rows = |a: &RlhfApp| a.panel::<RlhfPanel>().map_or(0, |p| p.view.rows.len());
+    h.get_by_label("Step").click();
+    run_until(&mut h, "the start", |a| {
+        a.panel::<RlhfPanel>()
+            .is_some_and(|p| p.view.start.is_some())
+            && a.shell.state == RunState::Paused
+    });
+    h.get_by_label("Step").click();
+    run_until(&mut h, "round 1", |a| {
+        rows(a) == 2 && a.shell.state == RunState::Paused
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    h.run_steps(3);
+    assert_eq!(rows(h.state()), 2, "one round: a row per arm, then a pause");
+    h.get_by_label("Train").click();
+    run_until(&mut h, "the end", |a| a.shell.state == RunState::Done);
+    h.run_steps(4);
+    let view = &h.state().panel::<RlhfPanel>().unwrap().view;
+    assert_eq!(view.rows.len(), 6);
+    assert!(view.report.is_some() && view.head_to_head.is_some() && !view.features.is_empty());
+    for title in [
+        "Gold reward over PPO steps",
+        "Each round's policy against SFT, judged by gold",
+        "MetaRM's difference loss J while each round's reward model trains",
+        "Distribution shift: the first reward model's reward gaps as PPO goes on",
+        "How far apart the reward models set the policy's answers",
+        "Where the policy's answers land in the reward model's feature space",
+        "Round by round",
+    ] {
+        assert!(
+            h.query_all_by_label_contains(title).next().is_some(),
+            "the tab shows {title}"
+        );
+    }
+    assert!(
+        h.query_all_by_label_contains("win ").next().is_some(),
+        "the head-to-head line"
+    );
+    // The judge's numbers save as CSV.
+    h.get_all_by_label("CSV")
+        .nth(1)
+        .expect("the bars' CSV")
+        .click();
+    h.run_steps(3);
+    let files = saved.lock().unwrap().clone();
+    let (name, bytes) = files.last().expect("a file");
+    assert_eq!(name, "each-round-s-policy-against-sft-judged-by-gold.csv");
+    let csv = String::from_utf8_lossy(bytes);
+    assert!(
+        csv.starts_with("round,arm,win,tie,lose,gold,gold_at_matched_kl\n1,metarm,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 7);
+}
+
 #[test]
 fn every_lesson_has_a_test_here() {
     let names: Vec<String> = presets::all()
@@ -760,10 +829,10 @@ fn the_window_and_a_chart_save_as_png_by_button_and_by_shortcut() {
 }
 
 #[test]
-fn screenshots_of_three_lessons_after_their_runs() {
+fn screenshots_of_four_lessons_after_their_runs() {
     // For the README (RLHF_LAB_SCREENSHOTS set) the lessons run at the sizes they ship with.
     let shipped = std::env::var_os("RLHF_LAB_SCREENSHOTS").is_some();
-    for name in ["rm", "bands", "soft-labels"] {
+    for name in ["rm", "bands", "soft-labels", "rlhf"] {
         let app = if shipped {
             RlhfApp::with_preset(name, Some(Compute::cpu())).expect("the lesson loads")
         } else {

@@ -133,6 +133,14 @@ pub fn rounds_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
     )
     .include_y(0.0)
     .include_y(1.0)
+    .x_axis_formatter(|mark, _| {
+        let r = mark.value.round();
+        if (mark.value - r).abs() < 1e-6 && r >= 1.0 {
+            format!("round {r}")
+        } else {
+            String::new()
+        }
+    })
     .show(ui, |p| {
         let win = BarChart::new("win", bars(|r| r.win)).color(palette::BLUE);
         let tie = BarChart::new("tie", bars(|r| r.tie))
@@ -326,18 +334,20 @@ pub fn hist_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
     )
     .include_y(0.0)
     .show(ui, |p| {
-        for (_, name, color, shares) in &shown {
+        // Each bin's bars side by side, one per source.
+        let sources = shown.len().max(1) as f64;
+        for (k, (_, name, color, shares)) in shown.iter().enumerate() {
             let n = shares.len().max(1) as f64;
-            let pts: Vec<[f64; 2]> = shares
+            let width = 0.9 / (n * sources);
+            let bars: Vec<Bar> = shares
                 .iter()
                 .enumerate()
-                .flat_map(|(i, &s)| [[i as f64 / n, s], [(i + 1) as f64 / n, s]])
+                .map(|(i, &s)| {
+                    let x = (i as f64 + 0.05) / n + (k as f64 + 0.5) * width;
+                    Bar::new(x, s).width(width)
+                })
                 .collect();
-            p.line(
-                Line::new(*name, PlotPoints::from(pts))
-                    .color(*color)
-                    .width(2.0),
-            );
+            p.bar_chart(BarChart::new(*name, bars).color(*color));
         }
     });
 }

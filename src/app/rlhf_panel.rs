@@ -50,21 +50,21 @@ fn settings(c: &mut RlhfConfig, ui: &mut egui::Ui) {
     ui.add(
         settings::slider(&mut c.sampling.groups, 10..=2000)
             .logarithmic(true)
-            .text("meta groups per round"),
+            .text("groups/round"),
     )
     .on_hover_text("Prompts the last policy answers k times each, for the meta set of a round");
     settings::arch_ui(&mut c.ppo.proxy.model, ui, "rlhf_arch");
     ui.strong("Choices the paper leaves open");
     ui.horizontal(|ui| {
-        ui.label("reward model starts:");
+        ui.label("RM starts:");
         ui.radio_value(&mut c.rm_init, RmInit::Fresh, "fresh")
             .on_hover_text("Each round's reward model starts from the same seed as the first: rounds differ only by their meta sets");
-        ui.radio_value(&mut c.rm_init, RmInit::Continue, "from the last round's")
+        ui.radio_value(&mut c.rm_init, RmInit::Continue, "from the last")
             .on_hover_text("Each round's reward model continues from the last round's, trained again on the pairs");
     });
     ui.horizontal(|ui| {
         ui.label("policy starts:");
-        ui.radio_value(&mut c.policy_init, PolicyInit::Continue, "where it stopped")
+        ui.radio_value(&mut c.policy_init, PolicyInit::Continue, "where it was")
             .on_hover_text("Each round continues from the last round's policy (rounds add up)");
         ui.radio_value(&mut c.policy_init, PolicyInit::Restart, "from SFT")
             .on_hover_text(
@@ -88,7 +88,7 @@ fn settings(c: &mut RlhfConfig, ui: &mut egui::Ui) {
     });
     ui.add(settings::slider(&mut c.ppo.kl_coef, 0.0..=2.0).text("KL penalty β"))
         .on_hover_text("Subtracts β × KL(policy, reference) from each reward (PPO-max: 0.05)");
-    ui.add(settings::slider(&mut c.eval.tie_band, 0.0..=1.0).text("tie band (SFT gold std)"))
+    ui.add(settings::slider(&mut c.eval.tie_band, 0.0..=1.0).text("judge's tie band"))
         .on_hover_text("The judge calls two answers a tie when their gold rewards differ by less than this many standard deviations of SFT's gold");
 }
 

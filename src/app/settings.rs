@@ -98,11 +98,11 @@ pub fn meta_ui(rm: &mut crate::experiment::RmTrainConfig, ui: &mut egui::Ui, not
     if let Some(note) = note {
         ui.label(egui::RichText::new(note).small());
     }
-    ui.add(slider(&mut rm.meta_lr, 0.0..=10.0).text("meta learning rate η"))
+    ui.add(slider(&mut rm.meta_lr, 0.0..=10.0).text("meta step η"))
         .on_hover_text("Size of the meta step: before each update, the reward model moves η along the slope of J (how far apart it sets a policy's answers to one prompt), and the preference loss's gradient is taken there. 0: plain training, exactly");
-    ui.add(slider(&mut rm.k, 2..=10).text("answers per prompt k"))
+    ui.add(slider(&mut rm.k, 2..=10).text("k answers/prompt"))
         .on_hover_text("How many of the policy's answers to one prompt J compares (the paper: 5)");
-    ui.add(slider(&mut rm.meta_batch, 1..=64).text("meta groups per step"))
+    ui.add(slider(&mut rm.meta_batch, 1..=64).text("groups/step"))
         .on_hover_text("Prompts (each with k answers) in one meta step (the paper: 16)");
 }
 

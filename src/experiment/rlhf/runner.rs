@@ -816,16 +816,18 @@ impl Runner for RlhfRunner {
         report_value(&self.report)
     }
 
-    /// `[0, …]` while the first reward model and SFT train; then by epoch (a round): `[round]`,
-    /// by job (a stage): `[round, arm, part]` (part 0: the reward model, 1: PPO and judging).
+    /// By epoch (a round): `[round]`, the start (the first reward model and SFT) being round 0;
+    /// by job (a stage): the start's own stages under `[0, …]`, then `[round, arm, part]` (part
+    /// 0: the reward model, 1: PPO and judging).
     fn span(&self, stride: Stride) -> Option<Span> {
         let (round, arm, part) = match self.stage {
-            Stage::Base => {
+            // The start (RM_0, SFT) is round 0; by job, its own stages.
+            Stage::Base if stride == Stride::Job => {
                 let mut span = vec![0];
                 span.extend(self.base.span(stride)?);
                 return Some(span);
             }
-            Stage::Start => return Some(vec![0]),
+            Stage::Base | Stage::Start => return Some(vec![0]),
             Stage::Sample { round, arm } | Stage::Rm { round, arm } => (round, arm, 0),
             Stage::PpoSetup { round, arm }
             | Stage::Ppo { round, arm }
