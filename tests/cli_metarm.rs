@@ -324,3 +324,51 @@ fn rlhf_writes_rounds_the_shift_views_and_each_rounds_models() {
         stderr(&o)
     );
 }
+
+#[test]
+fn metarm_asks_the_policy_other_prompts_from_a_prompt_file() {
+    let dir = temp_dir("prompts");
+    let policy = policy(&dir);
+    // Prompt-only records: two of the world's six prompts, as the prompt loaders read them.
+    let prompts = dir.join("prompts.jsonl");
+    std::fs::write(
+        &prompts,
+        "{\"prompt\": \"about music\"}\n{\"prompt\": \"about money\"}\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = bin()
+        .args([
+            "metarm",
+            "--groups",
+            "30",
+            "--shifted-pairs",
+            "60",
+            "--backend",
+            "cpu",
+        ])
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--meta-prompts")
+        .arg(&prompts)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(report(&out.join("report.json"))["arms"]["metarm"]["j"].is_number());
+    // A prompt the world does not have is named.
+    std::fs::write(&prompts, "{\"prompt\": \"about cats\"}\n").unwrap();
+    let o = bin()
+        .args(["metarm", "--groups", "30", "--backend", "cpu", "--policy"])
+        .arg(&policy)
+        .arg("--meta-prompts")
+        .arg(&prompts)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("'about cats'") && err.contains("'about weather'"),
+        "{err}"
+    );
+}

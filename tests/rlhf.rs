@@ -395,3 +395,158 @@ fn a_step_by_round_ends_at_round_boundaries_and_by_stage_at_each_arms_stage() {
         "round, arm, part: the MetaRM reward model, PPO; the vanilla arm's sampling, PPO"
     );
 }
+
+#[test]
+fn metarm_loads_a_saved_transformer_policy_and_samples_it() {
+    use rlhf_lab::experiment::metarm::{MetaRmConfig, MetaRmRunner};
+    use rlhf_lab::experiment::ppo::PpoRunner;
+    use rlhf_lab::experiment::ppo::config::PolicyKind;
+    use rlhf_lab::experiment::ppo::saved_policy::SavedPolicy;
+    fn world<E>(experiment: E) -> Run<E> {
+        Run {
+            data: DataConfig {
+                source: DataSource::Synthetic(SyntheticConfig {
+                    pairs: 300,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            seed: 3,
+            backend: BackendChoice::Cpu,
+            experiment,
+        }
+    }
+    let ppo = PpoConfig {
+        policy: PolicyKind::Transformer,
+        policy_model: PolicyConfig {
+            d_model: 16,
+            layers: 1,
+            heads: 2,
+            ffn: 32,
+            ..Default::default()
+        },
+        sft_steps: 10,
+        sft_batch: 16,
+        steps: 3,
+        rollouts: 16,
+        minibatches: 2,
+        bon_trials: 0,
+        ..PpoConfig::default()
+    };
+    let mut r = PpoRunner::setup(world(ppo), Compute::cpu(), None, None).unwrap();
+    while !r.is_finished() {
+        pollster::block_on(r.step()).unwrap();
+    }
+    let files = r.model_files().unwrap();
+    let file = |n: &str| files.iter().find(|(f, _)| *f == n).map(|(_, b)| b.clone());
+    let report = serde_json::json!({ "config": r.report().config }).to_string();
+    let saved = SavedPolicy::from_files(
+        &file("policy.json").unwrap(),
+        file("policy.bin"),
+        report.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(saved.kind(), "transformer");
+    let mut config = world(MetaRmConfig {
+        sampling: MetaSampling {
+            groups: 8,
+            heldout_groups: 4,
+            shifted_pairs: 12,
+        },
+        ..Default::default()
+    });
+    config.experiment.rm.epochs = 1.0;
+    let mut m = MetaRmRunner::setup(config, Compute::cpu(), None, saved.clone(), None).unwrap();
+    while !m.is_finished() {
+        pollster::block_on(m.step()).unwrap();
+    }
+    let arms = &m.report().arms;
+    assert!(arms["metarm"].j.is_finite() && arms["vanilla"].shifted_pairs > 0);
+    // A policy whose token space differs (weights cut short) is refused, not loaded.
+    let mut broken = saved;
+    broken.weights = Some(vec![1, 2, 3]);
+    let mut config = world(MetaRmConfig::default());
+    config.experiment.rm.epochs = 1.0;
+    let mut m = MetaRmRunner::setup(config, Compute::cpu(), None, broken, None).unwrap();
+    let err = loop {
+        match pollster::block_on(m.step()) {
+            Ok(_) if !m.is_finished() => continue,
+            Ok(_) => panic!("a broken policy.bin is an error"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(err.contains("policy.bin"), "{err}");
+}
+
+#[test]
+fn on_the_text_track_metarm_asks_a_saved_policy_prompts_outside_its_data() {
+    use rlhf_lab::experiment::metarm::{MetaRmConfig, MetaRmRunner};
+    use rlhf_lab::experiment::ppo::PpoRunner;
+    use rlhf_lab::experiment::ppo::saved_policy::SavedPolicy;
+    fn text<E>(experiment: E) -> Run<E> {
+        Run {
+            data: DataConfig {
+                source: DataSource::HhSample,
+                ..Default::default()
+            },
+            seed: 2,
+            backend: BackendChoice::Cpu,
+            experiment,
+        }
+    }
+    let mut ppo = PpoConfig {
+        policy_model: PolicyConfig {
+            d_model: 16,
+            layers: 1,
+            heads: 2,
+            ffn: 32,
+            ..Default::default()
+        },
+        sft_steps: 5,
+        sft_batch: 8,
+        steps: 2,
+        rollouts: 8,
+        minibatches: 2,
+        ..PpoConfig::default()
+    }
+    .for_text();
+    ppo.text.gold.epochs = 1.0;
+    ppo.text.proxy_pairs = 80;
+    ppo.text.prompt_tokens = 12;
+    ppo.text.response_tokens = 8;
+    let mut r = PpoRunner::setup(text(ppo.clone()), Compute::cpu(), None, None).unwrap();
+    while !r.is_finished() {
+        pollster::block_on(r.step()).unwrap();
+    }
+    let files = r.model_files().unwrap();
+    let file = |n: &str| files.iter().find(|(f, _)| *f == n).map(|(_, b)| b.clone());
+    let report = serde_json::json!({ "config": r.report().config }).to_string();
+    let saved = SavedPolicy::from_files(
+        &file("policy.json").unwrap(),
+        file("policy.bin"),
+        report.as_bytes(),
+    )
+    .unwrap();
+    let mut rm = ppo.proxy.clone();
+    rm.epochs = 1.0;
+    rm.meta_batch = 4;
+    let config = text(MetaRmConfig {
+        rm,
+        sampling: MetaSampling {
+            groups: 6,
+            heldout_groups: 3,
+            shifted_pairs: 10,
+        },
+    });
+    let asked = vec![
+        "\n\nHuman: What should I name my goldfish?\n\nAssistant:".to_string(),
+        "\n\nHuman: How do I fold a paper crane?\n\nAssistant:".to_string(),
+    ];
+    let mut m = MetaRmRunner::setup(config, Compute::cpu(), None, saved, Some(asked)).unwrap();
+    while !m.is_finished() {
+        pollster::block_on(m.step()).unwrap();
+    }
+    let arms = &m.report().arms;
+    assert!(arms["metarm"].j.is_finite() && arms["vanilla"].j.is_finite());
+    assert!(arms["vanilla"].mean_abs_dr.is_finite());
+}
