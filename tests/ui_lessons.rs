@@ -244,6 +244,7 @@ fn the_rlhf_tab_steps_by_round_and_draws_every_view() {
     assert!(view.report.is_some() && view.head_to_head.is_some() && !view.features.is_empty());
     for title in [
         "Gold reward over PPO steps",
+        "Gold and proxy at each round's end",
         "Each round's policy against SFT, judged by gold",
         "MetaRM's difference loss J while each round's reward model trains",
         "Distribution shift: the first reward model's reward gaps as PPO goes on",
@@ -260,15 +261,25 @@ fn the_rlhf_tab_steps_by_round_and_draws_every_view() {
         h.query_all_by_label_contains("win ").next().is_some(),
         "the head-to-head line"
     );
-    // The judge's numbers save as CSV.
-    h.get_all_by_label("CSV")
-        .nth(1)
-        .expect("the bars' CSV")
-        .click();
-    h.run_steps(3);
+    // The charts' numbers save as CSV (those in view take the click): the judge's among them.
+    let buttons = h.get_all_by_label("CSV").count();
+    for i in 0..buttons {
+        h.get_all_by_label("CSV")
+            .nth(i)
+            .expect("a CSV button")
+            .click();
+        h.run_steps(2);
+    }
     let files = saved.lock().unwrap().clone();
-    let (name, bytes) = files.last().expect("a file");
-    assert_eq!(name, "each-round-s-policy-against-sft-judged-by-gold.csv");
+    assert!(
+        buttons >= 7 && files.len() >= 3,
+        "{buttons} buttons, {} files",
+        files.len()
+    );
+    let (_, bytes) = files
+        .iter()
+        .find(|(name, _)| name == "each-round-s-policy-against-sft-judged-by-gold.csv")
+        .expect("the judge's CSV");
     let csv = String::from_utf8_lossy(bytes);
     assert!(
         csv.starts_with("round,arm,win,tie,lose,gold,gold_at_matched_kl\n1,metarm,"),

@@ -80,6 +80,68 @@ pub fn gold_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
     });
 }
 
+/// Gold and proxy at each round's end, per arm (round 0: SFT's gold).
+pub fn round_rewards_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
+    if view.rows.is_empty() {
+        return;
+    }
+    plot_style::chart_title_ui(
+        ui,
+        "Gold and proxy at each round's end",
+        "Each arm's policy after each round: its mean gold reward (solid) and its mean score by that round's reward model (dashed; the MetaRM arm's reward model changes every round, so its scale does too). Round 0 is SFT's gold. A proxy climbing while gold stalls or falls is over-optimisation.",
+        &["rlhf_rounds"],
+        &|| {
+            let mut out = String::from("round,arm,gold,proxy\n");
+            for r in &view.rows {
+                out.push_str(&format!("{},{},{},{}\n", r.round, r.arm, r.gold, r.proxy));
+            }
+            out
+        },
+    );
+    let mut legend: Vec<(String, Color32)> = Vec::new();
+    for arm in &view.arms {
+        legend.push((
+            format!("{arm}: gold (solid), proxy (dashed)"),
+            arm_color(arm),
+        ));
+    }
+    plot_style::legend_owned_ui(ui, &legend);
+    plot_style::plot("rlhf_rounds", h, "round", "reward")
+        .x_axis_formatter(|mark, _| {
+            let r = mark.value.round();
+            if (mark.value - r).abs() < 1e-6 && r >= 0.0 {
+                format!("{r}")
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |p| {
+            for arm in &view.arms {
+                let rows = view.rows_of(arm);
+                let mut gold: Vec<[f64; 2]> =
+                    view.start.map(|s| vec![[0.0, s.1]]).unwrap_or_default();
+                gold.extend(rows.iter().map(|r| [r.round as f64, r.gold]));
+                let proxy: Vec<[f64; 2]> = rows.iter().map(|r| [r.round as f64, r.proxy]).collect();
+                p.line(
+                    Line::new(format!("{arm}: gold"), PlotPoints::from(gold.clone()))
+                        .color(arm_color(arm))
+                        .width(2.0),
+                );
+                p.points(
+                    Points::new(format!("{arm}: gold"), gold)
+                        .color(arm_color(arm))
+                        .radius(3.0),
+                );
+                p.line(
+                    Line::new(format!("{arm}: proxy"), PlotPoints::from(proxy))
+                        .color(arm_color(arm))
+                        .style(egui_plot::LineStyle::dashed_loose())
+                        .width(1.5),
+                );
+            }
+        });
+}
+
 /// Round by round: gold at each round's end and win/tie/lose against SFT.
 pub fn rounds_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
     plot_style::chart_title_ui(
@@ -213,7 +275,7 @@ pub fn spread_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
     plot_style::chart_title_ui(
         ui,
         "Distribution shift: the first reward model's reward gaps as PPO goes on",
-        "At checkpoints, two answers of the policy to the same prompt, scored by the first reward model (fixed): the box shows the gaps Δr between them (5–95 % whiskers, quartile box, median). A narrowing box means the reward model no longer tells the policy's answers apart ([MR] Fig 1); a widening one that it spreads them more than gold would.",
+        "At checkpoints, two answers of the policy to the same prompt, scored by the first reward model (fixed): each violin is the spread of the gaps Δr between them (its width: how many pairs have that gap), with a narrow box inside (quartiles, median, 5–95 % whiskers). A narrowing violin means the reward model no longer tells the policy's answers apart ([MR] Fig 1); a widening one that it spreads them more than gold would.",
         &["rlhf_spread"],
         &|| {
             let mut out = String::from("arm,round,step,variance,q05,q25,median,q75,q95\n");
@@ -249,6 +311,41 @@ pub fn spread_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
                 Some(_) => width * 0.55,
                 None => 0.0,
             };
+            let color = if name.is_empty() {
+                SFT
+            } else {
+                arm_color(name)
+            };
+            let label = if name.is_empty() { "SFT" } else { name };
+            for s in view.spread.iter().filter(|s| s.arm == name) {
+                let outline =
+                    super::rlhf_view::violin(&s.values, s.step as f64 + shift, width * 0.5);
+                // egui fills convex shapes only: the violin as the trapezoids between two
+                // levels, then its outline.
+                let n = outline.len();
+                for i in 0..(n / 2).saturating_sub(1) {
+                    let quad = vec![
+                        outline[i],
+                        outline[i + 1],
+                        outline[n - 2 - i],
+                        outline[n - 1 - i],
+                    ];
+                    p.polygon(
+                        Polygon::new(label, PlotPoints::from(quad))
+                            .fill_color(color.gamma_multiply(0.35))
+                            .stroke(egui::Stroke::NONE),
+                    );
+                }
+                if n >= 3 {
+                    let mut closed = outline.clone();
+                    closed.push(outline[0]);
+                    p.line(
+                        Line::new(label, PlotPoints::from(closed))
+                            .color(color)
+                            .width(1.0),
+                    );
+                }
+            }
             let boxes: Vec<BoxElem> = view
                 .spread
                 .iter()
@@ -259,22 +356,11 @@ pub fn spread_ui(view: &RlhfView, ui: &mut egui::Ui, h: f32) {
                         s.step as f64 + shift,
                         BoxSpread::new(q[0], q[1], q[2], q[3], q[4]),
                     )
-                    .box_width(width)
-                    .name(format!(
-                        "{} step {}",
-                        if name.is_empty() { "SFT" } else { name },
-                        s.step
-                    ))
+                    .box_width(width * 0.2)
+                    .name(format!("{label} step {}", s.step))
                 })
                 .collect();
-            let color = if name.is_empty() {
-                SFT
-            } else {
-                arm_color(name)
-            };
-            p.box_plot(
-                BoxPlot::new(if name.is_empty() { "SFT" } else { name }, boxes).color(color),
-            );
+            p.box_plot(BoxPlot::new(label, boxes).color(color));
         }
     });
 }

@@ -157,6 +157,7 @@ impl Panel for RlhfPanel {
         let view = &self.view;
         egui::ScrollArea::vertical().show(ui, |ui| {
             charts::gold_ui(view, ui, h);
+            charts::round_rewards_ui(view, ui, h * 0.8);
             charts::rounds_ui(view, ui, h);
             charts::metarm_ui(view, ui, h * 0.8);
             charts::spread_ui(view, ui, h);

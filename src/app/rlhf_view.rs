@@ -177,3 +177,71 @@ impl RlhfView {
         }
     }
 }
+
+/// A violin's outline for `values` centred at `x`, its widest point `half_width` from the centre:
+/// a Gaussian kernel density (Silverman's bandwidth) at 40 levels from the smallest to the largest
+/// value, right side up then left side down. Empty for fewer than two distinct values.
+pub fn violin(values: &[f32], x: f64, half_width: f64) -> Vec<[f64; 2]> {
+    let v: Vec<f64> = values
+        .iter()
+        .map(|&x| f64::from(x))
+        .filter(|x| x.is_finite())
+        .collect();
+    let n = v.len() as f64;
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    if v.len() < 2 || hi <= lo {
+        return Vec::new();
+    }
+    let mean = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let bandwidth = (1.06 * sd * n.powf(-0.2)).max((hi - lo) * 1e-3);
+    let levels: Vec<f64> = (0..40)
+        .map(|i| lo + (hi - lo) * f64::from(i) / 39.0)
+        .collect();
+    let density: Vec<f64> = levels
+        .iter()
+        .map(|y| {
+            v.iter()
+                .map(|x| (-0.5 * ((y - x) / bandwidth).powi(2)).exp())
+                .sum::<f64>()
+        })
+        .collect();
+    let top = density.iter().copied().fold(0.0, f64::max).max(1e-12);
+    let right = levels
+        .iter()
+        .zip(&density)
+        .map(|(&y, &d)| [x + half_width * d / top, y]);
+    let left: Vec<[f64; 2]> = levels
+        .iter()
+        .zip(&density)
+        .rev()
+        .map(|(&y, &d)| [x - half_width * d / top, y])
+        .collect();
+    right.chain(left).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_violin_is_widest_at_the_mode_and_spans_the_values() {
+        let values: Vec<f32> = [0.0f32, 1.0, 1.0, 1.0, 1.1, 0.9, 2.0].to_vec();
+        let outline = violin(&values, 10.0, 0.5);
+        assert_eq!(outline.len(), 80);
+        let widest = outline
+            .iter()
+            .take(40)
+            .max_by(|a, b| a[0].total_cmp(&b[0]))
+            .unwrap();
+        assert!((widest[0] - 10.5).abs() < 1e-12, "the full half-width");
+        assert!((widest[1] - 1.0).abs() < 0.15, "at the mode: {widest:?}");
+        assert_eq!((outline[0][1], outline[39][1]), (0.0, 2.0));
+        assert!(outline[40..].iter().all(|p| p[0] <= 10.0), "the left side");
+        assert!(violin(&[1.0, 1.0], 0.0, 1.0).is_empty());
+    }
+}

@@ -109,6 +109,10 @@ mod tests {
         let s = |x: f64| 1.0 / (1.0 + (-x).exp());
         let want = 2.0 / 9.0 * (s(1.0) + s(3.0) + s(2.0));
         assert!((difference_loss_value(&[0.0, 1.0, 3.0]) - want).abs() < 1e-12);
+        // k = 5, rewards 0, 0.5, 1, 2, 4: ten pairs, gaps 0.5 1 2 4 0.5 1.5 3.5 1 3 2.
+        let gaps = [0.5, 1.0, 2.0, 4.0, 0.5, 1.5, 3.5, 1.0, 3.0, 2.0];
+        let want = 2.0 / 25.0 * gaps.iter().map(|&g| s(g)).sum::<f64>();
+        assert!((difference_loss_value(&[0.0, 0.5, 1.0, 2.0, 4.0]) - want).abs() < 1e-12);
         // J grows with the spread: identical responses give the floor (k − 1)/(2k).
         let floor = difference_loss_value(&[0.5; 5]);
         assert!((floor - 0.4).abs() < 1e-12);
