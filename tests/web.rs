@@ -599,8 +599,9 @@ fn short_links_and_lessons_in_headless_chromium() {
     eprintln!("Ctrl+Shift+S in the browser downloaded {saved}");
 }
 
-/// The Iterative RLHF lesson as it ships, run to done from its link on the wasm CPU path: both
-/// arms' rounds, the judge and the shift views (a test of its own: it is the longest lesson).
+/// The Iterative RLHF lesson from its link on the wasm CPU path, shortened by the link's own keys
+/// (2 rounds of 15 PPO steps, so the test stays well under a minute): both arms' rounds, the
+/// judge and the shift views run to done.
 #[test]
 fn the_rlhf_lesson_runs_to_done_in_headless_chromium() {
     let Some((port, driver)) = page_and_browser() else {
@@ -610,7 +611,7 @@ fn the_rlhf_lesson_runs_to_done_in_headless_chromium() {
     session.goto("about:blank");
     let started = Instant::now();
     session.goto(&format!(
-        "http://127.0.0.1:{port}/index.html#preset=rlhf&backend=cpu&autostart=1"
+        "http://127.0.0.1:{port}/index.html#preset=rlhf&backend=cpu&autostart=1&rounds=2&steps=15"
     ));
     let (_, backend, text) = session.wait_for_end("the rlhf lesson");
     let shot = session.screenshot("lesson-rlhf");
@@ -618,6 +619,11 @@ fn the_rlhf_lesson_runs_to_done_in_headless_chromium() {
     assert_eq!(
         (backend.as_str(), session.state().0.as_str()),
         ("flex", "done")
+    );
+    // The link's keys took: the run ended after round 2 of 2.
+    assert!(
+        text.contains("metarm: round=2") && text.contains("vanilla: round=2"),
+        "{text}"
     );
     eprintln!(
         "the rlhf lesson in the browser: {text} in {:.1} s; screenshot {}",
