@@ -213,32 +213,77 @@ pub async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// Least time between two turns [`yield_to_host`] gives the browser (a frame at 30 fps).
+/// The shortest stretch of work between two turns of the page (a frame at 30 fps).
 #[cfg(target_arch = "wasm32")]
-const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(30);
+const SLICE_MIN: std::time::Duration = std::time::Duration::from_millis(30);
+/// The longest stretch (the page still draws 10 frames a second, however slow its frames).
+#[cfg(target_arch = "wasm32")]
+const SLICE_MAX: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The browser's side of sharing one thread between the work and the page.
+#[cfg(target_arch = "wasm32")]
+#[derive(Clone, Copy)]
+struct Turns {
+    /// When the work last got the thread back (or began).
+    back: Option<web_time::Instant>,
+    /// How long the work may now run before the page's next turn.
+    slice: std::time::Duration,
+    /// Milliseconds the page has had in turns so far (frames, timers, the browser's own work).
+    away_ms: f64,
+}
 
 #[cfg(target_arch = "wasm32")]
 thread_local! {
-    static LAST_YIELD: std::cell::Cell<Option<web_time::Instant>> = const { std::cell::Cell::new(None) };
+    static TURNS: std::cell::Cell<Turns> = const {
+        std::cell::Cell::new(Turns { back: None, slice: SLICE_MIN, away_ms: 0.0 })
+    };
 }
 
-/// Give the host event loop a turn inside a long piece of work: in the browser a `setTimeout(0)`
-/// round trip, at most once per 30 ms (each turn may draw a frame, which on a software-rendered
-/// canvas costs more than a small training step: short steps would otherwise wait for a frame
-/// at every call); natively nothing.
+/// Milliseconds the page has had in [`give_turn`]s so far (the rest of the wall time went to
+/// the work, or to waiting for a command).
+#[cfg(target_arch = "wasm32")]
+pub fn away_ms() -> f64 {
+    TURNS.get().away_ms
+}
+
+/// Give the host event loop a turn inside a long piece of work once the work has had its slice
+/// of the thread; natively nothing. In the browser a turn is a `setTimeout(0)` round trip, in
+/// which the page may draw a frame; a frame on a software-rendered canvas can cost 200 ms, far
+/// more than a small training step, so the work keeps the thread for a slice that grows with the
+/// last turn's length (twice it, from 30 to 100 ms): the page draws 30 frames a second when its
+/// frames are fast, the work gets two thirds of the time with frames up to 50 ms, and the page
+/// still draws a few frames a second when they are slower. Every turn, the run's own between
+/// steps and these inside a step, goes through [`give_turn`], so a slice counts the work's time
+/// only (a turn inside a step used to leave the run's slice spent, and the page had two turns,
+/// two frames, where one was due).
 pub async fn yield_to_host() {
     #[cfg(target_arch = "wasm32")]
     {
-        let now = web_time::Instant::now();
-        if LAST_YIELD
-            .get()
-            .is_some_and(|t| now.duration_since(t) < YIELD_EVERY)
-        {
-            return;
+        let t = TURNS.get();
+        match t.back {
+            Some(back) if back.elapsed() < t.slice => {}
+            Some(_) => give_turn().await,
+            None => TURNS.set(Turns {
+                back: Some(web_time::Instant::now()),
+                ..t
+            }),
         }
-        sleep_ms(0).await;
-        LAST_YIELD.set(Some(web_time::Instant::now()));
     }
+}
+
+/// Give the page a turn now (see [`yield_to_host`]).
+#[cfg(target_arch = "wasm32")]
+pub async fn give_turn() {
+    let left = web_time::Instant::now();
+    sleep_ms(0).await;
+    let back = web_time::Instant::now();
+    let away = back.duration_since(left);
+    let t = TURNS.get();
+    TURNS.set(Turns {
+        back: Some(back),
+        slice: (away * 2).clamp(SLICE_MIN, SLICE_MAX),
+        away_ms: t.away_ms + away.as_secs_f64() * 1e3,
+    });
 }
 
 #[cfg(test)]

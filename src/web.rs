@@ -35,6 +35,11 @@ fn mark(text: &str, step: usize) {
     mark_text(text);
     if let Some(el) = status_element() {
         let _ = el.set_attribute("data-step", &step.to_string());
+        // Where the time went: inside the run's steps, and in the page's turns.
+        let busy = crate::app::controller::busy_ms();
+        let _ = el.set_attribute("data-busy-ms", &format!("{busy:.0}"));
+        let away = crate::compute::away_ms();
+        let _ = el.set_attribute("data-away-ms", &format!("{away:.0}"));
     }
 }
 

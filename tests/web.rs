@@ -641,7 +641,9 @@ const STRENGTH_DEFAULT: &str = r#"{"data":{"source":{"kind":"synthetic","pairs":
 /// the default strength run (8,000 pairs, M = 10) on the CPU path. A run stopped unfinished
 /// gets `projected_wall_s`: its planned steps at the pace measured.
 /// `first_step_s` is the time from navigating to the page until its status marker shows the
-/// first training step (the first point of a live chart); steps/s are measured from then on.
+/// first training step (the first point of a live chart); steps/s are measured from then on;
+/// `busy_s` is the time spent inside the run's steps and `away_s` the time the page had in the
+/// turns the run gave it (frames, timers, the browser's own work).
 /// A case stops at `RLHF_LAB_WEB_BENCH_SECONDS` (default 120) if it has not finished;
 /// `RLHF_LAB_WEB_BENCH_CASES=lesson,default` runs only the cases whose names begin so (`lesson
 /// NAME` on the CPU path, `webgpu lesson NAME`, `default strength run`).
@@ -712,6 +714,18 @@ fn web_bench() {
             std::thread::sleep(Duration::from_millis(100));
         };
         let (text, on) = status.map(|(_, b, text)| (text, b)).unwrap_or_default();
+        // Time inside the run's steps (the rest: frames, timers, the browser's own work).
+        let seconds = |name: &str| {
+            session
+                .execute(&format!(
+                    "const e = document.getElementById('rlhf-status'); \
+                     return e ? e.getAttribute('{name}') : null;"
+                ))
+                .as_str()
+                .and_then(|ms| ms.parse::<f64>().ok())
+                .map(|ms| ms / 1e3)
+        };
+        let (busy_s, away_s) = (seconds("data-busy-ms"), seconds("data-away-ms"));
         let (steps_per_s, first_step_s) = match first {
             Some((t1, s1)) if last.0 > t1 => (((last.1 - s1) as f64) / (last.0 - t1), Some(t1)),
             Some((t1, _)) => (f64::NAN, Some(t1)),
@@ -738,6 +752,8 @@ fn web_bench() {
                 "steps_per_s": steps_per_s,
                 "finished": finished,
                 "wall_s": t0.elapsed().as_secs_f64(),
+                "busy_s": busy_s,
+                "away_s": away_s,
                 "projected_wall_s": projected_s,
                 "status": text,
             })

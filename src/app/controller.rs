@@ -359,12 +359,16 @@ mod imp {
 
     use crate::compute::sleep_ms;
 
-    /// Shortest stretch of steps before the page gets its turn (a frame at 30 fps).
-    const SLICE: std::time::Duration = std::time::Duration::from_millis(30);
-    /// Longest stretch (the page still draws 10 frames a second).
-    const MAX_SLICE: std::time::Duration = std::time::Duration::from_millis(100);
-    /// How long a run keeps the shortest stretches (its first charts appear at once).
-    const WARM_UP: std::time::Duration = std::time::Duration::from_secs(3);
+    thread_local! {
+        /// Milliseconds spent inside runs' steps on this page so far, less the page's turns
+        /// inside them (a profiling span: the page's status marker shows it).
+        static BUSY_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    }
+
+    /// Milliseconds this page has spent inside runs' steps.
+    pub fn busy_ms() -> f64 {
+        BUSY_MS.get()
+    }
 
     impl RunController {
         /// Start a run; `first` says whether it runs freely or takes one step.
@@ -392,9 +396,6 @@ mod imp {
                     }
                 };
                 let mut pacer = Pacer::default();
-                let mut slice = web_time::Instant::now();
-                let mut slice_len = SLICE;
-                let begun = web_time::Instant::now();
                 loop {
                     {
                         let mut s = task.borrow_mut();
@@ -414,7 +415,10 @@ mod imp {
                         sleep_ms(wait.as_millis().clamp(1, 50) as i32).await;
                         continue;
                     }
+                    let (began, away) = (web_time::Instant::now(), crate::compute::away_ms());
                     let result = step_reported(runner.as_mut()).await;
+                    let inside = began.elapsed().as_secs_f64() * 1e3;
+                    BUSY_MS.set(BUSY_MS.get() + inside - (crate::compute::away_ms() - away));
                     pacer.stepped(runner.as_ref());
                     match result {
                         Ok(evs) => task.borrow_mut().events.extend(evs),
@@ -429,20 +433,14 @@ mod imp {
                     if runner.is_finished() {
                         return;
                     }
-                    // Running freely, steps share a slice of the page's time: a step of a few
-                    // milliseconds would otherwise wait for a timer and a frame each.
-                    if pacer.running && slice.elapsed() < slice_len {
-                        continue;
+                    // Running freely, steps share a slice of the thread (a step of a few
+                    // milliseconds would otherwise wait for a timer and a frame each); one step
+                    // at a time, the page gets its turn after each.
+                    if pacer.running {
+                        crate::compute::yield_to_host().await;
+                    } else {
+                        crate::compute::give_turn().await;
                     }
-                    let away = web_time::Instant::now();
-                    sleep_ms(0).await;
-                    // After the first seconds (when the first charts should appear at once),
-                    // the steps get at least two thirds of the page's time: a slow frame (a
-                    // software-rendered canvas) lengthens the next stretch of steps.
-                    if begun.elapsed() > WARM_UP {
-                        slice_len = (away.elapsed() * 2).clamp(SLICE, MAX_SLICE);
-                    }
-                    slice = web_time::Instant::now();
                 }
             });
             Self { shared }
@@ -461,6 +459,8 @@ mod imp {
 }
 
 pub use imp::RunController;
+#[cfg(target_arch = "wasm32")]
+pub use imp::busy_ms;
 
 #[cfg(test)]
 mod tests {
