@@ -153,11 +153,50 @@ mod native {
                 };
                 Ok((compute, Some(setup)))
             }
-            (BackendChoice::Auto, Err(reason)) => {
-                Ok((Compute::fallback(format!("no usable GPU ({reason})")), None))
-            }
-            (_, Err(reason)) => Err(ComputeError { reason }),
+            (BackendChoice::Auto, Err(reason)) => Ok((
+                Compute::fallback(format!("no usable GPU ({reason}){}", likely_cause())),
+                None,
+            )),
+            (_, Err(reason)) => Err(ComputeError {
+                reason: format!("{reason}{}", likely_cause()),
+            }),
         }
+    }
+
+    /// On Linux, what probably kept wgpu from an adapter, and the fix, as `". Likely …"` (empty
+    /// where nothing is missing, or off Linux).
+    fn likely_cause() -> String {
+        if !cfg!(target_os = "linux") {
+            return String::new();
+        }
+        let dirs = [
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu",
+            "/usr/lib64",
+            "/usr/lib",
+            "/lib/x86_64-linux-gnu",
+            "/lib64",
+        ];
+        let mut search: Vec<std::path::PathBuf> = std::env::var_os("LD_LIBRARY_PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        search.extend(dirs.iter().map(std::path::PathBuf::from));
+        let loader = search.iter().any(|d| d.join("libvulkan.so.1").exists());
+        let listed = ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|f| !f.is_empty()));
+        let icds = listed
+            || [
+                "/usr/share/vulkan/icd.d",
+                "/etc/vulkan/icd.d",
+                "/usr/local/share/vulkan/icd.d",
+            ]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "json"));
+        super::vulkan_hint(loader, icds)
     }
 
     /// Hand burn's wgpu device to eframe (the working direction: burn's device has the features
@@ -174,6 +213,22 @@ mod native {
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{eframe_setup, init};
+
+/// What a Linux machine lacks for wgpu's Vulkan path, and how to fix it: `loader`, whether
+/// `libvulkan.so.1` was found; `icds`, whether any Vulkan driver (ICD) is installed or named.
+pub fn vulkan_hint(loader: bool, icds: bool) -> String {
+    match (loader, icds) {
+        (false, _) => ". Likely cause: no Vulkan loader (libvulkan.so.1) on this machine; install \
+                      it (Debian/Ubuntu: apt install libvulkan1; Fedora: dnf install \
+                      vulkan-loader), or run with --backend cpu"
+            .into(),
+        (true, false) => ". Likely cause: no Vulkan driver (ICD) is installed; install your GPU \
+                          vendor's driver, or Mesa's (apt install mesa-vulkan-drivers) for a \
+                          software one, or run with --backend cpu"
+            .into(),
+        (true, true) => String::new(),
+    }
+}
 
 /// Initialise the backend in the browser: WebGPU when the page has it, else burn-flex in wasm.
 #[cfg(target_arch = "wasm32")]
@@ -289,6 +344,22 @@ pub async fn give_turn() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_vulkan_loader_or_driver_is_named_with_its_fix() {
+        let no_loader = vulkan_hint(false, true);
+        assert!(
+            no_loader.contains("libvulkan.so.1") && no_loader.contains("apt install libvulkan1")
+        );
+        assert_eq!(
+            vulkan_hint(false, false),
+            no_loader,
+            "the loader comes first"
+        );
+        let no_icd = vulkan_hint(true, false);
+        assert!(no_icd.contains("ICD") && no_icd.contains("mesa-vulkan-drivers"));
+        assert!(vulkan_hint(true, true).is_empty());
+    }
 
     #[test]
     fn backend_choice_parses_and_prints() {

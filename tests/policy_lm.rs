@@ -157,3 +157,107 @@ fn a_critic_on_the_reward_models_trunk_values_the_last_token_as_the_normalised_r
     let bow = RewardModelConfig::preset(Arch::Bow).init_seeded(20, 0, 5, &device);
     assert!(ValueLm::from_reward_model(&bow, &config.trunk_shape(20), 1.0, 0.0).is_none());
 }
+
+/// Generation from a key/value cache draws, under one seed, the same tokens as recomputing every
+/// prefix at each token, with the same log-probabilities (the first token's bit for bit: the
+/// prefill is the same forward pass; later ones within rounding, since one query attends to
+/// cached keys in place of the whole causal product). Prompts of different lengths exercise the
+/// padding columns, EOS the rows that drop out of the cache.
+#[test]
+fn cached_generation_draws_what_recomputing_every_prefix_draws() {
+    use rlhf_lab::experiment::ppo::lm::generate;
+    let (pad, eos, vocab) = (0u32, 1u32, 24usize);
+    // The policy may emit EOS and three words, so about one token in four ends a response.
+    let mut allowed = vec![false; vocab];
+    for id in [1, 5, 9, 13] {
+        allowed[id] = true;
+    }
+    let config = PolicyConfig {
+        d_model: 32,
+        layers: 2,
+        heads: 4,
+        ffn: 48,
+        max_len: 24,
+        ..Default::default()
+    };
+    let device = Compute::cpu().train_device();
+    let model = config.init_seeded(&allowed, 7, &device);
+    let mut rng = Rng::new(3);
+    let prompts: Vec<Vec<u32>> = (0..40)
+        .map(|i| (0..1 + i % 7).map(|_| 2 + rng.below(22) as u32).collect())
+        .collect();
+    let draw = |cached: bool| {
+        pollster::block_on(generate(
+            &model,
+            &prompts,
+            12,
+            (eos, pad),
+            &Sampling::default(),
+            &mut Rng::new(11),
+            cached,
+        ))
+        .expect("responses")
+    };
+    let (slow, fast) = (draw(false), draw(true));
+    assert_eq!(fast.tokens, slow.tokens, "the same tokens");
+    let early = slow.tokens.iter().filter(|t| t.len() < 12).count();
+    assert!(
+        (5..40).contains(&early),
+        "some responses stop early and some run to the limit: {early} of 40 stopped"
+    );
+    let mut worst = 0f32;
+    for (a, b) in fast.log_probs.iter().zip(&slow.log_probs) {
+        assert_eq!(a.len(), b.len());
+        assert_eq!(a[0], b[0], "the first token's log-probability, bit for bit");
+        for (x, y) in a.iter().zip(b) {
+            worst = worst.max((x - y).abs());
+        }
+    }
+    assert!(worst < 1e-5, "log-probabilities within rounding: {worst}");
+    // `sample` (what PPO calls) is the cached path.
+    let sampled = pollster::block_on(sample(
+        &model,
+        &prompts,
+        12,
+        eos,
+        pad,
+        &Sampling::default(),
+        &mut Rng::new(11),
+    ))
+    .expect("samples");
+    assert_eq!(sampled, fast.tokens);
+}
+
+/// A response that would pass the policy's longest sequence is an error naming `max_len`, not
+/// a panic inside the position embedding.
+#[test]
+fn cached_generation_past_max_len_is_an_error_naming_it() {
+    use rlhf_lab::experiment::ppo::lm::generate;
+    let mut allowed = vec![false; 12];
+    allowed[5] = true; // one word and no EOS: every response runs to the limit
+    let config = PolicyConfig {
+        d_model: 16,
+        layers: 1,
+        heads: 2,
+        ffn: 16,
+        max_len: 8,
+        ..Default::default()
+    };
+    let model = config.init_seeded(&allowed, 1, &Compute::cpu().train_device());
+    let prompts = vec![vec![2u32, 3, 4, 6, 7, 8]];
+    let run = |max_new| {
+        pollster::block_on(generate(
+            &model,
+            &prompts,
+            max_new,
+            (1, 0),
+            &Sampling::default(),
+            &mut Rng::new(0),
+            true,
+        ))
+    };
+    // Six prompt tokens and two drawn fill the eight positions (the last token is not fed).
+    assert_eq!(run(3).expect("fits").tokens[0], vec![5, 5, 5]);
+    let err = run(4).expect_err("past max_len").to_string();
+    assert!(err.contains("max_len = 8"), "{err}");
+}

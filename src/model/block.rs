@@ -102,7 +102,7 @@ fn causal_layer(layer: &TransformerEncoderLayer, x: Tensor<3>, eps: f64) -> Tens
 /// the residual stream (every position for a whole layer, rank `K = 3`; one per row for the last
 /// block read at one position, `K = 2`). Layer norms and the feed-forward act per position, so
 /// they run at the kept positions only.
-fn layer_around<const K: usize>(
+pub(super) fn layer_around<const K: usize>(
     layer: &TransformerEncoderLayer,
     x: Tensor<3>,
     eps: f64,

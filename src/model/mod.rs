@@ -1,5 +1,5 @@
 //! Neural networks: the transformer trunk and its heads, the reward model (transformer or bag of
-//! words), seeded initialisation, and saving/loading.
+//! words), seeded initialisation, cached generation, and saving/loading.
 pub mod block;
 pub mod bow;
 pub mod bow_stack;
@@ -7,6 +7,7 @@ pub mod counts;
 pub mod fused;
 pub mod heads;
 pub mod init;
+pub mod kv_cache;
 pub mod policy;
 pub mod reward;
 pub mod saved;

@@ -8,6 +8,7 @@ use burn::{
 use serde::{Deserialize, Serialize};
 
 use super::heads::{LmHead, last_token};
+use super::kv_cache::KvCache;
 use super::trunk::{TransformerTrunk, TrunkShape};
 use crate::data::encode::PaddedBatch;
 
@@ -155,10 +156,40 @@ impl PolicyLm {
     pub fn last_log_probs(&self, batch: &PaddedBatch) -> Tensor<2> {
         let device = self.device();
         let hidden = self.trunk.forward(batch, &device).hidden;
-        let [rows, _, d] = hidden.dims();
-        let last = last_token(hidden, batch, &device).reshape([rows, 1, d]);
-        let logp = self.masked(self.head.forward(last, self.trunk.token_embedding()));
+        self.log_probs_of(last_token(hidden, batch, &device))
+    }
+
+    /// The masked next-token log-probabilities of hidden states `[rows, d_model]`.
+    fn log_probs_of(&self, hidden: Tensor<2>) -> Tensor<2> {
+        let [rows, d] = hidden.dims();
+        let logp = self.masked(
+            self.head
+                .forward(hidden.reshape([rows, 1, d]), self.trunk.token_embedding()),
+        );
         logp.reshape([rows, self.mask.len()])
+    }
+
+    /// Start cached generation from right-padded prompts: [`Self::last_log_probs`] of the
+    /// prompts, and the key/value cache the next tokens decode from.
+    pub fn start_generation(&self, prompts: &PaddedBatch) -> (Tensor<2>, KvCache) {
+        let (hidden, cache) = self.trunk.prefill(prompts, &self.device());
+        (self.log_probs_of(hidden), cache)
+    }
+
+    /// Feed one token per cached row; the log-probabilities of the token after it,
+    /// `[rows, vocab]` (errors when a row would pass `max_len`).
+    pub fn continue_generation(
+        &self,
+        cache: &mut KvCache,
+        tokens: &[u32],
+    ) -> Result<Tensor<2>, String> {
+        let hidden = self.trunk.decode(cache, tokens, &self.device())?;
+        Ok(self.log_probs_of(hidden))
+    }
+
+    /// The dropout probability (cached and uncached sampling agree only without dropout).
+    pub fn dropout(&self) -> f64 {
+        self.trunk.dropout()
     }
 }
 

@@ -119,8 +119,30 @@ impl TransformerTrunk {
         super::fused::layer_norm(&self.final_norm, x, LAYER_NORM_EPS)
     }
 
+    /// The encoder and the final layer norm (for the cached decode in [`super::kv_cache`]).
+    pub(super) fn parts(&self) -> (&TransformerEncoder, &LayerNorm) {
+        (&self.encoder, &self.final_norm)
+    }
+
+    /// The dropout probability of the embeddings (the blocks use the same).
+    pub fn dropout(&self) -> f64 {
+        self.embedding_dropout.prob
+    }
+
+    /// One token per row at its own position, embedded (with the embedding dropout):
+    /// `[rows, 1, d_model]`.
+    pub(super) fn embed_at(&self, ids: &[u32], positions: &[usize], device: &Device) -> Tensor<3> {
+        let rows = ids.len();
+        let ids: Vec<i64> = ids.iter().map(|&x| i64::from(x)).collect();
+        let at: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, 1]), device);
+        let at = Tensor::<2, Int>::from_data(TensorData::new(at, [rows, 1]), device);
+        let x = self.token_embedding.forward(ids) + self.position_embedding.forward(at);
+        self.embedding_dropout.forward(x)
+    }
+
     /// Token plus position embeddings, after the embedding dropout, `[rows, seq, d_model]`.
-    fn embed(&self, batch: &PaddedBatch, device: &Device) -> Tensor<3> {
+    pub(super) fn embed(&self, batch: &PaddedBatch, device: &Device) -> Tensor<3> {
         let (rows, seq) = (batch.rows, batch.seq_len);
         let ids: Vec<i64> = batch.ids.iter().map(|&x| i64::from(x)).collect();
         let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, seq]), device);

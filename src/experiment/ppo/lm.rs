@@ -1,7 +1,7 @@
 //! The transformer policy's SFT step and batched sampling. SFT teaches the policy LM the
 //! reference distribution (words and when to stop: EOS) by next-token cross-entropy on the
-//! response tokens; sampling recomputes the prefix at each token (responses are short) and
-//! draws from the same masked distribution the log-probabilities read.
+//! response tokens; sampling runs the prompts once and each new token from a key/value cache,
+//! and draws from the same masked distribution the log-probabilities read.
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Tensor, TensorData};
 
@@ -62,7 +62,9 @@ pub async fn sft_step(
 }
 
 /// Sample a response for every prompt: tokens until EOS or `max_new` tokens. Returns each
-/// response's token ids (ending with EOS when the policy stopped).
+/// response's token ids (ending with EOS when the policy stopped). Generation is cached (see
+/// [`crate::model::kv_cache`]) unless the policy has dropout, where each token's pass draws its own
+/// masks as the uncached path does.
 pub async fn sample(
     model: &PolicyLm,
     prompts: &[Vec<u32>],
@@ -72,37 +74,87 @@ pub async fn sample(
     sampling: &Sampling,
     rng: &mut Rng,
 ) -> Result<Vec<Vec<u32>>, ExperimentError> {
-    let mut responses: Vec<Vec<u32>> = vec![Vec::new(); prompts.len()];
+    let cached = model.dropout() == 0.0;
+    let drawn = generate(model, prompts, max_new, (eos, pad), sampling, rng, cached).await?;
+    Ok(drawn.tokens)
+}
+
+/// What [`generate`] drew: each response's tokens and the policy's log-probability of each
+/// (before any temperature or top-k the sampling applies).
+#[derive(Debug)]
+pub struct Generated {
+    /// Each response's token ids (ending with EOS when the policy stopped).
+    pub tokens: Vec<Vec<u32>>,
+    /// log π of each token.
+    pub log_probs: Vec<Vec<f32>>,
+}
+
+/// Draw a response per prompt, recomputing every prefix at each token (`cached` false: the
+/// reference) or from a key/value cache (`cached` true). Under one seed and without dropout the
+/// two draw the same tokens with log-probabilities equal within rounding (tested).
+pub async fn generate(
+    model: &PolicyLm,
+    prompts: &[Vec<u32>],
+    max_new: usize,
+    (eos, pad): (u32, u32),
+    sampling: &Sampling,
+    rng: &mut Rng,
+    cached: bool,
+) -> Result<Generated, ExperimentError> {
+    let mut tokens: Vec<Vec<u32>> = vec![Vec::new(); prompts.len()];
+    let mut log_probs: Vec<Vec<f32>> = vec![Vec::new(); prompts.len()];
     let mut open: Vec<usize> = (0..prompts.len()).collect();
-    for _ in 0..max_new {
-        if open.is_empty() {
-            break;
-        }
-        let sequences: Vec<Vec<u32>> = open
-            .iter()
-            .map(|&i| prompts[i].iter().chain(&responses[i]).copied().collect())
-            .collect();
-        let refs: Vec<&[u32]> = sequences.iter().map(Vec::as_slice).collect();
-        let batch = pad_sequences(&refs, pad);
-        let logp = model.last_log_probs(&batch);
+    if open.is_empty() || max_new == 0 {
+        return Ok(Generated { tokens, log_probs });
+    }
+    let refs: Vec<&[u32]> = prompts.iter().map(Vec::as_slice).collect();
+    let (mut logp, mut cache) = if cached {
+        let (logp, cache) = model.start_generation(&pad_sequences(&refs, pad));
+        (logp, Some(cache))
+    } else {
+        (model.last_log_probs(&pad_sequences(&refs, pad)), None)
+    };
+    for step in 0..max_new {
         let v = logp.dims()[1];
         let flat = read_floats(logp).await?;
-        let mut still = Vec::with_capacity(open.len());
+        let (mut still, mut kept, mut fed) = (Vec::new(), Vec::new(), Vec::new());
         for (k, &i) in open.iter().enumerate() {
             let row: Vec<f64> = flat[k * v..(k + 1) * v]
                 .iter()
                 .map(|&x| f64::from(x))
                 .collect();
-            let token = sampling.sample(&row, rng) as u32;
-            responses[i].push(token);
-            if token != eos {
+            let token = sampling.sample(&row, rng);
+            tokens[i].push(token as u32);
+            log_probs[i].push(flat[k * v + token]);
+            if token as u32 != eos {
                 still.push(i);
+                kept.push(k);
+                fed.push(token as u32);
             }
         }
         open = still;
         crate::compute::yield_to_host().await;
+        if open.is_empty() || step + 1 == max_new {
+            break;
+        }
+        logp = match &mut cache {
+            Some(cache) => {
+                cache.retain(&kept);
+                model
+                    .continue_generation(cache, &fed)
+                    .map_err(ExperimentError::Config)?
+            }
+            None => {
+                let sequences: Vec<Vec<u32>> = open
+                    .iter()
+                    .map(|&i| prompts[i].iter().chain(&tokens[i]).copied().collect())
+                    .collect();
+                let refs: Vec<&[u32]> = sequences.iter().map(Vec::as_slice).collect();
+                model.last_log_probs(&pad_sequences(&refs, pad))
+            }
+        };
     }
-    Ok(responses)
+    Ok(Generated { tokens, log_probs })
 }
 
 #[cfg(test)]
