@@ -716,3 +716,53 @@ fn ppo_writes_the_report_keys_curves_and_the_policy_and_bon_writes_its_curve() {
         .unwrap();
     assert!(!bad.status.success() && text(&bad).1.contains("--n 0"));
 }
+
+/// Every command that writes checks its `--out` before it loads or trains anything, so a long
+/// run never ends on "could not write": a folder under a plain file cannot be made, and the
+/// error names the option and the path.
+#[test]
+fn every_command_refuses_an_out_it_cannot_write_before_it_runs() {
+    let dir = temp_dir("unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let under_file = file.join("out");
+    let nowhere = dir.join("no-such-run");
+    let nowhere = nowhere.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["train-rm", "--data", "synthetic", "--backend", "cpu"],
+        vec!["denoise", "--backend", "cpu"],
+        vec!["strength", "--backend", "cpu"],
+        vec!["ppo", "--backend", "cpu"],
+        vec![
+            "bon",
+            "--world",
+            "synthetic",
+            "--backend",
+            "cpu",
+            "--rm",
+            nowhere,
+        ],
+        vec!["metarm", "--backend", "cpu", "--policy", nowhere],
+        vec!["rlhf", "--backend", "cpu"],
+        vec!["score", "--model", nowhere],
+        vec!["export", "--strength", nowhere],
+    ];
+    for args in cases {
+        let o = bin()
+            .args(&args)
+            .arg("--out")
+            .arg(&under_file)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&o);
+        assert!(!o.status.success(), "{args:?}: {stdout}");
+        assert!(
+            stderr.contains("cannot be written") && stderr.contains("--out"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("no-such-run"),
+            "{args:?}: the output is checked before the inputs are read: {stderr}"
+        );
+    }
+}

@@ -175,6 +175,37 @@ fn rated_completions_pair_by_the_chosen_rule() {
     assert_eq!(a.pairs, b.pairs);
 }
 
+/// A pair whose chosen and rejected responses are the same text teaches nothing: it is dropped
+/// and counted with the ties, in every layout (here TRL's and HH's), and a file of nothing else
+/// is an error that says so.
+#[test]
+fn pairs_with_the_same_response_on_both_sides_are_dropped_as_ties() {
+    let text = concat!(
+        r#"{"prompt": "p", "chosen": "same", "rejected": "same"}"#,
+        "\n",
+        r#"{"prompt": "p", "chosen": "a", "rejected": "b"}"#,
+        "\n",
+        r#"{"prompt": "q", "chosen": "other", "rejected": "other"}"#,
+    );
+    let report = load_bytes("same.jsonl", text.as_bytes(), &LoadOptions::default()).unwrap();
+    assert_eq!((report.pairs.len(), report.dropped_ties), (1, 2));
+    assert_eq!(report.pairs[0].chosen, "a");
+    let hh = concat!(
+        r#"{"chosen": "\n\nHuman: hi\n\nAssistant: yes", "rejected": "\n\nHuman: hi\n\nAssistant: yes"}"#,
+        "\n",
+        r#"{"chosen": "\n\nHuman: hi\n\nAssistant: yes", "rejected": "\n\nHuman: hi\n\nAssistant: no"}"#,
+    );
+    let report = load_bytes("hh.jsonl", hh.as_bytes(), &LoadOptions::default()).unwrap();
+    assert_eq!((report.pairs.len(), report.dropped_ties), (1, 1));
+    let only = r#"{"prompt": "p", "chosen": "same", "rejected": "same"}"#;
+    let error = load_bytes("only.jsonl", only.as_bytes(), &LoadOptions::default()).unwrap_err();
+    assert!(
+        matches!(error, DataError::AllTies { ties: 1, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("same response"), "{error}");
+}
+
 #[test]
 fn min_score_gap_drops_near_ties_and_counts_them() {
     let options = LoadOptions {

@@ -174,11 +174,11 @@ fn trl_standard_and_identical_or_empty_responses() {
         + &line(json!({"prompt": "", "chosen": "", "rejected": "y"}));
     let report = load_ok("std.jsonl", text.as_bytes(), &STRICT);
     let triples: Vec<_> = report.pairs.iter().map(triple).collect();
-    assert_eq!(
-        triples,
-        [("Say hi", "Hi!", "No."), ("Same", "x", "x"), ("", "", "y")]
-    );
-    assert_eq!(report.format_counts.get(Format::TrlStandard), 3);
+    // The pair with the same response on both sides is dropped as a tie and counted; an empty
+    // prompt or response is kept.
+    assert_eq!(triples, [("Say hi", "Hi!", "No."), ("", "", "y")]);
+    assert_eq!(report.dropped_ties, 1);
+    assert_eq!(report.format_counts.get(Format::TrlStandard), 2);
     assert_eq!(report.format_counts.get(Format::HhTranscript), 0);
 }
 

@@ -165,6 +165,9 @@ fn print_table(report: &DenoiseReport) {
 /// Run `denoise`.
 pub fn run_denoise(args: DenoiseArgs) -> Result<(), String> {
     let config = build(&args)?;
+    if let Some(dir) = &args.out {
+        super::check_writable(dir)?;
+    }
     let strength = args.strength.as_deref().map(load_strength).transpose()?;
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = DenoiseRunner::setup(

@@ -173,6 +173,9 @@ fn build(args: &MetarmArgs, policy: &SavedPolicy) -> Result<Run<MetaRmConfig>, S
 
 /// Run `metarm`.
 pub fn run_metarm(args: MetarmArgs) -> Result<(), String> {
+    if let Some(dir) = &args.out {
+        super::check_writable(dir)?;
+    }
     let policy = read_policy(&args.policy)?;
     let config = build(&args, &policy)?;
     let meta_prompts = match &args.meta_prompts {
@@ -183,9 +186,6 @@ pub fn run_metarm(args: MetarmArgs) -> Result<(), String> {
         }
         None => None,
     };
-    if let Some(dir) = &args.out {
-        super::check_writable(dir)?;
-    }
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = MetaRmRunner::setup(config, compute, None, policy, meta_prompts)
         .map_err(|e| e.to_string())?;

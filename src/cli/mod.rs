@@ -421,6 +421,27 @@ pub(crate) fn check_writable(dir: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Check before a run that the file `path` can be written (`flag` names the option), so a long
+/// run does not end on "could not write": its folder exists and a file can be made there. A file
+/// the check makes is removed again.
+pub(crate) fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), String> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            format!(
+                "{flag} {}: the file cannot be written ({e}); choose another path",
+                path.display()
+            )
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 /// Write `bytes` to `path`, naming the file in the error.
 pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("could not write {}: {e}", path.display()))
@@ -497,7 +518,10 @@ fn print_rm(event: &Event) {
                 eprintln!("skipped {skipped_lines} malformed line(s)");
             }
             if *dropped_ties > 0 {
-                eprintln!("dropped {dropped_ties} tied pair(s) (equal scores or ratings)");
+                eprintln!(
+                    "dropped {dropped_ties} tied pair(s) (equal scores or ratings, or the same \
+                     response as chosen and rejected)"
+                );
             }
         }
         RmEvent::Eval {
@@ -528,6 +552,9 @@ fn print_rm(event: &Event) {
 
 fn train_rm(args: TrainRmArgs) -> Result<(), String> {
     let config = build_config(&args)?;
+    if let Some(dir) = &args.out {
+        check_writable(dir)?;
+    }
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     // Human mode prints the Notice event; JSON mode also says it on stderr, off the event stream.
     if args.common.json

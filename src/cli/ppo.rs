@@ -211,6 +211,9 @@ fn save(runner: &PpoRunner, dir: &Path) -> Result<(), String> {
 /// Run `ppo`.
 pub fn run_ppo(args: PpoArgs) -> Result<(), String> {
     let config = build(&args)?;
+    if let Some(dir) = &args.out {
+        super::check_writable(dir)?;
+    }
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let proxy = args
         .rm
@@ -285,6 +288,7 @@ pub struct BonArgs {
 pub fn run_bon(args: BonArgs) -> Result<(), String> {
     use crate::experiment::ppo::bon::{best_of_n, bon_csv};
     use crate::experiment::ppo::proxy::Proxy;
+    super::check_writable(&args.out)?;
     if args.world != "synthetic" {
         return Err(format!(
             "--world {}: best-of-n needs the gold reward of --world synthetic",

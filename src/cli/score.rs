@@ -51,6 +51,9 @@ pub(crate) fn read_model(path: &Path) -> Result<SavedRewardModel, String> {
 
 pub(crate) fn run_score(args: ScoreArgs) -> Result<(), String> {
     let split = ScoreSplit::from_arg(&args.split)?;
+    if let Some(out) = &args.out {
+        super::check_writable_file(out, "--out")?;
+    }
     let saved = read_model(&args.model)?;
     let mut config =
         training_config(&saved).map_err(|e| format!("model file {}: {e}", args.model.display()))?;

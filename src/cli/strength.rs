@@ -125,6 +125,9 @@ fn print_progress(event: &Event) {
 /// Run `strength`.
 pub fn run_strength(args: StrengthArgs) -> Result<(), String> {
     let config = build(&args)?;
+    if let Some(dir) = &args.out {
+        super::check_writable(dir)?;
+    }
     let (compute, _setup) = compute::init(config.backend).map_err(|e| e.to_string())?;
     let mut runner = StrengthRunner::setup(config, compute, None).map_err(|e| e.to_string())?;
     if args.common.json {
@@ -225,6 +228,7 @@ pub fn run_export(args: ExportArgs) -> Result<(), String> {
         return Err(format!("--format {}: only trl is supported", args.format));
     }
     let flip = parse_flip(&args.flip)?;
+    super::check_writable_file(&args.out, "--out")?;
     let csv_path = args.strength.join("strength.csv");
     let text = std::fs::read_to_string(&csv_path).map_err(|e| {
         format!(

@@ -5,7 +5,9 @@
 //! Every record gets the next `index`, whether it loads or is skipped as bad, so per-pair results
 //! can be written back in input order; a record that makes several pairs (rated completions)
 //! takes one index per pair. Pairs whose two scores are equal (`score_chosen`/`score_rejected`,
-//! or ratings) are dropped as ties and counted, as are gaps below `min_score_gap`.
+//! or ratings) are dropped as ties and counted, as are gaps below `min_score_gap` and pairs whose
+//! chosen and rejected responses are the same text (nothing to learn from: a model scores both
+//! the same, so they only pull accuracy towards 0.5).
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -56,7 +58,8 @@ pub struct LoadReport {
     pub pairs: Vec<PreferencePair>,
     /// Bad records skipped (only with [`LoadOptions::skip_bad_lines`]).
     pub skipped: Vec<SkippedLine>,
-    /// Candidate pairs dropped as ties (equal scores or ratings, or a gap below the minimum).
+    /// Candidate pairs dropped as ties (equal scores or ratings, a gap below the minimum, or the
+    /// same response on both sides).
     pub dropped_ties: usize,
     /// How many loaded pairs came in each layout.
     pub format_counts: FormatCounts,
@@ -174,8 +177,9 @@ pub enum DataError {
     },
     /// Records were read but every candidate pair was a tie.
     #[error(
-        "{source_name}: all {ties} candidate pairs were dropped as ties (equal scores, or a gap \
-         below --min-score-gap / the minimum rating gap). Lower the minimum gap."
+        "{source_name}: all {ties} candidate pairs were dropped as ties (equal scores, a gap \
+         below --min-score-gap / the minimum rating gap, or the same response as chosen and \
+         rejected). Lower the minimum gap, or check the chosen and rejected fields."
     )]
     AllTies {
         /// The file name.
@@ -282,6 +286,10 @@ fn read_pairs(
                 for mut pair in parsed.pairs {
                     pair.index = index;
                     index += 1;
+                    if pair.chosen == pair.rejected {
+                        report.dropped_ties += 1;
+                        continue;
+                    }
                     match score_gap(&pair) {
                         Err(reason) if options.skip_bad_lines => {
                             report.skipped.push(SkippedLine { line, reason });
