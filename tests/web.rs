@@ -370,7 +370,9 @@ impl<'a> Session<'a> {
                 "{what}: the page did not finish within {PAGE_DEADLINE:?}; status {:?}",
                 self.status()
             );
-            std::thread::sleep(Duration::from_millis(500));
+            // Often enough to see a short run's steps go by (the page draws a few frames a
+            // second on a software canvas).
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -484,6 +486,16 @@ fn web_build_trains_in_headless_chromium() {
     let (_, _, later) = session.status().unwrap_or_default();
     assert!(later.starts_with("error:"), "{later}");
     assert_eq!(session.state().0, "error");
+}
+
+/// The strength tab and PPO (factorised, then transformer) from the URL, each run to done on the
+/// wasm CPU path (a test of its own, so each stays under a minute).
+#[test]
+fn strength_and_ppo_run_in_headless_chromium() {
+    let Some((port, driver)) = page_and_browser() else {
+        return;
+    };
+    let session = Session::new(&driver);
     // A two-model ensemble in the strength tab, from the URL.
     session.goto(&url(port, "cpu", STRENGTH_CONFIG));
     let (_, backend, text) = session.wait_for_end("strength");
