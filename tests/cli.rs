@@ -766,3 +766,36 @@ fn every_command_refuses_an_out_it_cannot_write_before_it_runs() {
         );
     }
 }
+
+/// The GPU check's dry run (what it would carry and run on a lent GPU machine) lists every part:
+/// the adapter, RM-bench against PyTorch, the benchmarks on both paths, the agreement runs.
+#[test]
+fn the_gpu_checks_dry_run_lists_every_part_and_runs_nothing() {
+    let out = temp_dir("gpu-check");
+    let o = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu-check.sh"))
+        .arg("--dry-run")
+        .env("RLHF_LAB_BIN", env!("CARGO_BIN_EXE_rlhf-lab"))
+        .env("GPU_CHECK_OUT", &out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    for part in [
+        "bench rm --backend gpu --steps 1",
+        "bench/compare.sh 1 --backend gpu",
+        "bench strength --backend gpu",
+        "bench ppo --backend cpu --policy transformer",
+        "train-rm --config",
+        "ppo --world synthetic --policy factorised --steps 20 --backend gpu",
+        "dry run: nothing was run",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    let ran: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(ran, ["rm-config.json"], "nothing but the config is written");
+}
