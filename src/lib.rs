@@ -10,6 +10,8 @@ pub mod compute;
 pub mod data;
 pub mod experiment;
 pub mod model;
+#[cfg(target_arch = "wasm32")]
+pub mod page;
 pub mod rl;
 pub mod rm;
 #[cfg(target_arch = "wasm32")]

@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use crate::app::RlhfApp;
 use crate::compute::init_web;
 use crate::experiment::{Event, link};
+use crate::page::status_element;
 
 /// The page's query and fragment, split and decoded (the fragment's keys come last and win).
 fn link_params() -> Vec<(String, String)> {
@@ -22,13 +23,6 @@ fn link_params() -> Vec<(String, String)> {
     params
 }
 
-/// The page's status marker, if the page has one.
-fn status_element() -> Option<web_sys::Element> {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("rlhf-status"))
-}
-
 /// Write a line to the status element and the console (what page tests read), with the units of
 /// work done in `data-step`.
 fn mark(text: &str, step: usize) {
@@ -40,14 +34,6 @@ fn mark(text: &str, step: usize) {
         let _ = el.set_attribute("data-busy-ms", &format!("{busy:.0}"));
         let away = crate::compute::away_ms();
         let _ = el.set_attribute("data-away-ms", &format!("{away:.0}"));
-    }
-}
-
-/// Name the file the page last handed out as a download, with its size, on the marker's
-/// `data-saved` (`NAME BYTES`), so tests and tools can see an export happen.
-pub(crate) fn mark_saved(name: &str, bytes: usize) {
-    if let Some(el) = status_element() {
-        let _ = el.set_attribute("data-saved", &format!("{name} {bytes}"));
     }
 }
 

@@ -59,7 +59,7 @@ pub fn data_ui(view: &mut DataView, shell: &Shell, ui: &mut egui::Ui) {
             let pairs = match loaded {
                 Ok(p) => p,
                 Err(e) => {
-                    ui.colored_label(super::lesson::ERROR, format!("the data could not be read: {e}"));
+                    ui.colored_label(super::plot_style::ERROR, format!("the data could not be read: {e}"));
                     return;
                 }
             };

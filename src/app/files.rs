@@ -50,7 +50,7 @@ fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
     a.set_download(name);
     a.click();
     let _ = web_sys::Url::revoke_object_url(&url);
-    crate::web::mark_saved(name, bytes.len());
+    crate::page::mark_saved(name, bytes.len());
     Ok(())
 }
 

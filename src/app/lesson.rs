@@ -21,8 +21,7 @@ pub fn request_tab_png(ctx: &egui::Context, shell: &Shell) {
     );
 }
 
-/// Red for errors (readable on the dark and the light theme).
-pub const ERROR: egui::Color32 = egui::Color32::from_rgb(240, 90, 80);
+use super::plot_style::ERROR;
 
 /// Each line of `lines` (prefixed, in `color`) with a button that dismisses it.
 pub fn dismissable_ui(

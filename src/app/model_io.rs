@@ -112,7 +112,7 @@ pub fn model_io_ui(io: &mut ModelIo, shell: &mut Shell, ui: &mut egui::Ui) {
             ));
         }
         Some(Err(e)) => {
-            ui.colored_label(super::lesson::ERROR, format!("error: {e}"));
+            ui.colored_label(super::plot_style::ERROR, format!("error: {e}"));
         }
         None => {}
     }

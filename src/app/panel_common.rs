@@ -39,7 +39,7 @@ pub fn banners_ui(shell: &mut Shell, ui: &mut egui::Ui, mine: bool) {
         ui.label(d);
     }
     if let Some(e) = &h.error {
-        ui.colored_label(super::lesson::ERROR, format!("error: {e}"));
+        ui.colored_label(super::plot_style::ERROR, format!("error: {e}"));
     }
 }
 

@@ -6,6 +6,9 @@
 use egui::Color32;
 use egui_plot::{Plot, PlotPoint};
 
+/// Red for errors (readable on the dark and the light theme).
+pub const ERROR: Color32 = Color32::from_rgb(240, 90, 80);
+
 /// Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 /// deficiency.
 pub mod palette {

@@ -38,7 +38,7 @@ fn presets_ui(c: &mut PpoConfig, chosen: &mut Option<PpoPreset>, ui: &mut egui::
     let presets = match PpoPreset::all() {
         Ok(p) => p,
         Err(e) => {
-            ui.colored_label(super::lesson::ERROR, e);
+            ui.colored_label(super::plot_style::ERROR, e);
             return;
         }
     };

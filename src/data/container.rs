@@ -6,7 +6,8 @@ use std::io::Read;
 
 use serde_json::{Map, Value};
 
-use super::load::DataError;
+use super::error::DataError;
+pub use super::record::{Item, Place};
 
 /// The most a compressed input may decompress to: 2 GiB.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -40,9 +41,6 @@ impl Container {
         }
     }
 }
-
-/// Where a record is: its 1-based line (JSONL, CSV), array element or Parquet row.
-pub type Place = usize;
 
 /// The bytes decompressed when they start like gzip or zstd; otherwise as they are.
 pub fn decompress<'a>(
@@ -123,9 +121,6 @@ pub fn detect(name: &str, bytes: &[u8]) -> Container {
         }
     }
 }
-
-/// A record or why it could not be read; its place.
-pub type Item = (Place, Result<Value, String>);
 
 /// The records of `bytes` (already decompressed) in `container`, and the container they were
 /// read as: text that starts with `[` but is not one array, while its first line is a JSON value

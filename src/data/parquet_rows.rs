@@ -6,8 +6,8 @@ use bytes::Bytes;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::reader::RowIter;
 
-use super::container::Item;
-use super::load::DataError;
+use super::error::DataError;
+use super::record::Item;
 
 /// The rows of a Parquet file as `(1-based row, record)`.
 pub fn rows(source_name: &str, bytes: &[u8]) -> Result<Box<dyn Iterator<Item = Item>>, DataError> {
