@@ -128,17 +128,14 @@ for name in ("strength", "ppo-f", "ppo-t"):
 failures = []
 if not os.path.exists(f"{out}/rm-gpu/report.json"):
     sys.exit(0)
-g, c = load("rm-gpu/report.json"), load("rm-cpu/report.json")
-for key, tol in (("validation_accuracy", 0.02), ("validation_loss", 0.05)):
-    a, b = g.get(key), c.get(key)
-    ok = a is not None and b is not None and abs(a - b) <= tol
-    print(f"train-rm {key}: wgpu {a} cpu {b} (tolerance {tol}) {'ok' if ok else 'DIFFERS'}")
-    failures += [] if ok else [key]
-g, c = load("ppo-gpu/report.json"), load("ppo-cpu/report.json")
-for key, tol in (("gold_final", 0.05), ("gold_peak", 0.05)):
-    a, b = g.get(key), c.get(key)
-    ok = a is not None and b is not None and abs(a - b) <= tol
-    print(f"ppo {key}: wgpu {a} cpu {b} (tolerance {tol}) {'ok' if ok else 'DIFFERS'}")
-    failures += [] if ok else [key]
+checks = (("train-rm", "rm", (("validation_accuracy", 0.02), ("validation_loss", 0.05))),
+          ("ppo", "ppo", (("gold_final", 0.05), ("gold_peak", 0.05))))
+for label, run, keys in checks:
+    g, c = load(f"{run}-gpu/report.json"), load(f"{run}-cpu/report.json")
+    for key, tol in keys:
+        a, b = g.get(key), c.get(key)
+        ok = a is not None and b is not None and abs(a - b) <= tol
+        print(f"{label} {key}: wgpu {a} cpu {b} (tolerance {tol}) {'ok' if ok else 'DIFFERS'}")
+        failures += [] if ok else [f"{label} {key}"]
 sys.exit(1 if failures else 0)
 PY
