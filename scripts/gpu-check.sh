@@ -49,24 +49,28 @@ if [ ! -x "$BIN" ]; then
 fi
 
 # 1. The Vulkan loader and the NVIDIA ICD.
-if ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+# (grep without -q reads all of ldconfig's output: with -q, ldconfig could die of SIGPIPE and,
+# under pipefail, the loader would look missing.)
+LDCONFIG=$(command -v ldconfig || echo /sbin/ldconfig)
+if "$LDCONFIG" -p 2>/dev/null | grep 'libvulkan.so.1' >/dev/null; then
   say "Vulkan loader: present"
 else
   debs=$(ls "$GL"/*.deb 2>/dev/null || true)
   if [ -n "$debs" ]; then
     say "Vulkan loader missing: unpacking $(echo "$debs" | wc -l) package(s) from $GL"
     for f in $debs; do run dpkg -x "$f" /; done
-    run ldconfig
+    run "$LDCONFIG"
   else
     say "Vulkan loader missing and no $GL/*.deb to unpack: see this script's header"
     if [ "$DRY" = 0 ]; then exit 1; fi
   fi
 fi
 ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$ICD" ] \
-  && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
-  say "naming the NVIDIA ICD: VK_DRIVER_FILES=$ICD"
-  export VK_DRIVER_FILES="$ICD"
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$ICD" ] \
+  && ! compgen -G '/usr/share/vulkan/icd.d/nvidia*' >/dev/null \
+  && ! compgen -G '/etc/vulkan/icd.d/nvidia*' >/dev/null; then
+  say "naming the NVIDIA ICD: VK_DRIVER_FILES=$ICD (and VK_ICD_FILENAMES, for older loaders)"
+  export VK_DRIVER_FILES="$ICD" VK_ICD_FILENAMES="$ICD"
 fi
 
 # 2. The adapter wgpu picks.
@@ -75,22 +79,30 @@ if ! want adapter; then
   :
 elif [ "$DRY" = 0 ]; then
   "$BIN" bench rm --backend gpu --steps 1 | "$PY" -c \
-    'import json,sys; d=json.load(sys.stdin); print(d["backend"], "|", d["adapter"])'
+    'import json,sys; d=json.load(sys.stdin); print(d["backend"], "|", d["adapter"])' \
+    || say "no adapter line (see the error above); going on"
 else
   run "$BIN" bench rm --backend gpu --steps 1
 fi
 
 # 3. RM-bench: wgpu against PyTorch on CUDA.
 echo "== RM-bench, wgpu vs PyTorch CUDA"
-want rmbench && run env RLHF_LAB_BIN="$BIN" PYTHON="$PY" timeout 200 bash bench/compare.sh 1 --backend gpu
+# Each part may fail (no PyTorch, no CUDA, a timeout) without taking the later parts with it.
+if want rmbench; then
+  run env RLHF_LAB_BIN="$BIN" PYTHON="$PY" timeout 200 bash bench/compare.sh 1 --backend gpu \
+    || say "RM-bench failed (exit $?); going on"
+fi
 
 # 4. Benchmarks on wgpu against the CPU path.
 echo "== bench strength and ppo, wgpu vs cpu"
 for b in gpu cpu; do
   want bench || break
-  run sh -c "\"$BIN\" bench strength --backend $b > \"$OUT/strength-$b.json\""
-  run sh -c "\"$BIN\" bench ppo --backend $b --policy factorised > \"$OUT/ppo-f-$b.json\""
-  run sh -c "\"$BIN\" bench ppo --backend $b --policy transformer > \"$OUT/ppo-t-$b.json\""
+  run sh -c "\"$BIN\" bench strength --backend $b > \"$OUT/strength-$b.json\"" \
+    || say "bench strength on $b failed; going on"
+  run sh -c "\"$BIN\" bench ppo --backend $b --policy factorised > \"$OUT/ppo-f-$b.json\"" \
+    || say "bench ppo (factorised) on $b failed; going on"
+  run sh -c "\"$BIN\" bench ppo --backend $b --policy transformer > \"$OUT/ppo-t-$b.json\"" \
+    || say "bench ppo (transformer) on $b failed; going on"
 done
 
 # 5. Short runs that must agree across the two paths.
@@ -118,7 +130,8 @@ out = sys.argv[1]
 load = lambda p: json.load(open(f"{out}/{p}"))
 import os
 for name in ("strength", "ppo-f", "ppo-t"):
-    if not os.path.exists(f"{out}/{name}-gpu.json"):
+    if not all(os.path.getsize(f"{out}/{name}-{b}.json") > 0 if os.path.exists(f"{out}/{name}-{b}.json")
+               else False for b in ("gpu", "cpu")):
         continue
     g, c = load(f"{name}-gpu.json"), load(f"{name}-cpu.json")
     keys = [k for k in ("wall_s", "seconds_per_step", "rollout_seconds_per_step",

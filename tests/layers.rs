@@ -24,6 +24,32 @@ fn module_path(src: &Path, file: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `root::{a, b::c}` written out as `root::a root::b::c` (one level of braces, which is all the
+/// sources use), so each item counts as a path.
+fn expand_groups(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find("::{") {
+        let head_start = rest[..at]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .map_or(0, |i| i + 1);
+        let head = &rest[head_start..at];
+        let Some(end) = rest[at..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..head_start]);
+        for item in rest[at + 3..at + end].split(',') {
+            let item = item.trim();
+            if !item.is_empty() && item != "self" {
+                out.push_str(&format!(" {head}::{item} "));
+            }
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Which files of `files` the code (not comments, not tests) of `file` refers to.
 fn dependencies(
     src: &Path,
@@ -31,14 +57,20 @@ fn dependencies(
     files: &BTreeMap<Vec<String>, PathBuf>,
 ) -> BTreeSet<PathBuf> {
     let text = std::fs::read_to_string(file).unwrap();
+    // The file's unit tests (a `#[cfg(test)]` module) are left out; other `#[cfg(test)]` items
+    // are code like the rest.
     let code: String = text
-        .split("#[cfg(test)]")
-        .next()
-        .unwrap_or("")
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
         .join("\n");
+    let code = code
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or("")
+        .to_string();
+    // Grouped imports (`use super::{a, b::c};`) as one path each (`super::a`, `super::b::c`).
+    let code = expand_groups(&code);
     let me = module_path(src, file);
     let parent = &me[..me.len() - 1];
     let mut deps = BTreeSet::new();

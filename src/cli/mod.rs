@@ -425,20 +425,27 @@ pub(crate) fn check_writable(dir: &std::path::Path) -> Result<(), String> {
 /// run does not end on "could not write": its folder exists and a file can be made there. A file
 /// the check makes is removed again.
 pub(crate) fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), String> {
-    let existed = path.exists();
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| {
-            format!(
-                "{flag} {}: the file cannot be written ({e}); choose another path",
-                path.display()
-            )
-        })?;
-    if !existed {
-        let _ = std::fs::remove_file(path);
+    let fail = |e: std::io::Error| {
+        format!(
+            "{flag} {}: the file cannot be written ({e}); choose another path",
+            path.display()
+        )
+    };
+    // Anything already at the path (a file, or a link, even one pointing nowhere) is opened for
+    // appending and left as it was; only a file this check creates itself is removed again.
+    if std::fs::symlink_metadata(path).is_ok() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(fail)?;
+        return Ok(());
     }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(fail)?;
+    let _ = std::fs::remove_file(path);
     Ok(())
 }
 
