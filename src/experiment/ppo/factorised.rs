@@ -105,25 +105,12 @@ impl Factorised {
             .collect()
     }
 
-    /// Draw a response: actions ending with EOS, or `positions` words (then the stop is forced).
-    pub fn sample(&self, prompt: usize, sampling: &Sampling, rng: &mut Rng) -> Vec<usize> {
-        self.sample_by(|t, rng| sampling.sample(self.row(prompt, t), rng), rng)
-    }
-
-    /// [`Self::sample`] with the distributions of a [`Self::draw_table`] (the same draws).
-    pub fn sample_with(&self, prompt: usize, draws: &[Vec<f64>], rng: &mut Rng) -> Vec<usize> {
-        self.sample_by(|t, rng| rng.categorical(&draws[self.state(prompt, t)]), rng)
-    }
-
-    /// Draw position by position (`draw(t, rng)`) until EOS or the last position.
-    fn sample_by(
-        &self,
-        mut draw: impl FnMut(usize, &mut Rng) -> usize,
-        rng: &mut Rng,
-    ) -> Vec<usize> {
+    /// Draw a response: actions ending with EOS, or `positions` words (then the stop is forced),
+    /// from the distributions of a [`Self::draw_table`].
+    pub fn sample(&self, prompt: usize, draws: &[Vec<f64>], rng: &mut Rng) -> Vec<usize> {
         let mut out = Vec::with_capacity(self.positions + 1);
         for t in 0..self.positions {
-            let a = draw(t, rng);
+            let a = rng.categorical(&draws[self.state(prompt, t)]);
             out.push(a);
             if a == self.eos() {
                 break;
@@ -132,17 +119,8 @@ impl Factorised {
         out
     }
 
-    /// Log-probability of each action of a response.
-    pub fn action_log_probs(&self, prompt: usize, actions: &[usize]) -> Vec<f32> {
-        actions
-            .iter()
-            .enumerate()
-            .map(|(t, &a)| self.log_probs(prompt, t)[a] as f32)
-            .collect()
-    }
-
-    /// [`Self::action_log_probs`] read from a [`Self::log_prob_table`].
-    pub fn action_log_probs_with(
+    /// Log-probability of each action of a response, read from a [`Self::log_prob_table`].
+    pub fn action_log_probs(
         &self,
         prompt: usize,
         actions: &[usize],
@@ -155,21 +133,9 @@ impl Factorised {
             .collect()
     }
 
-    /// Add `coef · ∂ log π(a | prompt, t) / ∂θ` to `grad` (θ-shaped).
+    /// Add `coef · ∂ log π(a | prompt, t) / ∂θ` to `grad` (θ-shaped), given the state's
+    /// log-probabilities `lp`.
     pub fn add_log_prob_grad(
-        &self,
-        grad: &mut [f64],
-        prompt: usize,
-        t: usize,
-        a: usize,
-        coef: f64,
-    ) {
-        let lp = self.log_probs(prompt, t);
-        self.add_log_prob_grad_with(grad, prompt, t, a, coef, &lp);
-    }
-
-    /// [`Self::add_log_prob_grad`] with the state's log-probabilities `lp` given.
-    pub fn add_log_prob_grad_with(
         &self,
         grad: &mut [f64],
         prompt: usize,
@@ -190,14 +156,9 @@ impl Factorised {
         entropy_of(&self.log_probs(prompt, t))
     }
 
-    /// Add `coef · ∂H(prompt, t) / ∂θ` to `grad`: `∂H/∂θ_j = −π_j (log π_j + H)`.
-    pub fn add_entropy_grad(&self, grad: &mut [f64], prompt: usize, t: usize, coef: f64) {
-        let lp = self.log_probs(prompt, t);
-        self.add_entropy_grad_with(grad, prompt, t, coef, &lp);
-    }
-
-    /// [`Self::add_entropy_grad`] with the state's log-probabilities `lp` given.
-    pub fn add_entropy_grad_with(
+    /// Add `coef · ∂H(prompt, t) / ∂θ` to `grad`: `∂H/∂θ_j = −π_j (log π_j + H)`, given the
+    /// state's log-probabilities `lp`.
+    pub fn add_entropy_grad(
         &self,
         grad: &mut [f64],
         prompt: usize,
@@ -269,7 +230,7 @@ mod tests {
         let mut by_len = vec![0usize; max + 1];
         let n = 12_000;
         for _ in 0..n {
-            let a = f.sample(2, &Sampling::default(), &mut rng);
+            let a = f.sample(2, &f.draw_table(&Sampling::default()), &mut rng);
             let words = a.iter().filter(|&&x| x != f.eos()).count();
             assert!(words >= min && words <= max);
             by_len[words] += 1;
@@ -301,9 +262,9 @@ mod tests {
         let mut f = reference.clone();
         let (p, t, a) = (1, 5, 3);
         let mut grad = vec![0.0; f.len()];
-        f.add_log_prob_grad(&mut grad, p, t, a, 1.0);
+        f.add_log_prob_grad(&mut grad, p, t, a, 1.0, &f.log_probs(p, t));
         let mut h_grad = vec![0.0; f.len()];
-        f.add_entropy_grad(&mut h_grad, p, t, 1.0);
+        f.add_entropy_grad(&mut h_grad, p, t, 1.0, &f.log_probs(p, t));
         let at = f.state(p, t) * f.actions;
         for j in [0, a, f.eos()] {
             let h = 1e-6;

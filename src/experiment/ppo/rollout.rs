@@ -197,13 +197,13 @@ pub fn update(
         let table = l.policy.log_prob_table();
         for &i in &chunk {
             let r = &batch[i];
-            let now = l.policy.action_log_probs_with(r.prompt, &r.actions, &table);
+            let now = l.policy.action_log_probs(r.prompt, &r.actions, &table);
             for (t, &a) in r.actions.iter().enumerate() {
                 let lp = &table[l.policy.state(r.prompt, t)];
                 let term = policy_term(now[t], r.logp[t], r.advantages[t], pclip);
                 stats.policy_loss += f64::from(term.loss);
                 stats.pg_clip_frac += f64::from(u8::from(term.clipped));
-                l.policy.add_log_prob_grad_with(
+                l.policy.add_log_prob_grad(
                     &mut grad,
                     r.prompt,
                     t,
@@ -213,7 +213,7 @@ pub fn update(
                 );
                 if c.entropy_coef > 0.0 {
                     // The loss subtracts coef · H: its gradient is −coef · ∂H.
-                    l.policy.add_entropy_grad_with(
+                    l.policy.add_entropy_grad(
                         &mut grad,
                         r.prompt,
                         t,

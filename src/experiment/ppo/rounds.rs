@@ -124,7 +124,7 @@ impl PpoRunner {
                 let draws = a.policy.draw_table(&sampling);
                 prompts
                     .iter()
-                    .map(|&p| a.policy.sample_with(p, &draws, rng))
+                    .map(|&p| a.policy.sample(p, &draws, rng))
                     .collect()
             }
             Agent::Lm(lm) => lm.sample(prompts, &sampling, rng).await?,

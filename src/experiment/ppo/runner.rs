@@ -480,15 +480,13 @@ impl PpoRunner {
                 (0..c.rollouts)
                     .map(|_| {
                         let prompt = self.rng.below(prompts);
-                        let actions = a.policy.sample_with(prompt, &draws, &mut self.rng);
+                        let actions = a.policy.sample(prompt, &draws, &mut self.rng);
                         Rollout {
                             prompt,
-                            logp: a.policy.action_log_probs_with(prompt, &actions, &policy_lp),
-                            ref_logp: a.reference.action_log_probs_with(
-                                prompt,
-                                &actions,
-                                &reference_lp,
-                            ),
+                            logp: a.policy.action_log_probs(prompt, &actions, &policy_lp),
+                            ref_logp: a
+                                .reference
+                                .action_log_probs(prompt, &actions, &reference_lp),
                             values: (0..actions.len())
                                 .map(|t| a.critic[a.policy.state(prompt, t)] as f32)
                                 .collect(),
