@@ -4,7 +4,8 @@
 use rlhf_lab::compute::{BackendChoice, Compute};
 use rlhf_lab::data::synthetic::SyntheticConfig;
 use rlhf_lab::experiment::metarm::MetaSampling;
-use rlhf_lab::experiment::ppo::PpoConfig;
+use rlhf_lab::experiment::ppo::saved_policy::SavedPolicy;
+use rlhf_lab::experiment::ppo::{PpoConfig, PpoRunner};
 use rlhf_lab::experiment::rlhf::config::EvalConfig;
 use rlhf_lab::experiment::rlhf::{Arm, RlhfConfig, RlhfEvent, RlhfReport, RlhfRunner};
 use rlhf_lab::experiment::{DataConfig, DataSource, Event, KindEvent, Run, Runner};
@@ -61,6 +62,23 @@ fn run(config: Run<RlhfConfig>) -> (RlhfRunner, Vec<Event>) {
         assert!(steps < 100_000, "the run ends");
     }
     (r, events)
+}
+
+/// PPO run to its end, its policy read back from the files `ppo --out` writes.
+fn trained_policy(config: Run<PpoConfig>) -> SavedPolicy {
+    let mut r = PpoRunner::setup(config, Compute::cpu(), None, None).unwrap();
+    while !r.is_finished() {
+        pollster::block_on(r.step()).unwrap();
+    }
+    let files = r.model_files().unwrap();
+    let file = |n: &str| files.iter().find(|(f, _)| *f == n).map(|(_, b)| b.clone());
+    let report = serde_json::json!({ "config": r.report().config }).to_string();
+    SavedPolicy::from_files(
+        &file("policy.json").unwrap(),
+        file("policy.bin"),
+        report.as_bytes(),
+    )
+    .unwrap()
 }
 
 fn rlhf_events(events: &[Event]) -> Vec<&RlhfEvent> {
@@ -399,9 +417,7 @@ fn a_step_by_round_ends_at_round_boundaries_and_by_stage_at_each_arms_stage() {
 #[test]
 fn metarm_loads_a_saved_transformer_policy_and_samples_it() {
     use rlhf_lab::experiment::metarm::{MetaRmConfig, MetaRmRunner};
-    use rlhf_lab::experiment::ppo::PpoRunner;
     use rlhf_lab::experiment::ppo::config::PolicyKind;
-    use rlhf_lab::experiment::ppo::saved_policy::SavedPolicy;
     fn world<E>(experiment: E) -> Run<E> {
         Run {
             data: DataConfig {
@@ -433,19 +449,7 @@ fn metarm_loads_a_saved_transformer_policy_and_samples_it() {
         bon_trials: 0,
         ..PpoConfig::default()
     };
-    let mut r = PpoRunner::setup(world(ppo), Compute::cpu(), None, None).unwrap();
-    while !r.is_finished() {
-        pollster::block_on(r.step()).unwrap();
-    }
-    let files = r.model_files().unwrap();
-    let file = |n: &str| files.iter().find(|(f, _)| *f == n).map(|(_, b)| b.clone());
-    let report = serde_json::json!({ "config": r.report().config }).to_string();
-    let saved = SavedPolicy::from_files(
-        &file("policy.json").unwrap(),
-        file("policy.bin"),
-        report.as_bytes(),
-    )
-    .unwrap();
+    let saved = trained_policy(world(ppo));
     assert_eq!(saved.kind(), "transformer");
     let mut config = world(MetaRmConfig {
         sampling: MetaSampling {
@@ -481,8 +485,6 @@ fn metarm_loads_a_saved_transformer_policy_and_samples_it() {
 #[test]
 fn on_the_text_track_metarm_asks_a_saved_policy_prompts_outside_its_data() {
     use rlhf_lab::experiment::metarm::{MetaRmConfig, MetaRmRunner};
-    use rlhf_lab::experiment::ppo::PpoRunner;
-    use rlhf_lab::experiment::ppo::saved_policy::SavedPolicy;
     fn text<E>(experiment: E) -> Run<E> {
         Run {
             data: DataConfig {
@@ -514,19 +516,7 @@ fn on_the_text_track_metarm_asks_a_saved_policy_prompts_outside_its_data() {
     ppo.text.proxy_pairs = 80;
     ppo.text.prompt_tokens = 12;
     ppo.text.response_tokens = 8;
-    let mut r = PpoRunner::setup(text(ppo.clone()), Compute::cpu(), None, None).unwrap();
-    while !r.is_finished() {
-        pollster::block_on(r.step()).unwrap();
-    }
-    let files = r.model_files().unwrap();
-    let file = |n: &str| files.iter().find(|(f, _)| *f == n).map(|(_, b)| b.clone());
-    let report = serde_json::json!({ "config": r.report().config }).to_string();
-    let saved = SavedPolicy::from_files(
-        &file("policy.json").unwrap(),
-        file("policy.bin"),
-        report.as_bytes(),
-    )
-    .unwrap();
+    let saved = trained_policy(text(ppo.clone()));
     let mut rm = ppo.proxy.clone();
     rm.epochs = 1.0;
     rm.meta_batch = 4;
