@@ -9,6 +9,21 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rlhf-lab"))
 }
 
+/// `metarm` at a small size (30 meta groups, 60 shifted pairs) on the CPU.
+fn small_metarm() -> Command {
+    let mut c = bin();
+    c.args([
+        "metarm",
+        "--groups",
+        "30",
+        "--shifted-pairs",
+        "60",
+        "--backend",
+        "cpu",
+    ]);
+    c
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rlhf-lab-cli-meta-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -277,17 +292,8 @@ fn rlhf_writes_rounds_the_shift_views_and_each_rounds_models() {
     }
     // A round's policy is a policy folder: MetaRM on the vanilla arm's last policy.
     let again = dir.join("metarm");
-    let o = bin()
-        .args([
-            "metarm",
-            "--groups",
-            "30",
-            "--shifted-pairs",
-            "60",
-            "--backend",
-            "cpu",
-            "--policy",
-        ])
+    let o = small_metarm()
+        .arg("--policy")
         .arg(out.join("round-2").join("vanilla"))
         .arg("--out")
         .arg(&again)
@@ -337,16 +343,7 @@ fn metarm_asks_the_policy_other_prompts_from_a_prompt_file() {
     )
     .unwrap();
     let out = dir.join("out");
-    let o = bin()
-        .args([
-            "metarm",
-            "--groups",
-            "30",
-            "--shifted-pairs",
-            "60",
-            "--backend",
-            "cpu",
-        ])
+    let o = small_metarm()
         .arg("--policy")
         .arg(&policy)
         .arg("--meta-prompts")
