@@ -155,9 +155,11 @@ impl TransformerTrunk {
             .collect();
         cache.columns += 1;
         let mut x = self.embed_at(tokens, &cache.positions, device);
+        // One mask for every layer (the encoder's layers share their head count).
+        let heads = encoder.layers.first().map_or(1, |layer| layer.mha.n_heads);
+        let hidden = cache.hidden_columns(heads, device);
         for (l, layer) in encoder.layers.iter().enumerate() {
             let mha = &layer.mha;
-            let hidden = cache.hidden_columns(mha.n_heads, device);
             let (keys, values) = (&mut cache.keys[l], &mut cache.values[l]);
             let attend = |normed: Tensor<3>| {
                 let project = |linear: &burn::nn::Linear| {
@@ -169,7 +171,7 @@ impl TransformerTrunk {
                 let scores = q
                     .matmul(keys.clone().transpose())
                     .mul_scalar(1.0 / (mha.d_k as f32).sqrt())
-                    .mask_fill(hidden, -1.0e4);
+                    .mask_fill(hidden.clone(), -1.0e4);
                 let weights = mha.dropout.forward(activation::softmax(scores, 3));
                 let context =
                     weights
