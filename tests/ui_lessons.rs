@@ -418,8 +418,14 @@ fn ctrl_and_the_wheel_zoom_a_chart_and_the_wheel_alone_scrolls_the_page() {
 /// delay (frames are 1/30 s apart here).
 fn hover_a_mu_bar(h: &mut Harness<'_, RlhfApp>) {
     let chart = h.get_by_label_contains("μ: the preference strength").rect();
-    h.hover_at(egui::pos2(chart.center().x, chart.max.y + 100.0));
-    h.run_steps(30);
+    // Near the chart's middle, a bar that holds pairs (a bin may be empty).
+    for dx in [0.0, -6.0, 6.0, -12.0, 12.0, -18.0, 18.0] {
+        h.hover_at(egui::pos2(chart.center().x + dx, chart.max.y + 100.0));
+        h.run_steps(30);
+        if h.query_all_by_label_contains("pairs\n• #").next().is_some() {
+            return;
+        }
+    }
 }
 
 #[test]
@@ -868,10 +874,41 @@ fn a_charts_data_the_report_and_the_config_can_be_saved() {
         .click();
     h.get_by_label("Save report…").click();
     h.get_by_label("Save config…").click();
+    h.get_by_label("Take this run further…").click();
+    h.run_steps(2);
+    h.get_by_label("as a TRL recipe").click();
     h.run_steps(3);
+    assert!(
+        h.state().shell.errors.is_empty(),
+        "{:?}",
+        h.state().shell.errors
+    );
     let files = saved.lock().unwrap().clone();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["training-loss.csv", "rm-report.json", "rm.json"]);
+    assert_eq!(
+        names,
+        [
+            "training-loss.csv",
+            "rm-report.json",
+            "rm.json",
+            "rlhf-lab-rm-trl.zip"
+        ]
+    );
+    let recipe = unzip(&files[3].1);
+    let settings: serde_json::Value =
+        serde_json::from_slice(&recipe["rlhf-lab-rm-trl/recipe.json"]).unwrap();
+    assert_eq!(settings["run_kind"], "train-rm");
+    for name in [
+        "train_reward.py",
+        "train_policy.py",
+        "metarm_trainer.py",
+        "MAPPING.md",
+    ] {
+        assert!(
+            recipe.contains_key(&format!("rlhf-lab-rm-trl/{name}")),
+            "{name}"
+        );
+    }
     let text = |i: usize| String::from_utf8_lossy(&files[i].1).into_owned();
     let csv = text(0);
     let steps = h.state().shell.history.loss.len();
@@ -885,6 +922,58 @@ fn a_charts_data_the_report_and_the_config_can_be_saved() {
         config,
         h.state().run_config(),
         "the saved config loads back as it was"
+    );
+}
+
+/// The files of a zip, by path.
+fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+        out.insert(f.name().to_string(), data);
+    }
+    out
+}
+
+#[test]
+fn a_finished_strength_run_goes_further_with_its_flips_and_margins() {
+    let mut app = lesson("strength");
+    let saved = keep_saved_files(&mut app);
+    let mut h = harness(app, 800.0);
+    h.run_steps(2);
+    h.get_by_label("Take this run further…").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("as a TRL recipe").is_none(),
+        "nothing to take further before a run"
+    );
+    train_to_end(&mut h, "the strength lesson");
+    h.get_by_label("Take this run further…").click();
+    h.run_steps(2);
+    h.get_by_label("as an OpenRLHF recipe").click();
+    h.run_steps(3);
+    let files = saved.lock().unwrap().clone();
+    assert_eq!(
+        files.len(),
+        1,
+        "{:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert_eq!(files[0].0, "rlhf-lab-strength-openrlhf.zip");
+    let recipe = unzip(&files[0].1);
+    let script = String::from_utf8_lossy(&recipe["rlhf-lab-strength-openrlhf/openrlhf.sh"]);
+    assert!(script.contains("--model.margin_loss_enable"), "{script}");
+    let pairs = String::from_utf8_lossy(&recipe["rlhf-lab-strength-openrlhf/data/pairs.jsonl"]);
+    let view = &h.state().panel::<StrengthPanel>().unwrap().view;
+    assert_eq!(pairs.lines().count(), view.pairs.len());
+    let negative = view.mu.iter().filter(|m| **m < 0.0).count();
+    let readme = String::from_utf8_lossy(&recipe["rlhf-lab-strength-openrlhf/README.md"]);
+    assert!(
+        readme.contains(&format!("{negative} of {} pairs flipped", view.pairs.len())),
+        "{readme}"
     );
 }
 

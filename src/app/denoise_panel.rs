@@ -5,6 +5,7 @@ use super::denoise_view::DenoiseView;
 use super::plot_style;
 use super::{Panel, Shell, panel_common, settings};
 use crate::experiment::denoise::{Method, TrainSubset};
+use crate::experiment::strength::io::StrengthRow;
 use crate::experiment::{Artifacts, DenoiseConfig, Event, ExperimentConfig};
 use crate::rm::denoise::{FlipRule, SmoothScope};
 
@@ -231,6 +232,23 @@ impl Panel for DenoisePanel {
 
     fn apply(&mut self, event: &Event) {
         self.view.apply(event);
+    }
+
+    /// The μ handed over from the strength tab (the panel keeps no μ of its own ensemble).
+    fn strength_rows(&self, shell: &Shell) -> Option<Vec<StrengthRow>> {
+        let s = shell.handoff.strength.as_ref()?;
+        Some(
+            s.index
+                .iter()
+                .zip(&s.mu)
+                .map(|(&index, &mu)| StrengthRow {
+                    index,
+                    mu,
+                    sigma: f32::NAN,
+                    band: 0,
+                })
+                .collect(),
+        )
     }
 
     /// The strength tab's μ, when it was handed over.

@@ -30,6 +30,27 @@ pub fn save_bytes(name: &str, bytes: Vec<u8>, done: Slot<Result<String, String>>
     }
 }
 
+/// Ask for a folder (natively) and write `files` into a new folder `name` inside it; the slot
+/// gets a line saying where they went, or why not.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save_folder(
+    name: &str,
+    files: Vec<crate::recipe::RecipeFile>,
+    done: Slot<Result<String, String>>,
+) {
+    let dialog = rfd::AsyncFileDialog::new().set_title(format!("Write {name} into…"));
+    let name = name.to_string();
+    spawn_work(async move {
+        let Some(parent) = dialog.pick_folder().await else {
+            return;
+        };
+        let dir = parent.path().join(&name);
+        let result = crate::recipe::write_folder(&files, &dir)
+            .map(|_| format!("wrote {} (start with its README.md)", dir.display()));
+        put_slot(&done, result);
+    });
+}
+
 /// Hand `bytes` to the browser as a file download called `name`.
 #[cfg(target_arch = "wasm32")]
 fn download(name: &str, bytes: &[u8]) -> Result<(), String> {

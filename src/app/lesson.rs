@@ -3,6 +3,7 @@
 //! buttons.
 use super::{Request, Shell};
 use crate::experiment::presets;
+use crate::recipe::Target;
 
 /// Saves the whole window as a PNG, as the "PNG of this tab" button does.
 pub const PNG_SHORTCUT: egui::KeyboardShortcut = egui::KeyboardShortcut::new(
@@ -158,4 +159,47 @@ fn link_buttons_ui(shell: &mut Shell, ui: &mut egui::Ui) {
     {
         shell.request(Request::SaveConfig);
     }
+    take_further_ui(shell, ui);
+}
+
+/// "Take this run further": the finished run as a TRL or OpenRLHF recipe, as `rlhf-lab recipe`
+/// writes it.
+fn take_further_ui(shell: &mut Shell, ui: &mut egui::Ui) {
+    let how = if shell.page.is_some() {
+        "downloads a zip"
+    } else {
+        "writes a folder"
+    };
+    // One line: where the row has no room left, the button starts the next row rather than
+    // folding its words (about 170 points wide in the default font).
+    if ui.max_rect().right() - ui.cursor().left() < 180.0 {
+        ui.end_row();
+    }
+    ui.add_enabled_ui(shell.report.is_some(), |ui| {
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        ui.menu_button("Take this run further…", |ui| {
+            for (label, target, hint) in [
+                (
+                    "as a TRL recipe",
+                    Target::Trl,
+                    "The pairs (with their margins), reward-model and PPO scripts for TRL, MetaRM as a RewardTrainer subclass, and MAPPING.md: where every setting of this run went",
+                ),
+                (
+                    "as an OpenRLHF recipe",
+                    Target::Openrlhf,
+                    "The pairs and the train_rm / train_ppo_ray command lines with every PPO-max switch OpenRLHF has, and MAPPING.md: where every setting of this run went",
+                ),
+            ] {
+                if ui.button(label).on_hover_text(hint).clicked() {
+                    shell.request(Request::Recipe(target));
+                    ui.close();
+                }
+            }
+        })
+        .response
+        .on_hover_text(format!(
+            "For a GPU machine: this run as ready-to-run scripts and data ({how}; the command line's `rlhf-lab recipe` does the same)"
+        ))
+        .on_disabled_hover_text("A run can be taken further when it finishes");
+    });
 }

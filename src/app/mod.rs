@@ -34,7 +34,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::compute::Compute;
 use crate::experiment::prepare::Upload;
+use crate::experiment::strength::io::StrengthRow;
 use crate::experiment::{Artifacts, DataSource, Event, ExperimentConfig, Run, RunConfig, presets};
+use crate::recipe::Target;
 use controller::{Command, RunController, RunInputs};
 use history::RunHistory;
 pub use lesson_state::HIDEABLE;
@@ -82,6 +84,23 @@ pub trait Panel: AsAny {
         let _ = shell;
         Artifacts::default()
     }
+    /// μ of every pair its finished run measured or used (strength, denoise), for a recipe's
+    /// flips and margins.
+    fn strength_rows(&self, shell: &Shell) -> Option<Vec<StrengthRow>> {
+        let _ = shell;
+        None
+    }
+}
+
+/// The run config inside a report event (its `config`: an object with an `experiment`).
+fn find_run_config(value: &serde_json::Value) -> Option<serde_json::Value> {
+    let fields = value.as_object()?;
+    if let Some(config) = fields.get("config")
+        && config.get("experiment").is_some()
+    {
+        return Some(config.clone());
+    }
+    fields.values().find_map(find_run_config)
 }
 
 /// A panel as `Any`, for tests and hand-overs that need the concrete panel (every panel has it).
@@ -285,6 +304,7 @@ impl RlhfApp {
         }
         let label = self.panels[index].starting(&mut self.shell);
         self.shell.report = None;
+        self.shell.run_started = Some(config.clone());
         self.shell.history = RunHistory {
             label,
             ..RunHistory::default()
@@ -370,6 +390,7 @@ impl RlhfApp {
                     &["json"],
                     self.shell.picked_config.clone(),
                 ),
+                Request::Recipe(target) => self.take_further(target),
                 Request::SaveConfig => match serde_json::to_string_pretty(&self.run_config()) {
                     Ok(json) => {
                         let name = format!("{}.json", self.preset());
@@ -382,6 +403,69 @@ impl RlhfApp {
                 },
             }
         }
+    }
+
+    /// The finished run as a recipe for `target` (`rlhf-lab recipe`): a folder natively, a zip
+    /// in the browser (and for a save hook).
+    fn take_further(&mut self, target: Target) {
+        let files = match self.recipe_files(target) {
+            Ok(files) => files,
+            Err(e) => {
+                self.shell
+                    .errors
+                    .push(format!("Take this run further: {e}"));
+                return;
+            }
+        };
+        let folder = format!("rlhf-lab-{}-{}", self.shell.run_tab, target.name());
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.shell.on_save.is_none() {
+            files::save_folder(&folder, files, self.shell.saved.clone());
+            return;
+        }
+        match crate::recipe::zip(&files, &folder) {
+            Ok(bytes) => self.shell.save(&format!("{folder}.zip"), bytes),
+            Err(e) => self.shell.errors.push(e),
+        }
+    }
+
+    /// The files of the finished run's recipe.
+    fn recipe_files(&self, target: Target) -> Result<Vec<crate::recipe::RecipeFile>, String> {
+        let report = self
+            .shell
+            .report
+            .as_ref()
+            .ok_or("no finished run yet: train first")?;
+        let report: serde_json::Value =
+            serde_json::from_str(report).map_err(|e| format!("the run's report: {e}"))?;
+        // Most reports carry their config; the reward model's `Done` does not.
+        let config = match find_run_config(&report) {
+            Some(config) => config,
+            None => serde_json::to_value(self.shell.run_started.as_ref().ok_or("no run started")?)
+                .map_err(|e| format!("the run's config: {e}"))?,
+        };
+        let data: crate::experiment::DataConfig = serde_json::from_value(config["data"].clone())
+            .map_err(|e| format!("the run's data config: {e}"))?;
+        let (pairs, _) = crate::experiment::prepare::load_pairs(&data, self.shell.upload.as_ref())
+            .map_err(|e| e.to_string())?;
+        let (margins, _) =
+            crate::experiment::prepare::numeric_fields(&data, &pairs).map_err(|e| e.to_string())?;
+        let panel = &self.panels[self.index_of(self.shell.run_tab)];
+        let strength = panel.strength_rows(&self.shell);
+        let input = crate::recipe::RecipeInput::from_parts(
+            config,
+            &pairs,
+            margins.as_deref(),
+            strength.as_deref(),
+        )
+        .map_err(|e| {
+            if e.contains("strength.csv") {
+                "this run's per-pair μ is not kept in the app: run `rlhf-lab denoise --out DIR`, then `rlhf-lab recipe --run DIR`, or hand the strength tab's μ over first".to_string()
+            } else {
+                e
+            }
+        })?;
+        crate::recipe::build(&input, target, crate::recipe::DEFAULT_BASE_MODEL)
     }
 
     /// Fold in events from the run and results of background work.

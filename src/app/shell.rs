@@ -27,6 +27,8 @@ pub enum Request {
     OpenConfig,
     /// Save the shown tab's config to a file (native) or download it (browser).
     SaveConfig,
+    /// Write the finished run as a TRL or OpenRLHF recipe: a folder (native) or a zip (browser).
+    Recipe(crate::recipe::Target),
 }
 
 /// Takes a file the app saves (name, bytes) instead of the file dialog or the download (tests).
@@ -45,6 +47,8 @@ pub struct Shell {
     pub run_tab: &'static str,
     /// The title of that tab.
     pub run_title: &'static str,
+    /// The config the current (or last) run started with.
+    pub run_started: Option<crate::experiment::RunConfig>,
     /// The compute device, once ready (the browser initialises it asynchronously).
     pub compute: Slot<Compute>,
     compute_ready: Option<Compute>,
@@ -113,6 +117,7 @@ impl Shell {
             tab,
             run_tab: tab,
             run_title: "",
+            run_started: None,
             compute: Default::default(),
             compute_ready: compute,
             controller: None,

@@ -7,6 +7,7 @@ use super::strength_charts::{Drawn, bands_ui, groups_ui, histogram_ui, pr_ui, ta
 use super::strength_view::StrengthView;
 use super::{Panel, Request, Shell, panel_common, settings};
 use crate::experiment::strength::io::StrengthMu;
+use crate::experiment::strength::io::StrengthRow;
 use crate::experiment::{Event, ExperimentConfig, StrengthConfig};
 
 /// The strength tab's settings: the ensemble.
@@ -215,6 +216,27 @@ impl Panel for StrengthPanel {
             "a member or band",
             "the rest of the ensemble member or band model in training (members trained together, as bag-of-words ensembles are, count as one)",
         ))
+    }
+
+    fn strength_rows(&self, shell: &Shell) -> Option<Vec<StrengthRow>> {
+        let _ = shell;
+        let v = &self.view;
+        if v.report.is_none() || v.mu.len() != v.pairs.len() {
+            return None;
+        }
+        Some(
+            v.pairs
+                .iter()
+                .zip(&v.mu)
+                .enumerate()
+                .map(|(i, (p, &mu))| StrengthRow {
+                    index: p.index,
+                    mu,
+                    sigma: v.sigma.get(i).copied().unwrap_or(f32::NAN),
+                    band: 0,
+                })
+                .collect(),
+        )
     }
 
     fn experiment(&self) -> ExperimentConfig {

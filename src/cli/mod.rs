@@ -4,6 +4,7 @@ mod bench;
 mod denoise;
 mod metarm;
 mod ppo;
+mod recipe;
 mod rlhf;
 mod score;
 mod strength;
@@ -79,6 +80,10 @@ enum Command {
     Score(Box<score::ScoreArgs>),
     /// Write pairs with the strength-based flip applied and a margin column (TRL format).
     Export(Box<strength::ExportArgs>),
+    /// Turn a run folder into a folder to take to a GPU machine: the pairs (flipped and margined
+    /// where the run measured strength), the prompts, ready-to-run TRL or OpenRLHF scripts
+    /// (MetaRM included for TRL), MAPPING.md and README.md.
+    Recipe(Box<recipe::RecipeArgs>),
     /// Run a fixed benchmark workload and print JSON figures.
     Bench {
         #[command(subcommand)]
@@ -328,6 +333,7 @@ pub fn main() -> ExitCode {
         Some(Command::Strength(args)) => strength::run_strength(*args),
         Some(Command::Score(args)) => score::run_score(*args),
         Some(Command::Export(args)) => strength::run_export(*args),
+        Some(Command::Recipe(args)) => recipe::run_recipe(*args),
         Some(Command::Denoise(args)) => denoise::run_denoise(*args),
         Some(Command::Ppo(args)) => ppo::run_ppo(*args),
         Some(Command::Bon(args)) => ppo::run_bon(*args),

@@ -206,7 +206,7 @@ pub fn load_pairs(
 }
 
 /// The pairs' own margins and strengths, where the config names fields for them.
-fn numeric_fields(
+pub fn numeric_fields(
     config: &DataConfig,
     pairs: &[PreferencePair],
 ) -> Result<(Option<Vec<f32>>, Option<FieldStrength>), ExperimentError> {
