@@ -525,3 +525,26 @@ fn trl_scripts_train_a_tiny_random_model_when_torch_and_trl_are_here() {
     );
     eprintln!("{log}");
 }
+
+#[test]
+fn any_base_model_name_is_one_shell_word() {
+    let config =
+        serde_json::to_value(small_run(ExperimentConfig::every_default()[0].clone())).unwrap();
+    let run = run_folder("quote", &config);
+    let input = RecipeInput::from_run_dir(&run).unwrap();
+    let name = "my \"odd\" $HOME's model";
+    let files = recipe::build(&input, Target::Openrlhf, name).unwrap();
+    let script = text_of(&files, "openrlhf.sh");
+    let line = script
+        .lines()
+        .find(|l| l.starts_with("MODEL="))
+        .unwrap()
+        .to_string();
+    let o = Command::new("bash")
+        .args(["-c", &format!("{line}\nprintf '%s' \"$MODEL\"")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), name, "{line}");
+    let empty = recipe::build(&input, Target::Trl, "  ").unwrap_err();
+    assert!(empty.contains("--base-model is empty"), "{empty}");
+}

@@ -135,6 +135,11 @@ pub fn ppo_flags(plan: &Plan) -> Vec<Flag> {
     flags
 }
 
+/// `text` as one shell word, whatever it holds (single quotes, each `'` written as `'\''`).
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 fn lines(flags: &[Flag]) -> String {
     flags
         .iter()
@@ -155,11 +160,11 @@ pub fn script(plan: &Plan, input: &RecipeInput, base_model: &str) -> String {
 # The lab's `{kind}` run as OpenRLHF {version} jobs: a reward model on data/pairs.jsonl, then PPO
 # against it (every PPO-max switch OpenRLHF has is set below; MAPPING.md says what has no flag).
 # Usage: bash openrlhf.sh [--model PATH] [--max-steps N]
-#   --model PATH    the base model (default {base_model})
+#   --model PATH    the base model (default: the MODEL line below)
 #   --max-steps N   a smoke run: N optimizer steps' worth of samples in each stage
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-MODEL="{base_model}"
+MODEL={model}
 MAX_STEPS=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -190,6 +195,7 @@ python3 -m openrlhf.cli.train_ppo_ray \
   ${{PPO_LIMIT[@]+"${{PPO_LIMIT[@]}}"}}
 "#,
         kind = plan.kind.command(),
+        model = sh_quote(base_model),
         version = OPENRLHF_VERSION,
         reward = lines(&reward_flags(plan, input)),
         ppo = lines(&ppo_flags(plan)),
