@@ -16,9 +16,10 @@
 #   mr  MetaRM and iterative rounds (MR-2…MR-5)
 # (`selftest` is a one-second stand-in the fast tier runs to test this script.)
 #
-# After each group its rows are added to DIR/table.md (default runs/calibration) and its wall
-# time to DIR/times.md, so a run cut off part-way keeps every group it finished. The exit status
-# is 0 only when every group ran and held.
+# After each group its rows go to DIR/table-GROUP.md (default runs/calibration), its wall time to
+# DIR/time-GROUP.md and its log to DIR/log-GROUP.txt; DIR/table.md and DIR/times.md gather every
+# group run so far, at this sitting or an earlier one, so a run cut off part-way keeps every
+# group it finished. The exit status is 0 only when every group asked for ran and held.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -62,9 +63,17 @@ for g in "${groups[@]}"; do
 done
 
 mkdir -p "$out"
-: > "$out/table.md"
-: > "$out/log.txt"
-printf '| group | wall time (s) | nextest exit |\n|---|---|---|\n' > "$out/times.md"
+# table.md and times.md gather every group's own files, so a later `--only` keeps the rows of
+# groups run at another sitting.
+gather() {
+  : > "$out/table.md"
+  printf '| group | wall time (s) | nextest exit |\n|---|---|---|\n' > "$out/times.md"
+  for g in "${all_groups[@]}" selftest; do
+    [ -f "$out/table-$g.md" ] && cat "$out/table-$g.md" >> "$out/table.md"
+    [ -f "$out/time-$g.md" ] && cat "$out/time-$g.md" >> "$out/times.md"
+  done
+  return 0
+}
 failed=0
 for g in "${groups[@]}"; do
   echo "== group $g: $(filter_of "$g")"
@@ -74,9 +83,9 @@ for g in "${groups[@]}"; do
     -E "$(filter_of "$g")" 2>&1 | tee "$out/log-$g.txt"
   status=${PIPESTATUS[0]}
   seconds=$(( $(date +%s) - start ))
-  cat "$out/log-$g.txt" >> "$out/log.txt"
-  grep -E '^[[:space:]]*\| ' "$out/log-$g.txt" | sed 's/^[[:space:]]*//' | awk '!seen[$0]++' >> "$out/table.md"
-  printf '| %s | %s | %s |\n' "$g" "$seconds" "$status" >> "$out/times.md"
+  grep -E '^[[:space:]]*\| ' "$out/log-$g.txt" | sed 's/^[[:space:]]*//' | awk '!seen[$0]++' > "$out/table-$g.md"
+  printf '| %s | %s | %s |\n' "$g" "$seconds" "$status" > "$out/time-$g.md"
+  gather
   echo "== group $g: ${seconds} s, nextest exit $status"
   [ "$status" -eq 0 ] || failed=1
 done

@@ -30,6 +30,10 @@ fn calibrate(args: &[&str]) -> std::process::Output {
 fn a_group_runs_and_its_table_and_time_are_written() {
     let out = std::env::temp_dir().join(format!("rlhf-lab-calibrate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
+    // A group run at an earlier sitting keeps its rows.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("table-ps.md"), "| earlier | 1 ± 0 | 1:1 |\n").unwrap();
+    std::fs::write(out.join("time-ps.md"), "| ps | 91 | 0 |\n").unwrap();
     let o = calibrate(&["--only", "selftest", "--out", out.to_str().unwrap()]);
     let log = format!(
         "{}{}",
@@ -40,7 +44,7 @@ fn a_group_runs_and_its_table_and_time_are_written() {
     let table = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert_eq!(
         table.trim(),
-        "| stand-in | 2.000 ± 0 | 1:1 2:2 3:3 |",
+        "| earlier | 1 ± 0 | 1:1 |\n| stand-in | 2.000 ± 0 | 1:1 2:2 3:3 |",
         "{log}"
     );
     let times = std::fs::read_to_string(out.join("times.md")).unwrap();
@@ -54,6 +58,7 @@ fn a_group_runs_and_its_table_and_time_are_written() {
         "wall time in seconds: {row}"
     );
     assert_eq!(cells[3], "0", "nextest's exit status: {row}");
+    assert!(times.contains("| ps | 91 | 0 |"), "{times}");
     assert!(log.contains("== group selftest: "), "{log}");
 }
 

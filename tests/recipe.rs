@@ -250,9 +250,11 @@ fn recipe_json_and_openrlhf_sh_carry_the_values_mapping_names() {
         flag_value(ppo_part, "--train.batch_size").as_deref(),
         Some("24")
     );
+    // 50 steps of 96 rollouts over the world's prompts, repeated to fill one batch of 96.
+    let prompts = text_of(&orl, "data/prompts.jsonl").lines().count();
     assert_eq!(
-        flag_value(ppo_part, "--data.max_samples").as_deref(),
-        Some("4800")
+        flag_value(ppo_part, "--train.num_episodes"),
+        Some(4800usize.div_ceil(prompts.max(1)).to_string())
     );
     assert!(script.contains("--reward.clip_range -0.8 0.8"), "{script}");
     assert!(script.contains("--reward.normalize_enable"));
@@ -524,6 +526,39 @@ fn trl_scripts_train_a_tiny_random_model_when_torch_and_trl_are_here() {
         "{log}"
     );
     eprintln!("{log}");
+}
+
+#[test]
+fn switches_off_in_the_lab_are_off_in_the_targets_and_metarm_keys_exist_only_with_metarm() {
+    // The vanilla PPO preset: no value clip (0 = off), and a PPO run has no meta set.
+    let mut config =
+        serde_json::to_value(small_run(ExperimentConfig::every_default()[3].clone())).unwrap();
+    config["experiment"]["value_clip"] = serde_json::json!(0.0);
+    config["experiment"]["policy_clip"] = serde_json::json!(0.0);
+    let input = RecipeInput {
+        config,
+        rows: vec![],
+        prompts: vec!["p".into()],
+        flipped: 0,
+        data_note: String::new(),
+    };
+    let trl = recipe::build(&input, Target::Trl, "m").unwrap();
+    let settings: serde_json::Value = serde_json::from_str(&text_of(&trl, "recipe.json")).unwrap();
+    assert_eq!(settings["policy"]["cliprange_value"], 1e9);
+    assert_eq!(settings["policy"]["cliprange"], 1e9);
+    assert!(settings["metarm"].is_null());
+    let mapping = text_of(&trl, "MAPPING.md");
+    let row = mapping
+        .lines()
+        .find(|l| l.starts_with("| `experiment.proxy.meta_lr` |"))
+        .unwrap();
+    assert!(row.contains("MetaRM is off"), "{row}");
+    let orl = recipe::build(&input, Target::Openrlhf, "m").unwrap();
+    let script = text_of(&orl, "openrlhf.sh");
+    assert_eq!(
+        flag_value(&script, "--critic.value_clip").as_deref(),
+        Some("1000000000")
+    );
 }
 
 #[test]

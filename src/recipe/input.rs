@@ -32,7 +32,8 @@ pub struct RecipeInput {
     pub config: serde_json::Value,
     /// The pairs to train on elsewhere.
     pub rows: Vec<TrlRow>,
-    /// Distinct prompts in input order (the policy stage's prompt set).
+    /// Distinct prompts in input order (the policy stage's prompt set), repeated in order when
+    /// there are fewer than one rollout batch.
     pub prompts: Vec<String>,
     /// Pairs whose labels the strength-based flip swapped.
     pub flipped: usize,
@@ -77,7 +78,7 @@ impl RecipeInput {
                 let index: Vec<usize> = pairs.iter().map(|p| p.index).collect();
                 let targets = spec.targets(&mu, &index)?;
                 let mut flipped = 0;
-                let rows = pairs
+                let rows: Vec<TrlRow> = pairs
                     .iter()
                     .zip(&targets)
                     .map(|(p, t)| {
@@ -148,6 +149,25 @@ impl RecipeInput {
             if seen.insert(p.prompt.as_str()) {
                 prompts.push(p.prompt.clone());
             }
+        }
+        // A rollout batch drops its short tail in TRL and OpenRLHF: with fewer prompts than one
+        // batch takes (the synthetic world has a few topics) no step would run. The lab samples
+        // prompts with replacement; the file repeats them in order to fill one batch.
+        let batch = plan.ppo.rollouts.max(1);
+        if prompts.len() < batch {
+            let distinct = prompts.clone();
+            while prompts.len() < batch {
+                prompts.extend(distinct.iter().cloned());
+            }
+        }
+        if let Some(i) = rows
+            .iter()
+            .position(|r| r.margin.is_some_and(|m| !m.is_finite()))
+        {
+            return Err(format!(
+                "pair {} has no finite margin ({:?}): recompute its strength or fix its margin field",
+                pairs[i].index, rows[i].margin
+            ));
         }
         Ok(Self {
             config,

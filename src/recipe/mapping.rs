@@ -65,6 +65,7 @@ pub struct Rule {
 const SHAPE: &str =
     "the base model (--base-model) replaces the lab's small model; its shape does not carry over";
 const MEASURE: &str = "the lab's own measurement, not training: nothing to carry";
+const NO_META_SET: &str = "this run trained without a meta set (or with η = 0, or without a MetaRM arm), so the recipe's MetaRM is off (`metarm` is null in recipe.json)";
 const NO_METARM: &str =
     "MetaRM exists in no OpenRLHF trainer; take the TRL recipe (metarm_trainer.py) for it";
 
@@ -93,7 +94,7 @@ pub const RULES: &[Rule] = rules! {
     Data "pairing" => Data("applied while reading"), Data("applied while reading");
     Data "min_rating_gap" => Data("applied while reading"), Data("applied while reading");
     Data "min_score_gap" => Data("applied while reading"), Data("applied while reading");
-    Data "margin_field" => Data("its values are the margin column"), Data("its values are the margin column");
+    Data "margin_field" => Data("its values are the margin column, except in a strength or denoise run, whose margin is λ·μ"), Data("its values are the margin column, except in a strength or denoise run, whose margin is λ·μ");
     Data "strength_field" => Data("μ read from the file: the flip and the margin of a strength or denoise run"), Data("μ read from the file: the flip and the margin of a strength or denoise run");
     Data "strength_std_field" => Nothing(MEASURE), Nothing(MEASURE);
 
@@ -102,7 +103,7 @@ pub const RULES: &[Rule] = rules! {
     Reward "optimizer.weight_decay" => Key("reward.weight_decay"), Flag("--adam.weight_decay");
     Reward "optimizer.warmup_fraction" => KeyAs("reward.warmup_steps", "the same fraction: transformers 5 reads a warmup_steps below 1 as a ratio"), Flag("--lr_warmup_ratio");
     Reward "optimizer.final_lr_fraction" => Key("reward.lr_scheduler_kwargs.min_lr_rate"), Flag("--min_lr_ratio");
-    Reward "optimizer.grad_clip_norm" => Key("reward.max_grad_norm"), Flag("--max_norm");
+    Reward "optimizer.grad_clip_norm" => KeyAs("reward.max_grad_norm", "the same value, as a global norm (the lab clips each tensor)"), FlagAs("--max_norm", "the same value, as a global norm (the lab clips each tensor)");
     Reward "epochs" => Key("reward.num_train_epochs"), FlagAs("--train.max_epochs", "rounded up to whole epochs");
     Reward "steps" => KeyAs("reward.max_steps", "0 (steps from epochs) becomes -1, TRL's 'from epochs'"), Nothing("OpenRLHF trains whole epochs; --max-steps N caps the samples");
     Reward "batch_size" => Key("reward.per_device_train_batch_size"), Flag("--train.batch_size");
@@ -115,7 +116,7 @@ pub const RULES: &[Rule] = rules! {
     Gold "" => Nothing("the text track's gold reward model is the lab's judge; at scale, judge with people or a stronger model"), Nothing("the text track's gold reward model is the lab's judge; at scale, judge with people or a stronger model");
 
     Ppo "policy" => Nothing(SHAPE), Nothing(SHAPE);
-    Ppo "steps" => KeyAs("policy.total_episodes", "steps × rollouts episodes"), FlagAs("--data.max_samples", "steps × rollouts prompts, one episode");
+    Ppo "steps" => KeyAs("policy.total_episodes", "steps × rollouts episodes"), FlagAs("--train.num_episodes", "⌈steps × rollouts ÷ prompts⌉ passes over data/prompts.jsonl (the prompts repeated there to fill at least one rollout batch)");
     Ppo "rollouts" => Key("policy.per_device_train_batch_size"), Flag("--rollout.batch_size");
     Ppo "ppo_epochs" => Key("policy.num_ppo_epochs"), Flag("--train.max_epochs");
     Ppo "minibatches" => Key("policy.num_mini_batches"), FlagAs("--train.batch_size", "rollouts ÷ minibatches");
@@ -130,11 +131,11 @@ pub const RULES: &[Rule] = rules! {
     Ppo "lambda" => Key("policy.lam"), Flag("--algo.advantage.lambd");
     Ppo "advantage_norm" => KeyAs("policy_switches.advantage_norm", "TRL's PPO trainer always whitens advantages; train_policy.py says so when the run had it off"), Script("OpenRLHF always whitens GAE advantages (mean and std; --algo.advantage.no_std_norm drops only the std): off has no counterpart");
     Ppo "advantage_clip" => KeyAs("policy_switches.advantage_clip", "no counterpart in TRL: said at start"), Nothing("no advantage clip in OpenRLHF");
-    Ppo "policy_clip" => Key("policy.cliprange"), Flag("--actor.eps_clip");
+    Ppo "policy_clip" => KeyAs("policy.cliprange", "the same ε; 0 (off in the lab) becomes 1e9, since TRL would clip the ratio to exactly 1"), FlagAs("--actor.eps_clip", "the same ε; 0 (off) becomes 1e9");
     Ppo "critic" => KeyAs("policy_switches.critic", "TRL's PPO trainer always trains a critic; without one, use TRL's RLOO trainer instead"), FlagAs("--algo.advantage.estimator", "gae with a critic, reinforce without");
-    Ppo "value_clip" => Key("policy.cliprange_value"), Flag("--critic.value_clip");
+    Ppo "value_clip" => KeyAs("policy.cliprange_value", "the same clip; 0 (off in the lab) becomes 1e9, since TRL would pin the value to the old one"), FlagAs("--critic.value_clip", "the same clip; 0 (off) becomes 1e9");
     Ppo "critic_init" => KeyAs("policy_switches.critic_init", "reward_model: train_policy.py loads the value model from the reward model; zero: from the base model"), FlagAs("--critic.model_name_or_path", "the reward model's folder for reward_model, the base model for zero (a fresh value head either way)");
-    Ppo "grad_clip" => Key("policy.max_grad_norm"), FlagAs("--actor.max_norm", "and --critic.max_norm, the same value");
+    Ppo "grad_clip" => KeyAs("policy.max_grad_norm", "written, but TRL 1.12's PPOTrainer steps without clipping: train_policy.py says at start that it is not applied"), FlagAs("--actor.max_norm", "and --critic.max_norm, the same value (a global norm there, per tensor in the lab)");
     Ppo "entropy_coef" => KeyAs("policy_switches.entropy_coef", "no entropy bonus in TRL's PPO trainer: said at start when not 0"), FlagAs("--actor.entropy_coef", "absent when 0 (no bonus)");
     Ppo "sampling.temperature" => Key("policy.temperature"), Flag("--rollout.temperature");
     Ppo "sampling.top_p" => KeyAs("policy_switches.top_p", "TRL's PPO trainer samples the whole distribution: said at start when below 1"), Flag("--rollout.top_p");
@@ -300,10 +301,19 @@ pub fn table(config: &serde_json::Value, plan: &Plan, target: Target) -> Result<
     out.push_str("| setting | value | where it went |\n|---|---|---|\n");
     for (path, value) in leaves(config) {
         let dest = match rule_for(plan.kind, &path) {
-            Some(rule) => describe(match target {
-                Target::Trl => rule.trl,
-                Target::Openrlhf => rule.openrlhf,
-            }),
+            Some(rule) => {
+                let dest = match target {
+                    Target::Trl => rule.trl,
+                    Target::Openrlhf => rule.openrlhf,
+                };
+                match dest {
+                    // MetaRM's keys exist only when the run trained with a meta set.
+                    Key(k) | KeyAs(k, _) if k.starts_with("metarm") && plan.metarm.is_none() => {
+                        describe(Nothing(NO_META_SET))
+                    }
+                    _ => describe(dest),
+                }
+            }
             None => "**no counterpart**: this version of rlhf-lab has no rule for it; set it by hand if it matters".into(),
         };
         let value = serde_json::to_string(&value).map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 //! its flag.
 use super::input::RecipeInput;
 use super::plan::Plan;
-use super::trl::{CRITIC_LR, POLICY_LR, PROMPT_TOKENS, RESPONSE_TOKENS, RM_LR};
+use super::trl::{CRITIC_LR, POLICY_LR, PROMPT_TOKENS, RESPONSE_TOKENS, RM_LR, clip_or_off};
 use crate::experiment::ppo::config::{CriticInit, RewardNorm};
 
 /// The OpenRLHF release whose flags the script uses (read from its argument parsers: 0.11
@@ -59,7 +59,7 @@ pub fn reward_flags(plan: &Plan, input: &RecipeInput) -> Vec<Flag> {
 }
 
 /// The PPO stage's flags (`openrlhf.cli.train_ppo_ray`).
-pub fn ppo_flags(plan: &Plan) -> Vec<Flag> {
+pub fn ppo_flags(plan: &Plan, prompts: usize) -> Vec<Flag> {
     let p = &plan.ppo;
     let mut flags: Vec<Flag> = vec![
         ("--actor.model_name_or_path", text("\"$MODEL\"")),
@@ -95,18 +95,22 @@ pub fn ppo_flags(plan: &Plan) -> Vec<Flag> {
         ),
         ("--train.micro_batch_size", text("4")),
         ("--train.max_epochs", Some(p.ppo_epochs.to_string())),
-        ("--train.num_episodes", text("1")),
         (
-            "--data.max_samples",
-            Some((p.steps * p.rollouts).to_string()),
+            "--train.num_episodes",
+            Some(
+                (p.steps * p.rollouts)
+                    .div_ceil(prompts.max(1))
+                    .max(1)
+                    .to_string(),
+            ),
         ),
         ("--actor.adam.lr", num(POLICY_LR)),
         ("--critic.adam.lr", num(CRITIC_LR)),
         ("--algo.kl.init_coef", num(p.kl_coef)),
         ("--algo.advantage.gamma", num(p.gamma)),
         ("--algo.advantage.lambd", num(p.lambda)),
-        ("--actor.eps_clip", num(p.policy_clip)),
-        ("--critic.value_clip", num(p.value_clip)),
+        ("--actor.eps_clip", num(clip_or_off(p.policy_clip))),
+        ("--critic.value_clip", num(clip_or_off(p.value_clip))),
         ("--actor.max_norm", num(p.grad_clip)),
         ("--critic.max_norm", num(p.grad_clip)),
         (
@@ -177,7 +181,7 @@ RM_LIMIT=()
 PPO_LIMIT=()
 if [ -n "$MAX_STEPS" ]; then
   RM_LIMIT=(--data.max_samples "$((MAX_STEPS * {rm_batch}))")
-  PPO_LIMIT=(--data.max_samples "$((MAX_STEPS * {rollouts}))")
+  PPO_LIMIT=(--train.num_episodes 1 --data.max_samples "$((MAX_STEPS * {rollouts}))")
 fi
 
 # 1. The reward model.
@@ -198,6 +202,6 @@ python3 -m openrlhf.cli.train_ppo_ray \
         model = sh_quote(base_model),
         version = OPENRLHF_VERSION,
         reward = lines(&reward_flags(plan, input)),
-        ppo = lines(&ppo_flags(plan)),
+        ppo = lines(&ppo_flags(plan, input.prompts.len())),
     )
 }

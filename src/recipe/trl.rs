@@ -45,6 +45,14 @@ pub const SCRIPTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What stands for "no clip": the lab's 0 means off, both targets' 0 clips to nothing.
+pub const NO_CLIP: f64 = 1e9;
+
+/// A clip of the lab (0 = off) as the targets take it.
+pub fn clip_or_off(clip: f64) -> f64 {
+    if clip > 0.0 { clip } else { NO_CLIP }
+}
+
 /// `recipe.json`.
 pub fn settings(plan: &Plan, input: &RecipeInput, base_model: &str) -> serde_json::Value {
     let rm = &plan.rm;
@@ -73,8 +81,8 @@ pub fn settings(plan: &Plan, input: &RecipeInput, base_model: &str) -> serde_jso
     let policy = json!({
         "learning_rate": POLICY_LR,
         "kl_coef": p.kl_coef,
-        "cliprange": p.policy_clip,
-        "cliprange_value": p.value_clip,
+        "cliprange": clip_or_off(p.policy_clip),
+        "cliprange_value": clip_or_off(p.value_clip),
         "gamma": p.gamma,
         "lam": p.lambda,
         "num_ppo_epochs": p.ppo_epochs,

@@ -154,6 +154,9 @@ def main() -> None:
     print(f"TRL {trl.__version__}, transformers {transformers.__version__}, torch {torch.__version__}; "
           f"policy {args.model}; reference {args.ref_model or args.model}; reward model {args.reward_model}")
     critic_init = report_switches(recipe.get("policy_switches") or {})
+    if recipe["policy"].get("max_grad_norm"):
+        print(f"policy.max_grad_norm = {recipe['policy']['max_grad_norm']}: NOT APPLIED: TRL {trl.__version__}'s "
+              "PPOTrainer steps its optimizer without clipping gradients")
 
     kwargs = dict(recipe["policy"])
     if args.max_steps != -1:
@@ -178,16 +181,19 @@ def main() -> None:
         sys.exit(f"the reward model's tokenizer ({rm_vocab} tokens) is not the policy's ({len(tokenizer)}): "
                  "TRL's PPOTrainer scores the policy's token ids directly")
 
-    policy = AutoModelForCausalLM.from_pretrained(args.model)
+    # The trained models in float32: Adam's steps at the paper's rates (5e-7) are below bf16's
+    # resolution and would round away. The frozen reference and reward model may stay as saved.
+    policy = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     ref_policy = AutoModelForCausalLM.from_pretrained(args.ref_model or args.model)
     reward_model = AutoModelForSequenceClassification.from_pretrained(args.reward_model, num_labels=1)
     if critic_init == "zero":
-        value_model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=1)
+        value_model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=1, dtype=torch.float32)
         with torch.no_grad():
             for p in value_model.score.parameters():
                 p.zero_()
     else:
-        value_model = AutoModelForSequenceClassification.from_pretrained(args.reward_model, num_labels=1)
+        value_model = AutoModelForSequenceClassification.from_pretrained(args.reward_model, num_labels=1,
+                                                                         dtype=torch.float32)
     for m in (policy, ref_policy, reward_model, value_model):
         m.config.pad_token_id = tokenizer.pad_token_id
 
