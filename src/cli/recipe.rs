@@ -30,7 +30,7 @@ pub fn run_recipe(args: RecipeArgs) -> Result<(), String> {
     let files = recipe::build(&input, target, &args.base_model)?;
     recipe::write_folder(&files, &args.out)?;
     eprintln!(
-        "wrote a {} recipe of {} files ({} pairs, {} flipped) to {}; start with its README.md",
+        "wrote the {} recipe, {} files ({} pairs, {} flipped) to {}; start with its README.md",
         target.name(),
         files.len(),
         input.rows.len(),

@@ -186,17 +186,23 @@ pub fn rounds_script(plan: &Plan) -> Option<String> {
 #   2. PPO against it (train_policy.py).
 # Usage: bash rounds.sh [--model PATH] [--max-steps N]   (PYTHON=… picks the interpreter)
 set -euo pipefail
-cd "$(dirname "$0")"
+HERE=$(cd "$(dirname "$0")" && pwd)
 PYTHON=${{PYTHON:-python3}}
-MODEL=$("$PYTHON" -c 'import json; print(json.load(open("recipe.json"))["base_model"])')
+MODEL=""
 EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model) MODEL=$2; shift 2 ;;
-    --max-steps) EXTRA=(--max-steps "$2"); shift 2 ;;
+    --model) MODEL=${{2:?rounds.sh: --model needs a path or a model name}}; shift 2 ;;
+    --max-steps) EXTRA=(--max-steps "${{2:?rounds.sh: --max-steps needs a number}}"); shift 2 ;;
     *) echo "rounds.sh: unknown option $1 (use --model PATH or --max-steps N)" >&2; exit 2 ;;
   esac
 done
+# A local model folder given relative to where this was started still names it after the cd.
+if [ -n "$MODEL" ] && [ -e "$MODEL" ]; then MODEL=$(cd "$MODEL" && pwd); fi
+cd "$HERE"
+if [ -z "$MODEL" ]; then
+  MODEL=$("$PYTHON" -c 'import json; print(json.load(open("recipe.json"))["base_model"])')
+fi
 POLICY=$MODEL
 REWARD_FROM=$MODEL
 REF=$MODEL
