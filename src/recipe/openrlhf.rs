@@ -172,11 +172,14 @@ MODEL={model}
 MAX_STEPS=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model) MODEL=$2; shift 2 ;;
-    --max-steps) MAX_STEPS=$2; shift 2 ;;
+    --model) MODEL=${{2:?openrlhf.sh: --model needs a path or a model name}}; shift 2 ;;
+    --max-steps) MAX_STEPS=${{2:?openrlhf.sh: --max-steps needs a number}}; shift 2 ;;
     *) echo "openrlhf.sh: unknown option $1 (use --model PATH or --max-steps N)" >&2; exit 2 ;;
   esac
 done
+case "$MAX_STEPS" in
+  ''|*[!0-9]*) [ -z "$MAX_STEPS" ] || {{ echo "openrlhf.sh: --max-steps $MAX_STEPS: give a whole number" >&2; exit 2; }} ;;
+esac
 RM_LIMIT=()
 PPO_LIMIT=()
 if [ -n "$MAX_STEPS" ]; then
