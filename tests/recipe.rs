@@ -113,13 +113,7 @@ fn every_setting_of_every_kind_has_a_rule_and_a_row_in_mapping() {
                 "{kind:?}: `{path}` has no rule in src/recipe/mapping.rs: say where it goes in TRL and OpenRLHF, or that it has none"
             );
         }
-        let input = RecipeInput {
-            config: config.clone(),
-            rows: vec![],
-            prompts: vec![],
-            flipped: 0,
-            data_note: String::new(),
-        };
+        let input = config_only(config.clone(), vec![]);
         for target in [Target::Trl, Target::Openrlhf] {
             let files = recipe::build(&input, target, "m").unwrap();
             let mapping = text_of(&files, "MAPPING.md");
@@ -134,6 +128,17 @@ fn every_setting_of_every_kind_has_a_rule_and_a_row_in_mapping() {
                 "{kind:?} → {target:?}: a setting fell through to the catch-all"
             );
         }
+    }
+}
+
+/// A recipe input of a config alone: no pairs, only `prompts`.
+fn config_only(config: serde_json::Value, prompts: Vec<String>) -> RecipeInput {
+    RecipeInput {
+        config,
+        rows: vec![],
+        prompts,
+        flipped: 0,
+        data_note: String::new(),
     }
 }
 
@@ -195,13 +200,7 @@ fn recipe_json_and_openrlhf_sh_carry_the_values_mapping_names() {
     config["experiment"]["ppo"]["proxy"]["batch_size"] = serde_json::json!(20);
     config["experiment"]["rounds"] = serde_json::json!(3);
     config["seed"] = serde_json::json!(11);
-    let input = RecipeInput {
-        config: config.clone(),
-        rows: vec![],
-        prompts: vec![],
-        flipped: 0,
-        data_note: String::new(),
-    };
+    let input = config_only(config.clone(), vec![]);
     let trl = recipe::build(&input, Target::Trl, "m").unwrap();
     let settings: serde_json::Value = serde_json::from_str(&text_of(&trl, "recipe.json")).unwrap();
     let orl = recipe::build(&input, Target::Openrlhf, "m").unwrap();
@@ -535,13 +534,7 @@ fn switches_off_in_the_lab_are_off_in_the_targets_and_metarm_keys_exist_only_wit
         serde_json::to_value(small_run(ExperimentConfig::every_default()[3].clone())).unwrap();
     config["experiment"]["value_clip"] = serde_json::json!(0.0);
     config["experiment"]["policy_clip"] = serde_json::json!(0.0);
-    let input = RecipeInput {
-        config,
-        rows: vec![],
-        prompts: vec!["p".into()],
-        flipped: 0,
-        data_note: String::new(),
-    };
+    let input = config_only(config, vec!["p".into()]);
     let trl = recipe::build(&input, Target::Trl, "m").unwrap();
     let settings: serde_json::Value = serde_json::from_str(&text_of(&trl, "recipe.json")).unwrap();
     assert_eq!(settings["policy"]["cliprange_value"], 1e9);

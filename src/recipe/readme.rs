@@ -13,7 +13,7 @@ pub fn readme(plan: &Plan, input: &RecipeInput, target: Target, base_model: &str
          run) and `--max-steps N` to stop early.\n\n\
          ## What is here\n\n\
          - `data/pairs.jsonl`: {} pairs in TRL's standard layout (`prompt`, `chosen`, `rejected`{}): {}.\n\
-         - `data/prompts.jsonl`: the {} distinct prompts, for the policy stage.\n\
+         - `data/prompts.jsonl`: the {} distinct prompts, for the policy stage ({} lines: repeated in order to fill at least one rollout batch).\n\
          - `MAPPING.md`: every setting of the run, its value, and where it went here, or that it has no counterpart.\n",
         plan.kind.command(),
         match target {
@@ -25,25 +25,28 @@ pub fn readme(plan: &Plan, input: &RecipeInput, target: Target, base_model: &str
         input.rows.len(),
         if input.has_margin() { ", `margin`" } else { "" },
         input.data_note,
+        input
+            .prompts
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
         input.prompts.len(),
     );
-    if synthetic {
-        out.push_str(
-            "\nThe run's data is the lab's synthetic world: its \"text\" is made-up words, \
-             fine for a smoke run of the scripts, meaningless to a real language model. Make the \
-             recipe from a run on real pairs (`--data hh-sample` or your own file) to learn \
-             something at scale.\n",
-        );
-    }
     match target {
         Target::Trl => {
             out.push_str(&format!(
                 "- `recipe.json`: the run's settings as TRL's own arguments (read by the scripts).\n\
-                 - `train_reward.py`: the reward model, `RewardTrainer` with the margin column{}.\n\
+                 - `train_reward.py`: the reward model, `RewardTrainer`{}{}.\n\
                  - `metarm_trainer.py`: MetaRM (Algorithm 1's first-order meta step) as a `RewardTrainer` subclass; `check_metarm.py` checks that η = 0 is the plain trainer.\n\
-                 - `train_policy.py`: PPO with the trained reward model as the reward and the value model started from it.\n",
+                 - `train_policy.py`: PPO with the trained reward model as the reward and the value model started from it.\n\
+                 - `recipe_common.py`: what the two training scripts share (reading recipe.json and the data).\n",
+                if input.has_margin() {
+                    " with the margin column"
+                } else {
+                    ""
+                },
                 if plan.metarm.is_some() {
-                    " and MetaRM on (the run trained with it)"
+                    ", MetaRM on (the run trained with it)"
                 } else {
                     ""
                 }
@@ -90,6 +93,14 @@ pub fn readme(plan: &Plan, input: &RecipeInput, target: Target, base_model: &str
                 super::openrlhf::OPENRLHF_VERSION
             ));
         }
+    }
+    if synthetic {
+        out.push_str(
+            "\n## The data\n\nThe run's data is the lab's synthetic world: its \"text\" is made-up words, \
+             fine for a smoke run of the scripts, meaningless to a real language model. Make the \
+             recipe from a run on real pairs (`--data hh-sample` or your own file) to learn \
+             something at scale.\n",
+        );
     }
     out
 }

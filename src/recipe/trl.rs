@@ -36,6 +36,10 @@ pub const SCRIPTS: &[(&str, &str)] = &[
         include_str!("../../assets/recipe/trl/train_policy.py"),
     ),
     (
+        "recipe_common.py",
+        include_str!("../../assets/recipe/trl/recipe_common.py"),
+    ),
+    (
         "metarm_trainer.py",
         include_str!("../../assets/recipe/trl/metarm_trainer.py"),
     ),
